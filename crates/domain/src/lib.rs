@@ -1,0 +1,22 @@
+//! Tessera's domain: entities, value types and their invariants, the permission
+//! model, and the repository traits (ports) that the persistence layer implements.
+//!
+//! Nothing here performs I/O or knows about SQL or HTTP (DESIGN.md §1). Time is
+//! read through [`time::Clock`] so tests can freeze it.
+
+pub mod admin;
+pub mod audit;
+pub mod error;
+pub mod id;
+pub mod instance;
+pub mod names;
+pub mod org;
+pub mod pat;
+pub mod permission;
+pub mod repo;
+pub mod time;
+pub mod user;
+
+pub use error::ValidationError;
+pub use id::{AdministratorId, AuditEventId, InstanceId, OrgId, PatId, ProjectId, UserId};
+pub use time::{Clock, SystemClock, Timestamp};

@@ -1,0 +1,723 @@
+//! ZITADEL's administrator roles and the permissions each one grants, and the
+//! evaluation of a caller's permissions against a target resource.
+//!
+//! The role → permission table is ZITADEL's default `InternalAuthZ`
+//! `RolePermissionMappings` for the roles Tessera supports, so a client that knows
+//! ZITADEL's roles gets the same answers here.
+
+use std::fmt;
+
+use crate::{OrgId, ProjectId, ValidationError};
+
+/// A permission string such as `user.write`.
+pub type Permission = &'static str;
+
+/// Well-known permissions checked by Tessera's handlers.
+pub mod perm {
+    use super::Permission;
+    /// Read instance settings.
+    pub const IAM_READ: Permission = "iam.read";
+    /// Read instance administrators.
+    pub const IAM_MEMBER_READ: Permission = "iam.member.read";
+    /// Add or change instance administrators.
+    pub const IAM_MEMBER_WRITE: Permission = "iam.member.write";
+    /// Remove instance administrators.
+    pub const IAM_MEMBER_DELETE: Permission = "iam.member.delete";
+    /// Read organizations.
+    pub const ORG_READ: Permission = "org.read";
+    /// Create organizations.
+    pub const ORG_CREATE: Permission = "org.create";
+    /// Change organizations.
+    pub const ORG_WRITE: Permission = "org.write";
+    /// Delete organizations.
+    pub const ORG_DELETE: Permission = "org.delete";
+    /// Read organization administrators.
+    pub const ORG_MEMBER_READ: Permission = "org.member.read";
+    /// Add or change organization administrators.
+    pub const ORG_MEMBER_WRITE: Permission = "org.member.write";
+    /// Remove organization administrators.
+    pub const ORG_MEMBER_DELETE: Permission = "org.member.delete";
+    /// Read users.
+    pub const USER_READ: Permission = "user.read";
+    /// Create and change users.
+    pub const USER_WRITE: Permission = "user.write";
+    /// Delete users.
+    pub const USER_DELETE: Permission = "user.delete";
+    /// Manage users' credentials (tokens, keys, secrets).
+    pub const USER_CREDENTIAL_WRITE: Permission = "user.credential.write";
+    /// Read authorizations (user grants).
+    pub const USER_GRANT_READ: Permission = "user.grant.read";
+    /// Create and change authorizations.
+    pub const USER_GRANT_WRITE: Permission = "user.grant.write";
+    /// Delete authorizations.
+    pub const USER_GRANT_DELETE: Permission = "user.grant.delete";
+    /// Read policies.
+    pub const POLICY_READ: Permission = "policy.read";
+    /// Change policies.
+    pub const POLICY_WRITE: Permission = "policy.write";
+    /// Read projects.
+    pub const PROJECT_READ: Permission = "project.read";
+    /// Create projects.
+    pub const PROJECT_CREATE: Permission = "project.create";
+    /// Change projects.
+    pub const PROJECT_WRITE: Permission = "project.write";
+    /// Delete projects.
+    pub const PROJECT_DELETE: Permission = "project.delete";
+    /// Read project administrators.
+    pub const PROJECT_MEMBER_READ: Permission = "project.member.read";
+    /// Add or change project administrators.
+    pub const PROJECT_MEMBER_WRITE: Permission = "project.member.write";
+    /// Remove project administrators.
+    pub const PROJECT_MEMBER_DELETE: Permission = "project.member.delete";
+    /// Read project roles.
+    pub const PROJECT_ROLE_READ: Permission = "project.role.read";
+    /// Create and change project roles.
+    pub const PROJECT_ROLE_WRITE: Permission = "project.role.write";
+    /// Delete project roles.
+    pub const PROJECT_ROLE_DELETE: Permission = "project.role.delete";
+    /// Read applications.
+    pub const PROJECT_APP_READ: Permission = "project.app.read";
+    /// Create and change applications.
+    pub const PROJECT_APP_WRITE: Permission = "project.app.write";
+    /// Delete applications.
+    pub const PROJECT_APP_DELETE: Permission = "project.app.delete";
+    /// Read the audit trail.
+    pub const EVENTS_READ: Permission = "events.read";
+}
+
+/// Where an administrator role applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RoleLevel {
+    /// The whole instance (`IAM_*`).
+    Instance,
+    /// One organization (`ORG_*`).
+    Organization,
+    /// One project (`PROJECT_*`).
+    Project,
+}
+
+macro_rules! roles {
+    ($($variant:ident = $name:literal, $level:ident, $table:ident;)*) => {
+        /// An administrator role, spelled on the wire as in ZITADEL.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Role {
+            $(
+                #[doc = concat!("`", $name, "`")]
+                $variant,
+            )*
+        }
+
+        impl Role {
+            /// Every supported role.
+            pub const ALL: &'static [Role] = &[$(Role::$variant),*];
+
+            /// ZITADEL's spelling, e.g. `ORG_USER_MANAGER`.
+            #[must_use]
+            pub const fn as_str(self) -> &'static str {
+                match self { $(Self::$variant => $name,)* }
+            }
+
+            /// The kind of resource the role is granted on.
+            #[must_use]
+            pub const fn level(self) -> RoleLevel {
+                match self { $(Self::$variant => RoleLevel::$level,)* }
+            }
+
+            /// The permissions the role grants.
+            #[must_use]
+            pub const fn permissions(self) -> &'static [&'static str] {
+                match self { $(Self::$variant => $table,)* }
+            }
+
+            /// Parses ZITADEL's spelling.
+            ///
+            /// # Errors
+            /// On a role Tessera does not support.
+            pub fn parse(s: &str) -> Result<Self, ValidationError> {
+                match s {
+                    $($name => Ok(Self::$variant),)*
+                    _ => Err(ValidationError::new("roles", "unknown or unsupported administrator role")),
+                }
+            }
+        }
+    };
+}
+
+roles! {
+    IamOwner = "IAM_OWNER", Instance, IAM_OWNER;
+    IamOwnerViewer = "IAM_OWNER_VIEWER", Instance, IAM_OWNER_VIEWER;
+    IamOrgManager = "IAM_ORG_MANAGER", Instance, IAM_ORG_MANAGER;
+    IamUserManager = "IAM_USER_MANAGER", Instance, IAM_USER_MANAGER;
+    OrgOwner = "ORG_OWNER", Organization, ORG_OWNER;
+    OrgOwnerViewer = "ORG_OWNER_VIEWER", Organization, ORG_OWNER_VIEWER;
+    OrgUserManager = "ORG_USER_MANAGER", Organization, ORG_USER_MANAGER;
+    OrgProjectCreator = "ORG_PROJECT_CREATOR", Organization, ORG_PROJECT_CREATOR;
+    ProjectOwner = "PROJECT_OWNER", Project, PROJECT_OWNER;
+    ProjectOwnerViewer = "PROJECT_OWNER_VIEWER", Project, PROJECT_OWNER_VIEWER;
+}
+
+impl Role {
+    /// Whether the role grants `permission`.
+    #[must_use]
+    pub fn grants(self, permission: &str) -> bool {
+        self.permissions().contains(&permission)
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The resource a permission is checked against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// Instance-wide resources (organizations list, instance administrators).
+    Instance,
+    /// A resource owned by an organization (its users, its settings).
+    Org(OrgId),
+    /// A project, owned by an organization.
+    Project {
+        /// The owning organization.
+        org: OrgId,
+        /// The project.
+        project: ProjectId,
+    },
+}
+
+/// The resource an administrator membership is granted on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Scope {
+    /// The whole instance.
+    Instance,
+    /// One organization.
+    Org(OrgId),
+    /// One project.
+    Project(ProjectId),
+}
+
+impl Scope {
+    /// The role level that fits this scope.
+    #[must_use]
+    pub const fn level(self) -> RoleLevel {
+        match self {
+            Self::Instance => RoleLevel::Instance,
+            Self::Org(_) => RoleLevel::Organization,
+            Self::Project(_) => RoleLevel::Project,
+        }
+    }
+
+    /// Whether a role granted on this scope covers `target`.
+    #[must_use]
+    pub fn covers(self, target: Target) -> bool {
+        match (self, target) {
+            (Self::Instance, _) => true,
+            (Self::Org(o), Target::Org(t) | Target::Project { org: t, .. }) => o == t,
+            (Self::Project(p), Target::Project { project, .. }) => p == project,
+            _ => false,
+        }
+    }
+}
+
+/// Which organizations a caller may see for a permission: the answer a list
+/// method filters by (ZITADEL's `permitted_orgs`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OrgFilter {
+    /// Every organization (an instance-level role grants the permission).
+    All,
+    /// Only these organizations (possibly none).
+    Only(Vec<OrgId>),
+}
+
+impl OrgFilter {
+    /// Whether `org` passes the filter.
+    #[must_use]
+    pub fn allows(&self, org: OrgId) -> bool {
+        match self {
+            Self::All => true,
+            Self::Only(orgs) => orgs.contains(&org),
+        }
+    }
+}
+
+/// Everything a caller may do: its roles with the scope each was granted on.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Grants(Vec<(Scope, Role)>);
+
+impl Grants {
+    /// Grants from (scope, role) pairs.
+    #[must_use]
+    pub fn new(grants: Vec<(Scope, Role)>) -> Self {
+        Self(grants)
+    }
+
+    /// No rights at all.
+    #[must_use]
+    pub fn none() -> Self {
+        Self(Vec::new())
+    }
+
+    /// The (scope, role) pairs.
+    #[must_use]
+    pub fn pairs(&self) -> &[(Scope, Role)] {
+        &self.0
+    }
+
+    /// Whether some role grants `permission` on a scope that covers `target`.
+    #[must_use]
+    pub fn allows(&self, permission: &str, target: Target) -> bool {
+        self.0.iter().any(|(scope, role)| role.grants(permission) && scope.covers(target))
+    }
+
+    /// The organizations in which `permission` is granted organization-wide.
+    #[must_use]
+    pub fn orgs_with(&self, permission: &str) -> OrgFilter {
+        let mut orgs = Vec::new();
+        for (scope, role) in &self.0 {
+            if !role.grants(permission) {
+                continue;
+            }
+            match scope {
+                Scope::Instance => return OrgFilter::All,
+                Scope::Org(o) if !orgs.contains(o) => orgs.push(*o),
+                _ => {}
+            }
+        }
+        OrgFilter::Only(orgs)
+    }
+
+    /// The projects on which `permission` is granted through a project role.
+    #[must_use]
+    pub fn projects_with(&self, permission: &str) -> Vec<ProjectId> {
+        self.0
+            .iter()
+            .filter_map(|(scope, role)| match scope {
+                Scope::Project(p) if role.grants(permission) => Some(*p),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+const IAM_OWNER: &[&str] = &[
+    "iam.read",
+    "iam.write",
+    "iam.policy.read",
+    "iam.policy.write",
+    "iam.policy.delete",
+    "iam.member.read",
+    "iam.member.write",
+    "iam.member.delete",
+    "iam.idp.read",
+    "iam.idp.write",
+    "iam.idp.delete",
+    "iam.action.read",
+    "iam.action.write",
+    "iam.action.delete",
+    "iam.flow.read",
+    "iam.flow.write",
+    "iam.flow.delete",
+    "iam.feature.read",
+    "iam.feature.write",
+    "iam.feature.delete",
+    "iam.restrictions.read",
+    "iam.restrictions.write",
+    "iam.web_key.write",
+    "iam.web_key.delete",
+    "iam.web_key.read",
+    "iam.debug.write",
+    "iam.debug.read",
+    "org.read",
+    "org.global.read",
+    "org.create",
+    "org.write",
+    "org.delete",
+    "org.member.read",
+    "org.member.write",
+    "org.member.delete",
+    "org.idp.read",
+    "org.idp.write",
+    "org.idp.delete",
+    "org.action.read",
+    "org.action.write",
+    "org.action.delete",
+    "org.flow.read",
+    "org.flow.write",
+    "org.flow.delete",
+    "org.feature.read",
+    "org.feature.write",
+    "org.feature.delete",
+    "user.read",
+    "user.global.read",
+    "user.write",
+    "user.delete",
+    "user.grant.read",
+    "user.grant.write",
+    "user.grant.delete",
+    "user.membership.read",
+    "user.credential.write",
+    "user.passkey.write",
+    "user.feature.read",
+    "user.feature.write",
+    "user.feature.delete",
+    "policy.read",
+    "policy.write",
+    "policy.delete",
+    "project.read",
+    "project.create",
+    "project.write",
+    "project.delete",
+    "project.member.read",
+    "project.member.write",
+    "project.member.delete",
+    "project.role.read",
+    "project.role.write",
+    "project.role.delete",
+    "project.app.read",
+    "project.app.write",
+    "project.app.delete",
+    "project.grant.read",
+    "project.grant.write",
+    "project.grant.delete",
+    "project.grant.member.read",
+    "project.grant.member.write",
+    "project.grant.member.delete",
+    "events.read",
+    "milestones.read",
+    "session.read",
+    "session.write",
+    "session.delete",
+    "action.target.read",
+    "action.target.write",
+    "action.target.delete",
+    "action.execution.read",
+    "action.execution.write",
+    "userschema.read",
+    "userschema.write",
+    "userschema.delete",
+];
+const IAM_OWNER_VIEWER: &[&str] = &[
+    "iam.read",
+    "iam.policy.read",
+    "iam.member.read",
+    "iam.idp.read",
+    "iam.action.read",
+    "iam.flow.read",
+    "iam.restrictions.read",
+    "iam.feature.read",
+    "iam.web_key.read",
+    "iam.debug.read",
+    "org.read",
+    "org.member.read",
+    "org.idp.read",
+    "org.action.read",
+    "org.flow.read",
+    "org.feature.read",
+    "user.read",
+    "user.global.read",
+    "user.grant.read",
+    "user.membership.read",
+    "user.feature.read",
+    "policy.read",
+    "project.read",
+    "project.member.read",
+    "project.role.read",
+    "project.app.read",
+    "project.grant.read",
+    "project.grant.member.read",
+    "events.read",
+    "milestones.read",
+    "action.target.read",
+    "action.execution.read",
+    "userschema.read",
+    "session.read",
+];
+const IAM_ORG_MANAGER: &[&str] = &[
+    "org.read",
+    "org.global.read",
+    "org.create",
+    "org.write",
+    "org.delete",
+    "org.member.read",
+    "org.member.write",
+    "org.member.delete",
+    "org.idp.read",
+    "org.idp.write",
+    "org.idp.delete",
+    "org.action.read",
+    "org.action.write",
+    "org.action.delete",
+    "org.flow.read",
+    "org.flow.write",
+    "org.flow.delete",
+    "org.feature.read",
+    "org.feature.write",
+    "org.feature.delete",
+    "user.read",
+    "user.global.read",
+    "user.write",
+    "user.delete",
+    "user.grant.read",
+    "user.grant.write",
+    "user.grant.delete",
+    "user.membership.read",
+    "user.credential.write",
+    "user.passkey.write",
+    "user.feature.read",
+    "user.feature.write",
+    "user.feature.delete",
+    "policy.read",
+    "policy.write",
+    "policy.delete",
+    "project.read",
+    "project.create",
+    "project.write",
+    "project.delete",
+    "project.member.read",
+    "project.member.write",
+    "project.member.delete",
+    "project.role.read",
+    "project.role.write",
+    "project.role.delete",
+    "project.app.read",
+    "project.app.write",
+    "project.app.delete",
+    "project.grant.read",
+    "project.grant.write",
+    "project.grant.delete",
+    "project.grant.member.read",
+    "project.grant.member.write",
+    "project.grant.member.delete",
+    "session.read",
+    "session.delete",
+];
+const IAM_USER_MANAGER: &[&str] = &[
+    "org.read",
+    "org.global.read",
+    "org.member.read",
+    "org.member.delete",
+    "user.read",
+    "user.global.read",
+    "user.write",
+    "user.delete",
+    "user.grant.read",
+    "user.grant.write",
+    "user.grant.delete",
+    "user.membership.read",
+    "user.passkey.write",
+    "user.feature.read",
+    "user.feature.write",
+    "user.feature.delete",
+    "project.read",
+    "project.member.read",
+    "project.role.read",
+    "project.app.read",
+    "project.grant.read",
+    "project.grant.write",
+    "project.grant.delete",
+    "project.grant.member.read",
+    "session.read",
+    "session.delete",
+];
+const ORG_OWNER: &[&str] = &[
+    "org.read",
+    "org.global.read",
+    "org.write",
+    "org.delete",
+    "org.member.read",
+    "org.member.write",
+    "org.member.delete",
+    "org.idp.read",
+    "org.idp.write",
+    "org.idp.delete",
+    "org.action.read",
+    "org.action.write",
+    "org.action.delete",
+    "org.flow.read",
+    "org.flow.write",
+    "org.flow.delete",
+    "org.feature.read",
+    "org.feature.write",
+    "org.feature.delete",
+    "user.read",
+    "user.global.read",
+    "user.write",
+    "user.delete",
+    "user.grant.read",
+    "user.grant.write",
+    "user.grant.delete",
+    "user.membership.read",
+    "user.credential.write",
+    "user.passkey.write",
+    "user.feature.read",
+    "user.feature.write",
+    "user.feature.delete",
+    "policy.read",
+    "policy.write",
+    "policy.delete",
+    "project.read",
+    "project.create",
+    "project.write",
+    "project.delete",
+    "project.member.read",
+    "project.member.write",
+    "project.member.delete",
+    "project.role.read",
+    "project.role.write",
+    "project.role.delete",
+    "project.app.read",
+    "project.app.write",
+    "project.grant.read",
+    "project.grant.write",
+    "project.grant.delete",
+    "project.grant.member.read",
+    "project.grant.member.write",
+    "project.grant.member.delete",
+    "session.read",
+    "session.delete",
+];
+const ORG_OWNER_VIEWER: &[&str] = &[
+    "org.read",
+    "org.member.read",
+    "org.idp.read",
+    "org.action.read",
+    "org.flow.read",
+    "org.feature.read",
+    "user.read",
+    "user.global.read",
+    "user.grant.read",
+    "user.membership.read",
+    "user.feature.read",
+    "policy.read",
+    "project.read",
+    "project.member.read",
+    "project.role.read",
+    "project.app.read",
+    "project.grant.read",
+    "project.grant.member.read",
+    "project.grant.user.grant.read",
+];
+const ORG_USER_MANAGER: &[&str] = &[
+    "org.read",
+    "user.read",
+    "user.global.read",
+    "user.write",
+    "user.delete",
+    "user.grant.read",
+    "user.grant.write",
+    "user.grant.delete",
+    "user.membership.read",
+    "user.feature.read",
+    "user.feature.write",
+    "user.feature.delete",
+    "policy.read",
+    "project.read",
+    "project.role.read",
+    "session.read",
+    "session.delete",
+];
+const ORG_PROJECT_CREATOR: &[&str] = &["user.global.read", "policy.read", "project.read:self", "project.create"];
+const PROJECT_OWNER: &[&str] = &[
+    "org.global.read",
+    "policy.read",
+    "project.read",
+    "project.write",
+    "project.delete",
+    "project.member.read",
+    "project.member.write",
+    "project.member.delete",
+    "project.role.read",
+    "project.role.write",
+    "project.role.delete",
+    "project.app.read",
+    "project.app.write",
+    "project.app.delete",
+    "project.grant.read",
+    "project.grant.write",
+    "project.grant.delete",
+    "project.grant.member.read",
+    "project.grant.member.write",
+    "project.grant.member.delete",
+    "user.read",
+    "user.global.read",
+    "user.grant.read",
+    "user.grant.write",
+    "user.grant.delete",
+    "user.membership.read",
+];
+const PROJECT_OWNER_VIEWER: &[&str] = &[
+    "policy.read",
+    "project.read",
+    "project.member.read",
+    "project.role.read",
+    "project.app.read",
+    "project.grant.read",
+    "project.grant.member.read",
+    "user.read",
+    "user.global.read",
+    "user.grant.read",
+    "user.membership.read",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_role_round_trips_through_its_spelling() {
+        for role in Role::ALL {
+            assert_eq!(Role::parse(role.as_str()), Ok(*role));
+        }
+        assert!(Role::parse("SUPER_ADMIN").is_err());
+    }
+
+    #[test]
+    fn table_matches_zitadel_on_the_telling_cases() {
+        assert!(Role::OrgUserManager.grants(perm::USER_WRITE));
+        assert!(!Role::OrgUserManager.grants(perm::ORG_CREATE));
+        assert!(!Role::OrgOwner.grants(perm::ORG_CREATE));
+        assert!(!Role::OrgOwner.grants(perm::PROJECT_APP_DELETE));
+        assert!(Role::IamOrgManager.grants(perm::PROJECT_APP_DELETE));
+        assert!(!Role::IamOwnerViewer.grants(perm::USER_WRITE));
+        assert!(Role::IamOwner.grants(perm::IAM_MEMBER_WRITE));
+        assert!(!Role::IamUserManager.grants(perm::IAM_MEMBER_WRITE));
+        assert_eq!(Role::IamOwner.permissions().len(), 95);
+    }
+
+    #[test]
+    fn org_roles_apply_to_their_org_only() {
+        let (a, b) = (OrgId::new(), OrgId::new());
+        let grants = Grants::new(vec![(Scope::Org(a), Role::OrgUserManager)]);
+        assert!(grants.allows(perm::USER_WRITE, Target::Org(a)));
+        assert!(!grants.allows(perm::USER_WRITE, Target::Org(b)));
+        assert!(!grants.allows(perm::USER_WRITE, Target::Instance));
+        assert_eq!(grants.orgs_with(perm::USER_READ), OrgFilter::Only(vec![a]));
+    }
+
+    #[test]
+    fn instance_roles_apply_everywhere() {
+        let grants = Grants::new(vec![(Scope::Instance, Role::IamOwner)]);
+        let org = OrgId::new();
+        assert!(grants.allows(perm::ORG_CREATE, Target::Instance));
+        assert!(grants.allows(perm::USER_WRITE, Target::Org(org)));
+        assert_eq!(grants.orgs_with(perm::USER_READ), OrgFilter::All);
+    }
+
+    #[test]
+    fn project_roles_apply_to_their_project_only() {
+        let org = OrgId::new();
+        let (p, q) = (ProjectId::new(), ProjectId::new());
+        let grants = Grants::new(vec![(Scope::Project(p), Role::ProjectOwner)]);
+        assert!(grants.allows(perm::PROJECT_WRITE, Target::Project { org, project: p }));
+        assert!(!grants.allows(perm::PROJECT_WRITE, Target::Project { org, project: q }));
+        assert!(!grants.allows(perm::PROJECT_WRITE, Target::Org(org)));
+        assert_eq!(grants.projects_with(perm::PROJECT_WRITE), vec![p]);
+    }
+
+    #[test]
+    fn no_grants_allow_nothing() {
+        assert!(!Grants::none().allows(perm::USER_READ, Target::Instance));
+        assert_eq!(Grants::none().orgs_with(perm::USER_READ), OrgFilter::Only(vec![]));
+    }
+}

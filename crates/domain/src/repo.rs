@@ -1,0 +1,531 @@
+//! Repository traits (ports). The persistence crate implements them for SQLite and
+//! PostgreSQL; handlers only ever see these traits.
+//!
+//! Writes happen inside a [`Transaction`], which refuses to commit a change that
+//! did not append an [`AuditEvent`] (DESIGN.md §5). Reads may run on the [`Store`]
+//! directly, outside any transaction, which is what the hot paths do.
+
+use std::borrow::Cow;
+use std::error::Error as StdError;
+
+use async_trait::async_trait;
+
+use crate::admin::Administrator;
+use crate::audit::AuditEvent;
+use crate::instance::Instance;
+use crate::org::{OrgState, Organization};
+use crate::pat::PersonalAccessToken;
+use crate::permission::{OrgFilter, Scope};
+use crate::user::{User, UserState};
+use crate::{AdministratorId, OrgId, PatId, Timestamp, UserId};
+
+/// A failure of the storage layer.
+#[derive(Debug, thiserror::Error)]
+pub enum RepoError {
+    /// The addressed row does not exist.
+    #[error("{entity} not found")]
+    NotFound {
+        /// What was looked for, e.g. `user`.
+        entity: &'static str,
+    },
+    /// A uniqueness rule was violated (e.g. a username taken in the organization).
+    #[error("{entity} already exists: {detail}")]
+    AlreadyExists {
+        /// What could not be created, e.g. `user`.
+        entity: &'static str,
+        /// Which rule, in words an API client can act on.
+        detail: Cow<'static, str>,
+    },
+    /// A row refers to another that does not exist (e.g. a user in a deleted
+    /// organization).
+    #[error("{entity} refers to a missing object")]
+    MissingReference {
+        /// What could not be written.
+        entity: &'static str,
+    },
+    /// A transaction wrote data but appended no audit event; it was rolled back.
+    #[error("a change was attempted without an audit event")]
+    Unaudited,
+    /// A stored row does not satisfy the domain's invariants.
+    #[error("stored data is invalid: {0}")]
+    Corrupt(String),
+    /// The database could not be reached or answered with an error.
+    #[error("database error")]
+    Database(#[source] Box<dyn StdError + Send + Sync>),
+}
+
+/// Short alias for repository results.
+pub type RepoResult<T> = Result<T, RepoError>;
+
+/// Which engine a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// The embedded default.
+    Sqlite,
+    /// The scale-out engine.
+    Postgres,
+}
+
+/// Offset pagination with a stable order, as ZITADEL's list requests have it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    /// Rows to skip.
+    pub offset: u64,
+    /// Rows to return at most.
+    pub limit: u64,
+    /// Ascending (`true`) or descending order.
+    pub asc: bool,
+}
+
+impl Page {
+    /// Default and maximum page size (ZITADEL's `ListQuery` limit default is 100,
+    /// its hard maximum 1000).
+    pub const DEFAULT_LIMIT: u64 = 100;
+    /// The largest page a client may ask for.
+    pub const MAX_LIMIT: u64 = 1000;
+}
+
+impl Default for Page {
+    fn default() -> Self {
+        Self { offset: 0, limit: Self::DEFAULT_LIMIT, asc: true }
+    }
+}
+
+/// One page of results and the total number of matches.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Listed<T> {
+    /// The rows of this page.
+    pub items: Vec<T>,
+    /// How many rows match the filter in all.
+    pub total: u64,
+}
+
+/// How a text filter compares (ZITADEL's `TextQueryMethod`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TextMethod {
+    /// Exact match.
+    #[default]
+    Equals,
+    /// Exact match ignoring case.
+    EqualsIgnoreCase,
+    /// Prefix.
+    StartsWith,
+    /// Prefix ignoring case.
+    StartsWithIgnoreCase,
+    /// Substring.
+    Contains,
+    /// Substring ignoring case.
+    ContainsIgnoreCase,
+    /// Suffix.
+    EndsWith,
+    /// Suffix ignoring case.
+    EndsWithIgnoreCase,
+}
+
+/// A text filter: value and comparison.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextFilter {
+    /// The text to compare with.
+    pub value: String,
+    /// How to compare.
+    pub method: TextMethod,
+}
+
+/// How a timestamp filter compares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeFilter {
+    /// Strictly before.
+    Before(Timestamp),
+    /// Strictly after.
+    After(Timestamp),
+}
+
+/// Machine or human, for filtering.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserType {
+    /// Machine users.
+    Machine,
+    /// Human users.
+    Human,
+}
+
+/// A filter on users; the leaves match columns, the branches combine.
+#[derive(Debug, Clone, PartialEq)]
+pub enum UserFilter {
+    /// By username.
+    Username(TextFilter),
+    /// By display name (machine name or human display name).
+    DisplayName(TextFilter),
+    /// By e-mail address (humans only).
+    Email(TextFilter),
+    /// By kind.
+    Type(UserType),
+    /// By state.
+    State(UserState),
+    /// By owning organization.
+    Org(OrgId),
+    /// By id.
+    Ids(Vec<UserId>),
+    /// All must match.
+    And(Vec<UserFilter>),
+    /// Any must match.
+    Or(Vec<UserFilter>),
+    /// Must not match.
+    Not(Box<UserFilter>),
+}
+
+/// Sort orders for users.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum UserSort {
+    /// By creation time (and id), the default.
+    #[default]
+    CreatedAt,
+    /// By username.
+    Username,
+    /// By display name.
+    DisplayName,
+    /// By state.
+    State,
+    /// By kind.
+    Type,
+}
+
+/// Which rows a caller may see: the organizations a permission covers, plus
+/// optionally the caller's own row (a user may always read itself).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Visibility {
+    /// Organizations whose rows are visible.
+    pub orgs: OrgFilter,
+    /// A user whose own rows are visible regardless of `orgs`.
+    pub own_user: Option<UserId>,
+}
+
+impl Visibility {
+    /// Everything is visible (internal callers such as the bootstrap).
+    #[must_use]
+    pub fn all() -> Self {
+        Self { orgs: OrgFilter::All, own_user: None }
+    }
+}
+
+/// A user list request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserQuery {
+    /// Filters, all of which must match.
+    pub filters: Vec<UserFilter>,
+    /// Row-level visibility of the caller.
+    pub visibility: Visibility,
+    /// Order.
+    pub sort: UserSort,
+    /// Page.
+    pub page: Page,
+}
+
+/// A filter on personal access tokens.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PatFilter {
+    /// Tokens of this user.
+    User(UserId),
+    /// This token.
+    Token(PatId),
+    /// Tokens of users in this organization.
+    Org(OrgId),
+    /// By creation time.
+    CreatedAt(TimeFilter),
+    /// By expiration time.
+    ExpiresAt(TimeFilter),
+    /// All must match.
+    And(Vec<PatFilter>),
+    /// Any must match.
+    Or(Vec<PatFilter>),
+    /// Must not match.
+    Not(Box<PatFilter>),
+}
+
+/// Sort orders for personal access tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PatSort {
+    /// By creation time (and id), the default.
+    #[default]
+    CreatedAt,
+    /// By expiration time.
+    ExpiresAt,
+    /// By owning user.
+    User,
+    /// By owning organization.
+    Org,
+}
+
+/// A personal access token list request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PatQuery {
+    /// Filters, all of which must match.
+    pub filters: Vec<PatFilter>,
+    /// Row-level visibility of the caller.
+    pub visibility: Visibility,
+    /// Order.
+    pub sort: PatSort,
+    /// Page.
+    pub page: Page,
+}
+
+/// A personal access token with the organization of its user.
+#[derive(Debug, Clone)]
+pub struct PatWithOwner {
+    /// The token.
+    pub pat: PersonalAccessToken,
+    /// The organization of the token's user.
+    pub org_id: OrgId,
+}
+
+/// What every credential check needs to know about the credential's owner,
+/// fetched in the same point read as the credential itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CredentialOwner {
+    /// The user.
+    pub user_id: UserId,
+    /// Its state.
+    pub user_state: UserState,
+    /// Whether it is a machine user.
+    pub is_machine: bool,
+    /// Its organization.
+    pub org_id: OrgId,
+    /// The organization's state.
+    pub org_state: OrgState,
+}
+
+impl CredentialOwner {
+    /// Whether the owner may use credentials right now: user and organization
+    /// both active (DESIGN.md §4).
+    #[must_use]
+    pub fn is_active(&self) -> bool {
+        self.user_state == UserState::Active && self.org_state == OrgState::Active
+    }
+}
+
+/// A filter on organizations.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OrgQueryFilter {
+    /// By name.
+    Name(TextFilter),
+    /// By state.
+    State(OrgState),
+    /// By id.
+    Ids(Vec<OrgId>),
+    /// All must match.
+    And(Vec<OrgQueryFilter>),
+    /// Any must match.
+    Or(Vec<OrgQueryFilter>),
+    /// Must not match.
+    Not(Box<OrgQueryFilter>),
+}
+
+/// Sort orders for organizations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OrgSort {
+    /// By creation time (and id), the default.
+    #[default]
+    CreatedAt,
+    /// By name.
+    Name,
+}
+
+/// An organization list request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrgQuery {
+    /// Filters, all of which must match.
+    pub filters: Vec<OrgQueryFilter>,
+    /// Organizations the caller may see.
+    pub visible: OrgFilter,
+    /// Order.
+    pub sort: OrgSort,
+    /// Page.
+    pub page: Page,
+}
+
+/// A filter on administrator memberships.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AdminFilter {
+    /// Memberships of this user.
+    User(UserId),
+    /// Memberships on this resource.
+    Scope(Scope),
+    /// Memberships on any organization.
+    AnyOrg,
+    /// Memberships holding this role.
+    Role(crate::permission::Role),
+    /// Memberships of users whose username matches.
+    Username(TextFilter),
+    /// By creation time.
+    CreatedAt(TimeFilter),
+    /// All must match.
+    And(Vec<AdminFilter>),
+    /// Any must match.
+    Or(Vec<AdminFilter>),
+    /// Must not match.
+    Not(Box<AdminFilter>),
+}
+
+/// An administrator list request. Visibility is decided per row by the caller
+/// from the scopes it may read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AdminQuery {
+    /// Filters, all of which must match.
+    pub filters: Vec<AdminFilter>,
+    /// Order is always by creation time; this picks the direction and window.
+    pub page: Page,
+}
+
+/// The single instance row.
+#[async_trait]
+pub trait InstanceRepository: Send + Sync {
+    /// The instance, once bootstrapped.
+    async fn get(&self) -> RepoResult<Option<Instance>>;
+    /// Creates the instance; fails with `AlreadyExists` when there is one.
+    async fn insert(&self, instance: &Instance) -> RepoResult<()>;
+}
+
+/// Organizations.
+#[async_trait]
+pub trait OrgRepository: Send + Sync {
+    /// Creates an organization (`AlreadyExists` on a taken name).
+    async fn insert(&self, org: &Organization) -> RepoResult<()>;
+    /// One organization by id.
+    async fn get(&self, id: OrgId) -> RepoResult<Option<Organization>>;
+    /// Writes back name, state, policy and `updated_at`.
+    async fn update(&self, org: &Organization) -> RepoResult<()>;
+    /// Deletes an organization and, by cascade, everything it owns.
+    async fn delete(&self, id: OrgId) -> RepoResult<()>;
+    /// Lists organizations.
+    async fn list(&self, query: &OrgQuery) -> RepoResult<Listed<Organization>>;
+}
+
+/// Users.
+#[async_trait]
+pub trait UserRepository: Send + Sync {
+    /// Creates a user (`AlreadyExists` on a username taken in the organization).
+    async fn insert(&self, user: &User) -> RepoResult<()>;
+    /// One user by id.
+    async fn get(&self, id: UserId) -> RepoResult<Option<User>>;
+    /// One user by organization and username (case-insensitive).
+    async fn find_by_username(&self, org: OrgId, username: &str) -> RepoResult<Option<User>>;
+    /// Users with this username (case-insensitive) in any organization.
+    async fn find_by_username_anywhere(&self, username: &str) -> RepoResult<Vec<User>>;
+    /// Writes back every mutable field and `updated_at`.
+    async fn update(&self, user: &User) -> RepoResult<()>;
+    /// Deletes a user and, by cascade, its credentials and memberships.
+    async fn delete(&self, id: UserId) -> RepoResult<()>;
+    /// Lists users.
+    async fn list(&self, query: &UserQuery) -> RepoResult<Listed<User>>;
+}
+
+/// Administrator memberships.
+#[async_trait]
+pub trait AdministratorRepository: Send + Sync {
+    /// Creates a membership (`AlreadyExists` when the user already has one on the
+    /// same resource).
+    async fn insert(&self, admin: &Administrator) -> RepoResult<()>;
+    /// The membership of `user` on `scope`, if any.
+    async fn get(&self, user: UserId, scope: Scope) -> RepoResult<Option<Administrator>>;
+    /// One membership by id.
+    async fn get_by_id(&self, id: AdministratorId) -> RepoResult<Option<Administrator>>;
+    /// Every membership of a user (what its permissions are computed from).
+    async fn list_for_user(&self, user: UserId) -> RepoResult<Vec<Administrator>>;
+    /// Writes back the roles and `updated_at`.
+    async fn update(&self, admin: &Administrator) -> RepoResult<()>;
+    /// Removes a membership.
+    async fn delete(&self, id: AdministratorId) -> RepoResult<()>;
+    /// Lists memberships.
+    async fn list(&self, query: &AdminQuery) -> RepoResult<Listed<Administrator>>;
+}
+
+/// Personal access tokens.
+#[async_trait]
+pub trait PatRepository: Send + Sync {
+    /// Stores a new token (its digest).
+    async fn insert(&self, pat: &PersonalAccessToken) -> RepoResult<()>;
+    /// One token with its owner's organization.
+    async fn get(&self, id: PatId) -> RepoResult<Option<PatWithOwner>>;
+    /// The hot path: a token and its owner's state in one indexed point read.
+    async fn find_for_auth(&self, id: PatId) -> RepoResult<Option<(PersonalAccessToken, CredentialOwner)>>;
+    /// Removes a token.
+    async fn delete(&self, id: PatId) -> RepoResult<()>;
+    /// Lists tokens.
+    async fn list(&self, query: &PatQuery) -> RepoResult<Listed<PatWithOwner>>;
+    /// Records last-use times in one statement per batch. Not audited: it is
+    /// bookkeeping, not a change an administrator made.
+    async fn record_last_used(&self, uses: &[(PatId, Timestamp)]) -> RepoResult<()>;
+}
+
+/// One metadata entry of a user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetadataEntry {
+    /// The key, unique per user (1–200 characters).
+    pub key: String,
+    /// The value: arbitrary bytes.
+    pub value: Vec<u8>,
+    /// Creation time.
+    pub created_at: Timestamp,
+    /// Last change.
+    pub updated_at: Timestamp,
+}
+
+/// Free-form metadata on users.
+#[async_trait]
+pub trait MetadataRepository: Send + Sync {
+    /// Inserts or overwrites entries; other keys stay untouched.
+    async fn set(&self, user: UserId, entries: &[MetadataEntry]) -> RepoResult<()>;
+    /// Entries of a user whose key matches `key` (all when `None`), ordered by key.
+    async fn list(&self, user: UserId, key: Option<&TextFilter>, page: Page) -> RepoResult<Listed<MetadataEntry>>;
+    /// Removes the given keys; returns how many existed.
+    async fn delete(&self, user: UserId, keys: &[String]) -> RepoResult<u64>;
+}
+
+/// The audit trail.
+#[async_trait]
+pub trait AuditRepository: Send + Sync {
+    /// Appends an event.
+    async fn append(&self, event: &AuditEvent) -> RepoResult<()>;
+    /// The most recent events, newest first.
+    async fn recent(&self, limit: u64) -> RepoResult<Vec<AuditEvent>>;
+}
+
+/// Access to every repository over one connection or transaction.
+pub trait Repos: Send + Sync {
+    /// The instance.
+    fn instance(&self) -> Box<dyn InstanceRepository + '_>;
+    /// Organizations.
+    fn orgs(&self) -> Box<dyn OrgRepository + '_>;
+    /// Users.
+    fn users(&self) -> Box<dyn UserRepository + '_>;
+    /// Administrator memberships.
+    fn admins(&self) -> Box<dyn AdministratorRepository + '_>;
+    /// Personal access tokens.
+    fn pats(&self) -> Box<dyn PatRepository + '_>;
+    /// User metadata.
+    fn metadata(&self) -> Box<dyn MetadataRepository + '_>;
+    /// The audit trail.
+    fn audit(&self) -> Box<dyn AuditRepository + '_>;
+}
+
+/// A unit of work. Dropped without `commit`, it rolls back.
+#[async_trait]
+pub trait Transaction: Repos {
+    /// Commits every change made through this transaction.
+    ///
+    /// # Errors
+    /// [`RepoError::Unaudited`] (and a rollback) when something was written but
+    /// no audit event appended; a database error otherwise.
+    async fn commit(self: Box<Self>) -> RepoResult<()>;
+}
+
+/// The database.
+#[async_trait]
+pub trait Store: Repos {
+    /// Starts a transaction.
+    async fn begin(&self) -> RepoResult<Box<dyn Transaction>>;
+    /// Checks the database answers (for `/readyz`).
+    async fn ping(&self) -> RepoResult<()>;
+    /// The engine in use.
+    fn backend(&self) -> Backend;
+}

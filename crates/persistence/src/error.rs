@@ -1,0 +1,45 @@
+//! Mapping of sea-orm errors to the domain's [`RepoError`].
+
+use std::borrow::Cow;
+
+use sea_orm::{DbErr, SqlErr};
+use tessera_domain::repo::RepoError;
+
+/// What a uniqueness violation on a table means to a client.
+#[derive(Clone, Copy)]
+pub(crate) struct Entity {
+    /// Entity name, e.g. `user`.
+    pub name: &'static str,
+    /// The uniqueness rule in words.
+    pub unique: &'static str,
+}
+
+pub(crate) const ORG: Entity = Entity { name: "organization", unique: "an organization with this name exists" };
+pub(crate) const INSTANCE: Entity = Entity { name: "instance", unique: "the instance is already set up" };
+pub(crate) const USER: Entity = Entity { name: "user", unique: "a user with this username exists in the organization" };
+pub(crate) const ADMIN: Entity =
+    Entity { name: "administrator", unique: "the user is already an administrator of this resource" };
+pub(crate) const PAT: Entity = Entity { name: "personal access token", unique: "the token id is taken" };
+pub(crate) const METADATA: Entity = Entity { name: "metadata", unique: "the key exists" };
+pub(crate) const AUDIT: Entity = Entity { name: "audit event", unique: "the event id is taken" };
+
+/// Maps a database error raised while working on `entity`.
+pub(crate) fn map(entity: Entity, err: DbErr) -> RepoError {
+    match err.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => {
+            RepoError::AlreadyExists { entity: entity.name, detail: Cow::Borrowed(entity.unique) }
+        }
+        Some(SqlErr::ForeignKeyConstraintViolation(_)) => RepoError::MissingReference { entity: entity.name },
+        _ => RepoError::Database(Box::new(err)),
+    }
+}
+
+/// Maps an error that cannot be a constraint violation (reads).
+pub(crate) fn db(err: DbErr) -> RepoError {
+    RepoError::Database(Box::new(err))
+}
+
+/// A stored value that does not parse back into its domain type.
+pub(crate) fn corrupt(what: &str, err: impl std::fmt::Display) -> RepoError {
+    RepoError::Corrupt(format!("{what}: {err}"))
+}

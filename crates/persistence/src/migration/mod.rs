@@ -1,0 +1,24 @@
+//! Schema migrations (sea-orm-migration). They run at start, from
+//! `tessera migrate` and from `cargo xtask migrate`, and build every test database,
+//! so SQLite and PostgreSQL always carry the same schema.
+//!
+//! A migration that has landed on `main` is never edited again: changes go into a
+//! new file, so older databases move forward (docs/operator/upgrades.md).
+
+use sea_orm_migration::prelude::*;
+
+mod m0001_initial;
+
+/// The ordered list of Tessera's migrations.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m0001_initial::Migration)]
+    }
+
+    fn migration_table_name() -> DynIden {
+        "tessera_migrations".into_iden()
+    }
+}

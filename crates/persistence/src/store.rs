@@ -1,0 +1,300 @@
+//! Connecting to the database, the [`SeaStore`] and its transactions.
+
+use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait};
+use sea_orm_migration::MigratorTrait;
+use tessera_domain::repo::{
+    AdministratorRepository, AuditRepository, Backend, InstanceRepository, MetadataRepository, OrgRepository,
+    PatRepository, RepoError, RepoResult, Repos, Store, Transaction, UserRepository,
+};
+
+use crate::error;
+use crate::migration::Migrator;
+use crate::repo::Ctx;
+
+/// How to reach the database.
+#[derive(Debug, Clone)]
+pub struct DatabaseOptions {
+    /// `sqlite://path?mode=rwc` or `postgres://user@host/db`.
+    pub url: String,
+    /// Pool size (PostgreSQL) or number of read connections (SQLite).
+    pub max_connections: u32,
+    /// How long to wait for a connection (and, on SQLite, for a lock).
+    pub acquire_timeout: Duration,
+}
+
+impl DatabaseOptions {
+    /// Options with Tessera's defaults for `url`.
+    #[must_use]
+    pub fn new(url: impl Into<String>) -> Self {
+        Self { url: url.into(), max_connections: 8, acquire_timeout: Duration::from_secs(5) }
+    }
+}
+
+/// Why the database could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    /// The URL's scheme is neither `sqlite:` nor `postgres:`/`postgresql:`.
+    #[error("unsupported database URL scheme (expected sqlite:// or postgres://)")]
+    UnsupportedScheme,
+    /// The URL could not be parsed.
+    #[error("invalid database URL: {0}")]
+    InvalidUrl(String),
+    /// The server or file could not be opened.
+    #[error("cannot connect to the database: {0}")]
+    Unreachable(String),
+    /// A migration failed.
+    #[error("database migration failed: {0}")]
+    Migration(String),
+}
+
+/// One migration and whether it has been applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MigrationStatus {
+    /// The migration's name.
+    pub name: String,
+    /// Whether it is applied.
+    pub applied: bool,
+}
+
+/// The sea-orm implementation of [`Store`].
+#[derive(Debug, Clone)]
+pub struct SeaStore {
+    /// Reads (SQLite: read-only connections; PostgreSQL: the pool).
+    read: DatabaseConnection,
+    /// Transactions and migrations (SQLite: the single writer; PostgreSQL: the pool).
+    write: DatabaseConnection,
+    backend: Backend,
+}
+
+/// Strips credentials from a connection error so it can be shown and logged.
+fn describe(err: &DbErr) -> String {
+    let text = err.to_string();
+    // sqlx never echoes the password, but the URL may appear in some errors; cut
+    // anything that looks like `scheme://user:pass@`.
+    match (text.find("://"), text.find('@')) {
+        (Some(start), Some(at)) if at > start => format!("{}://[redacted]{}", &text[..start], &text[at..]),
+        _ => text,
+    }
+}
+
+impl SeaStore {
+    /// Opens the database at `options.url`. Does not migrate.
+    ///
+    /// # Errors
+    /// On an unsupported scheme, a malformed URL or an unreachable database.
+    pub async fn connect(options: &DatabaseOptions) -> Result<Self, ConnectError> {
+        let url = options.url.as_str();
+        if url.starts_with("sqlite:") {
+            Self::connect_sqlite(options).await
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let mut opts = ConnectOptions::new(url);
+            opts.max_connections(options.max_connections)
+                .min_connections(0)
+                .acquire_timeout(options.acquire_timeout)
+                .connect_timeout(options.acquire_timeout)
+                .sqlx_logging(false);
+            let db = Database::connect(opts).await.map_err(|e| ConnectError::Unreachable(describe(&e)))?;
+            Ok(Self { read: db.clone(), write: db, backend: Backend::Postgres })
+        } else {
+            Err(ConnectError::UnsupportedScheme)
+        }
+    }
+
+    async fn connect_sqlite(options: &DatabaseOptions) -> Result<Self, ConnectError> {
+        let base = SqliteConnectOptions::from_str(&options.url).map_err(|e| ConnectError::InvalidUrl(e.to_string()))?;
+        let busy = options.acquire_timeout;
+        let configure = move |o: SqliteConnectOptions| {
+            o.journal_mode(SqliteJournalMode::Wal)
+                // FULL: a committed transaction survives a power cut, not only a crash.
+                .synchronous(SqliteSynchronous::Full)
+                .foreign_keys(true)
+                .busy_timeout(busy)
+                // LIKE is case-insensitive in SQLite by default and case-sensitive in
+                // PostgreSQL; make both behave like PostgreSQL.
+                .pragma("case_sensitive_like", "ON")
+        };
+        let writer_opts = configure(base.clone().create_if_missing(true));
+        let reader_opts = configure(base).read_only(true);
+
+        let mut w = ConnectOptions::new(options.url.clone());
+        w.max_connections(1).min_connections(1).acquire_timeout(options.acquire_timeout).sqlx_logging(false);
+        w.map_sqlx_sqlite_opts(move |_| writer_opts.clone());
+        // The writer first: it creates the file and switches it to WAL mode.
+        let write = Database::connect(w).await.map_err(|e| ConnectError::Unreachable(describe(&e)))?;
+
+        let mut r = ConnectOptions::new(options.url.clone());
+        r.max_connections(options.max_connections.max(1))
+            .min_connections(0)
+            .acquire_timeout(options.acquire_timeout)
+            .sqlx_logging(false);
+        r.map_sqlx_sqlite_opts(move |_| reader_opts.clone());
+        let read = Database::connect(r).await.map_err(|e| ConnectError::Unreachable(describe(&e)))?;
+        Ok(Self { read, write, backend: Backend::Sqlite })
+    }
+
+    /// Applies every pending migration.
+    ///
+    /// # Errors
+    /// When a migration fails; the failing migration is rolled back where the
+    /// engine allows it.
+    pub async fn migrate_up(&self) -> Result<(), ConnectError> {
+        Migrator::up(&self.write, None).await.map_err(|e| ConnectError::Migration(describe(&e)))
+    }
+
+    /// Reverts the last `steps` migrations (all when `None`).
+    ///
+    /// # Errors
+    /// When a migration fails.
+    pub async fn migrate_down(&self, steps: Option<u32>) -> Result<(), ConnectError> {
+        Migrator::down(&self.write, steps).await.map_err(|e| ConnectError::Migration(describe(&e)))
+    }
+
+    /// Drops every table and migrates from scratch.
+    ///
+    /// # Errors
+    /// When a migration fails.
+    pub async fn migrate_fresh(&self) -> Result<(), ConnectError> {
+        Migrator::fresh(&self.write).await.map_err(|e| ConnectError::Migration(describe(&e)))
+    }
+
+    /// Every known migration and whether it is applied.
+    ///
+    /// # Errors
+    /// When the migration table cannot be read.
+    pub async fn migration_status(&self) -> Result<Vec<MigrationStatus>, ConnectError> {
+        let applied = Migrator::get_applied_migrations(&self.write)
+            .await
+            .map_err(|e| ConnectError::Migration(describe(&e)))?
+            .into_iter()
+            .map(|m| m.name().to_owned())
+            .collect::<Vec<_>>();
+        Ok(Migrator::migrations()
+            .iter()
+            .map(|m| {
+                let name = m.name().to_owned();
+                MigrationStatus { applied: applied.contains(&name), name }
+            })
+            .collect())
+    }
+
+    /// Closes every connection (the writer last, so SQLite checkpoints the WAL).
+    pub async fn close(self) {
+        let _ = self.read.close().await;
+        let _ = self.write.close().await;
+    }
+}
+
+impl Repos for SeaStore {
+    fn instance(&self) -> Box<dyn InstanceRepository + '_> {
+        Box::new(Ctx::read(&self.read))
+    }
+    fn orgs(&self) -> Box<dyn OrgRepository + '_> {
+        Box::new(Ctx::read(&self.read))
+    }
+    fn users(&self) -> Box<dyn UserRepository + '_> {
+        Box::new(Ctx::read(&self.read))
+    }
+    fn admins(&self) -> Box<dyn AdministratorRepository + '_> {
+        Box::new(Ctx::read(&self.read))
+    }
+    fn pats(&self) -> Box<dyn PatRepository + '_> {
+        Box::new(Ctx::read(&self.read))
+    }
+    fn metadata(&self) -> Box<dyn MetadataRepository + '_> {
+        Box::new(Ctx::read(&self.read))
+    }
+    fn audit(&self) -> Box<dyn AuditRepository + '_> {
+        Box::new(Ctx::read(&self.read))
+    }
+}
+
+#[async_trait]
+impl Store for SeaStore {
+    async fn begin(&self) -> RepoResult<Box<dyn Transaction>> {
+        let tx = self.write.begin().await.map_err(error::db)?;
+        Ok(Box::new(SeaTransaction { tx, state: TxState::default() }))
+    }
+
+    async fn ping(&self) -> RepoResult<()> {
+        self.read.ping().await.map_err(error::db)?;
+        if self.backend == Backend::Sqlite {
+            self.write.ping().await.map_err(error::db)?;
+        }
+        Ok(())
+    }
+
+    fn backend(&self) -> Backend {
+        self.backend
+    }
+}
+
+/// What a transaction has done so far, for the audit rule.
+#[derive(Debug, Default)]
+pub(crate) struct TxState {
+    wrote: AtomicBool,
+    audited: AtomicBool,
+}
+
+impl TxState {
+    pub(crate) fn mark_write(&self) {
+        self.wrote.store(true, Ordering::Relaxed);
+    }
+    pub(crate) fn mark_audited(&self) {
+        self.audited.store(true, Ordering::Relaxed);
+    }
+}
+
+/// A sea-orm transaction with the audit rule.
+struct SeaTransaction {
+    tx: DatabaseTransaction,
+    state: TxState,
+}
+
+impl Repos for SeaTransaction {
+    fn instance(&self) -> Box<dyn InstanceRepository + '_> {
+        Box::new(Ctx::tx(&self.tx, &self.state))
+    }
+    fn orgs(&self) -> Box<dyn OrgRepository + '_> {
+        Box::new(Ctx::tx(&self.tx, &self.state))
+    }
+    fn users(&self) -> Box<dyn UserRepository + '_> {
+        Box::new(Ctx::tx(&self.tx, &self.state))
+    }
+    fn admins(&self) -> Box<dyn AdministratorRepository + '_> {
+        Box::new(Ctx::tx(&self.tx, &self.state))
+    }
+    fn pats(&self) -> Box<dyn PatRepository + '_> {
+        Box::new(Ctx::tx(&self.tx, &self.state))
+    }
+    fn metadata(&self) -> Box<dyn MetadataRepository + '_> {
+        Box::new(Ctx::tx(&self.tx, &self.state))
+    }
+    fn audit(&self) -> Box<dyn AuditRepository + '_> {
+        Box::new(Ctx::tx(&self.tx, &self.state))
+    }
+}
+
+#[async_trait]
+impl Transaction for SeaTransaction {
+    async fn commit(self: Box<Self>) -> RepoResult<()> {
+        let wrote = self.state.wrote.load(Ordering::Relaxed);
+        let audited = self.state.audited.load(Ordering::Relaxed);
+        if wrote && !audited {
+            self.tx.rollback().await.map_err(error::db)?;
+            return Err(RepoError::Unaudited);
+        }
+        self.tx.commit().await.map_err(error::db)
+    }
+}
+
+/// Runs a statement on any connection; used by the testing helpers.
+#[cfg(any(test, feature = "testing"))]
+pub(crate) async fn execute_raw(conn: &impl sea_orm::ConnectionTrait, sql: &str) -> Result<(), DbErr> {
+    conn.execute_unprepared(sql).await.map(|_| ())
+}
