@@ -1,2 +1,117 @@
-//! Project chores.
-fn main() {}
+//! `cargo xtask <task>`: the project's chores in one place (CONVENTIONS.md §8).
+//!
+//! - `ci` — what CI runs: fmt check, clippy with `-D warnings`, the test suite on
+//!   SQLite and, when `TESSERA_TEST_POSTGRES_URL` is set, again on PostgreSQL.
+//! - `migrate up|down|status|fresh [--database-url URL]` — the schema, without
+//!   starting a server.
+
+use std::process::{Command, ExitCode};
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use tessera_persistence::{DatabaseOptions, SeaStore};
+
+#[derive(Parser)]
+#[command(name = "cargo xtask", about = "Tessera project chores")]
+struct Cli {
+    #[command(subcommand)]
+    task: Task,
+}
+
+#[derive(Subcommand)]
+enum Task {
+    /// fmt check, clippy -D warnings, tests on SQLite (and PostgreSQL when
+    /// TESSERA_TEST_POSTGRES_URL is set).
+    Ci,
+    /// Manage the database schema.
+    Migrate {
+        /// up, down, status or fresh.
+        #[arg(value_enum)]
+        action: Action,
+        /// Database URL; default TESSERA_DATABASE__URL, else ./tessera-data/tessera.db.
+        #[arg(long, env = "TESSERA_DATABASE__URL")]
+        database_url: Option<String>,
+        /// With `down`: how many migrations to revert.
+        #[arg(long, default_value_t = 1)]
+        steps: u32,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Action {
+    Up,
+    Down,
+    Status,
+    Fresh,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.task {
+        Task::Ci => ci(),
+        Task::Migrate { action, database_url, steps } => migrate(action, database_url, steps),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs `cargo` with `args` (and extra environment), failing on a non-zero exit.
+fn cargo(args: &[&str], env: &[(&str, Option<&str>)]) -> Result<()> {
+    eprintln!("xtask: cargo {}", args.join(" "));
+    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cmd.args(args);
+    for (k, v) in env {
+        match v {
+            Some(v) => cmd.env(k, v),
+            None => cmd.env_remove(k),
+        };
+    }
+    let status = cmd.status().context("running cargo")?;
+    if !status.success() {
+        bail!("cargo {} failed ({status})", args.join(" "));
+    }
+    Ok(())
+}
+
+fn ci() -> Result<()> {
+    const PG: &str = "TESSERA_TEST_POSTGRES_URL";
+    let postgres = std::env::var(PG).ok().filter(|v| !v.trim().is_empty());
+    if std::env::var("CI").is_ok_and(|v| v == "true") && postgres.is_none() {
+        bail!("CI=true but {PG} is not set: the PostgreSQL half of the suite would be skipped");
+    }
+    cargo(&["fmt", "--all", "--", "--check"], &[])?;
+    cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"], &[])?;
+    // The README's test command, on the embedded default.
+    cargo(&["test", "--workspace"], &[(PG, None), ("INSTA_UPDATE", Some("no"))])?;
+    if let Some(url) = postgres {
+        cargo(&["test", "--workspace"], &[(PG, Some(&url)), ("INSTA_UPDATE", Some("no"))])?;
+    }
+    Ok(())
+}
+
+fn migrate(action: Action, url: Option<String>, steps: u32) -> Result<()> {
+    let url = url.unwrap_or_else(|| "sqlite://./tessera-data/tessera.db?mode=rwc".into());
+    if url.starts_with("sqlite://./tessera-data/") {
+        std::fs::create_dir_all("tessera-data").context("creating ./tessera-data")?;
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    runtime.block_on(async {
+        let store = SeaStore::connect(&DatabaseOptions::new(url)).await?;
+        match action {
+            Action::Up => store.migrate_up().await?,
+            Action::Down => store.migrate_down(Some(steps)).await?,
+            Action::Fresh => store.migrate_fresh().await?,
+            Action::Status => {}
+        }
+        for m in store.migration_status().await? {
+            println!("{}  {}", if m.applied { "applied" } else { "pending" }, m.name);
+        }
+        store.close().await;
+        Ok(())
+    })
+}

@@ -1,1 +1,21 @@
-//! HTTP surface of Tessera.
+//! Tessera's HTTP surface: the ZITADEL-compatible management API, the OAuth and
+//! OIDC endpoints, the console, and the one place where errors become responses.
+//!
+//! Nothing here talks to a database directly: handlers use the repository traits
+//! of `tessera-domain` through [`AppState`].
+
+pub mod health;
+pub mod metrics;
+pub mod observe;
+pub mod state;
+
+use actix_web::web;
+
+pub use state::AppState;
+
+/// Registers every route and the shared state on an actix `App`.
+pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) + Clone {
+    move |cfg: &mut web::ServiceConfig| {
+        cfg.app_data(web::Data::new(state)).configure(health::routes);
+    }
+}

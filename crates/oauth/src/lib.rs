@@ -1,9 +1,12 @@
 //! Token formats, credential verification and OAuth protocol logic of Tessera.
 //!
-//! Today: the opaque credential format shared by personal access tokens, opaque access
-//! tokens and generated client secrets ([`credential`]), and argon2id hashing of human
-//! passwords ([`password`]), both per DESIGN.md §4. Later: the JWT profile grant,
-//! token introspection and revocation, and the instance signing keys.
+//! - [`credential`]: the opaque credential format shared by personal access tokens,
+//!   opaque access tokens and generated client secrets (DESIGN.md §4);
+//! - [`validator`]: the one bearer-credential check every endpoint uses;
+//! - [`usage`]: batched last-use bookkeeping;
+//! - [`password`]: argon2id for human passwords.
 
 pub mod credential;
 pub mod password;
+pub mod usage;
+pub mod validator;

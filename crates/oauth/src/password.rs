@@ -10,6 +10,7 @@
 //! a handler.
 
 use std::fmt;
+use std::sync::{Arc, OnceLock};
 
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHashString, PasswordHasher as _, PasswordVerifier as _, SaltString};
@@ -60,13 +61,14 @@ pub struct PasswordHasher {
     argon2: Argon2<'static>,
     params: PasswordParams,
     /// Hash of a random password with the same parameters, verified against when
-    /// there is no real hash so that the answer takes as long either way.
-    dummy: PasswordHashString,
+    /// there is no real hash so that the answer takes as long either way. Made on
+    /// first use: computing it at start-up would cost every start one hash and
+    /// its 19 MiB of memory, though most starts never see a console login.
+    dummy: Arc<OnceLock<Option<PasswordHashString>>>,
 }
 
 impl PasswordHasher {
-    /// A hasher with the given costs. Computes the dummy hash once, so this itself
-    /// costs one hash: build it at start-up and share it.
+    /// A hasher with the given costs. Cheap; clones share the dummy hash.
     ///
     /// # Errors
     ///
@@ -75,8 +77,7 @@ impl PasswordHasher {
         let argon2_params = Params::new(params.memory_kib, params.iterations, params.parallelism, None)
             .map_err(PasswordError::InvalidParams)?;
         let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, argon2_params);
-        let dummy = hash_phc(&argon2, &generate_password(&mut OsRng))?;
-        Ok(Self { argon2, params, dummy })
+        Ok(Self { argon2, params, dummy: Arc::default() })
     }
 
     /// The cost parameters new hashes are made with.
@@ -109,7 +110,10 @@ impl PasswordHasher {
             Some(parsed) => self.argon2.verify_password(password, &parsed).is_ok(),
             None => {
                 // The outcome is irrelevant: only the time it takes matters.
-                let _ = self.argon2.verify_password(password, &self.dummy.password_hash());
+                let dummy = self.dummy.get_or_init(|| hash_phc(&self.argon2, &generate_password(&mut OsRng)).ok());
+                if let Some(dummy) = dummy {
+                    let _ = self.argon2.verify_password(password, &dummy.password_hash());
+                }
                 false
             }
         }
@@ -223,7 +227,9 @@ mod tests {
     #[test]
     fn dummy_hash_uses_the_configured_params() {
         let hasher = PasswordHasher::new(PasswordParams::default()).unwrap();
-        let dummy = hasher.dummy.password_hash();
+        assert!(hasher.dummy.get().is_none(), "made lazily");
+        assert!(!hasher.verify(&secret("x"), None));
+        let dummy = hasher.dummy.get().unwrap().as_ref().unwrap().password_hash();
 
         assert_eq!(dummy.algorithm, argon2::ARGON2ID_IDENT);
         assert_eq!(dummy.version, Some(0x13));

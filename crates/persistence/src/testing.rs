@@ -2,6 +2,7 @@
 //! directory by default, or — when `TESSERA_TEST_POSTGRES_URL` is set, as CI sets
 //! it — a new PostgreSQL database created for the test and dropped afterwards.
 
+#![allow(clippy::expect_used, reason = "a test helper: failing set-up must fail the test loudly")]
 use sea_orm::{ConnectionTrait, Database};
 use uuid::Uuid;
 

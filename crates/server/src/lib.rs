@@ -1,0 +1,11 @@
+//! The `tessera` binary's library half: configuration, start-up, bootstrap and
+//! wiring. `main.rs` only parses the command line and turns errors into exit
+//! codes; everything here is testable.
+
+pub mod bootstrap;
+pub mod cli;
+pub mod files;
+pub mod logging;
+pub mod masterkey;
+pub mod settings;
+pub mod start;

@@ -1,0 +1,408 @@
+//! Configuration (DESIGN.md §2, CONVENTIONS.md §5): one typed [`Settings`], read
+//! from an optional TOML file and then from `TESSERA_*` environment variables
+//! (`__` separates nesting levels: `TESSERA_SERVER__PORT` is `server.port`).
+//! `tessera.example.toml` at the repository root documents every key.
+//!
+//! Every mistake is reported as one line naming the key and its variable, never
+//! the value (it may be a secret).
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+/// Prefix of every environment variable Tessera reads.
+pub const ENV_PREFIX: &str = "TESSERA";
+
+/// Shortest accepted master key.
+pub const MIN_MASTERKEY_LEN: usize = 32;
+
+/// The whole configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    /// Public base URL and OAuth issuer. Default `http://localhost:<server.port>`.
+    pub external_url: Option<String>,
+    /// Where the embedded database, the generated master key and the bootstrap
+    /// credentials live.
+    pub data_dir: PathBuf,
+    /// Encrypts signing keys at rest (at least 32 characters). Generated into the
+    /// data dir when absent.
+    pub masterkey: Option<SecretString>,
+    /// HTTP listener.
+    pub server: ServerSettings,
+    /// Database.
+    pub database: DatabaseSettings,
+    /// Logging.
+    pub log: LogSettings,
+    /// First-instance bootstrap.
+    pub bootstrap: BootstrapSettings,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            external_url: None,
+            data_dir: PathBuf::from("./tessera-data"),
+            masterkey: None,
+            server: ServerSettings::default(),
+            database: DatabaseSettings::default(),
+            log: LogSettings::default(),
+            bootstrap: BootstrapSettings::default(),
+        }
+    }
+}
+
+/// The HTTP listener.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct ServerSettings {
+    /// Address to bind.
+    pub host: String,
+    /// Port to bind; 0 picks a free one (tests).
+    pub port: u16,
+    /// Worker threads; 0 means one per CPU core.
+    pub workers: usize,
+    /// Seconds in-flight requests get to finish on SIGTERM/SIGINT.
+    pub shutdown_timeout_secs: u64,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        Self { host: "127.0.0.1".into(), port: 8080, workers: 0, shutdown_timeout_secs: 30 }
+    }
+}
+
+/// The database.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct DatabaseSettings {
+    /// `sqlite://…` or `postgres://…`. Default: `tessera.db` in the data dir.
+    pub url: Option<SecretString>,
+    /// Connection pool size (read connections on SQLite).
+    pub max_connections: u32,
+    /// Seconds to wait for a connection or a lock.
+    pub acquire_timeout_secs: u64,
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        Self { url: None, max_connections: 8, acquire_timeout_secs: 5 }
+    }
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line, for log shippers.
+    Json,
+}
+
+/// Logging.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct LogSettings {
+    /// `text` or `json`.
+    pub format: LogFormat,
+    /// A `tracing` filter such as `info` or `info,access=debug`.
+    pub level: String,
+}
+
+impl Default for LogSettings {
+    fn default() -> Self {
+        Self { format: LogFormat::Text, level: "info".into() }
+    }
+}
+
+/// First-instance bootstrap (runs once, on an empty database).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct BootstrapSettings {
+    /// Name of the first organization.
+    pub org_name: String,
+    /// Username of the admin machine user (holds `IAM_OWNER`).
+    pub machine_username: String,
+    /// Username of the human console admin (holds `IAM_OWNER`).
+    pub human_username: String,
+    /// Where the admin machine user's PAT is written. Default `<data_dir>/admin.pat`.
+    pub pat_path: Option<PathBuf>,
+    /// Where the console admin's password is written. Default `<data_dir>/admin.password`.
+    pub password_path: Option<PathBuf>,
+}
+
+impl Default for BootstrapSettings {
+    fn default() -> Self {
+        Self {
+            org_name: "Tessera".into(),
+            machine_username: "admin-sa".into(),
+            human_username: "admin".into(),
+            pat_path: None,
+            password_path: None,
+        }
+    }
+}
+
+/// A configuration mistake, worded for a one-line exit message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettingsError(String);
+
+impl fmt::Display for SettingsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for SettingsError {}
+
+/// The environment variable of a dotted key: `server.port` → `TESSERA_SERVER__PORT`.
+#[must_use]
+pub fn env_var_of(key: &str) -> String {
+    format!("{ENV_PREFIX}_{}", key.replace('.', "__").to_uppercase())
+}
+
+fn invalid(key: &str, reason: impl fmt::Display) -> SettingsError {
+    SettingsError(format!("invalid configuration {key} ({}): {reason}", env_var_of(key)))
+}
+
+/// Turns a `config` error into one line naming the key, without the value.
+fn explain(err: config::ConfigError) -> SettingsError {
+    use config::ConfigError as E;
+    match err {
+        E::Type { key: Some(key), expected, .. } => invalid(&key, format!("expected {expected}")),
+        E::At { error, key: Some(key), .. } => match *error {
+            E::Type { expected, .. } => invalid(&key, format!("expected {expected}")),
+            E::Message(m) => invalid(&key, m),
+            other => invalid(&key, other),
+        },
+        E::FileParse { uri, cause } => SettingsError(format!(
+            "cannot parse configuration file {}: {cause}",
+            uri.unwrap_or_else(|| "(unknown)".into())
+        )),
+        other => SettingsError(format!("invalid configuration: {other}")),
+    }
+}
+
+/// Lists keys of a TOML file that no setting reads (typos would otherwise be
+/// silently ignored).
+fn unknown_keys(text: &str) -> Result<Vec<String>, SettingsError> {
+    let mut unknown = Vec::new();
+    let de =
+        toml::Deserializer::parse(text).map_err(|e| SettingsError(format!("cannot parse configuration file: {e}")))?;
+    let _: Result<Settings, _> = serde_ignored::deserialize(de, |path| unknown.push(path.to_string()));
+    Ok(unknown)
+}
+
+impl Settings {
+    /// Reads `file` (if any), then the process environment.
+    ///
+    /// # Errors
+    /// One line naming the offending key or file.
+    pub fn load(file: Option<&Path>) -> Result<Self, SettingsError> {
+        Self::load_from(file, std::env::vars().collect())
+    }
+
+    /// Like [`Settings::load`] with an explicit environment (tests).
+    ///
+    /// # Errors
+    /// One line naming the offending key or file.
+    pub fn load_from(file: Option<&Path>, env: HashMap<String, String>) -> Result<Self, SettingsError> {
+        let mut builder = config::Config::builder();
+        if let Some(path) = file {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| SettingsError(format!("cannot read configuration file {}: {e}", path.display())))?;
+            if let Some(key) = unknown_keys(&text)?.first() {
+                return Err(SettingsError(format!(
+                    "unknown configuration key {key} in {} (see tessera.example.toml)",
+                    path.display()
+                )));
+            }
+            builder = builder.add_source(config::File::from_str(&text, config::FileFormat::Toml));
+        }
+        // Only our own variables, minus those that configure tests and the CLI
+        // client rather than the server.
+        let env: HashMap<String, String> = env
+            .into_iter()
+            .filter(|(k, _)| k.starts_with("TESSERA_") && !k.starts_with("TESSERA_TEST_") && k != "TESSERA_TOKEN")
+            .collect();
+        builder = builder.add_source(
+            config::Environment::with_prefix(ENV_PREFIX).prefix_separator("_").separator("__").source(Some(env)),
+        );
+        let settings: Self = builder.build().and_then(config::Config::try_deserialize).map_err(explain)?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> Result<(), SettingsError> {
+        if let Some(url) = &self.external_url {
+            let ok = (url.starts_with("http://") || url.starts_with("https://"))
+                && url.len() > "https://".len()
+                && !url.contains(['?', '#', ' ']);
+            if !ok {
+                return Err(invalid("external_url", "must be an http:// or https:// URL without query or fragment"));
+            }
+        }
+        if let Some(key) = &self.masterkey
+            && key.expose_secret().chars().count() < MIN_MASTERKEY_LEN
+        {
+            return Err(invalid("masterkey", format!("must be at least {MIN_MASTERKEY_LEN} characters")));
+        }
+        if let Some(url) = &self.database.url {
+            let url = url.expose_secret();
+            if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                return Err(invalid("database.url", "unsupported scheme (expected sqlite:// or postgres://)"));
+            }
+        }
+        if self.database.max_connections == 0 {
+            return Err(invalid("database.max_connections", "must be at least 1"));
+        }
+        if self.bootstrap.org_name.trim().is_empty() {
+            return Err(invalid("bootstrap.org_name", "must not be empty"));
+        }
+        Ok(())
+    }
+
+    /// The issuer / public base URL, without a trailing slash.
+    #[must_use]
+    pub fn external_url(&self) -> String {
+        self.external_url_for(self.server.port)
+    }
+
+    /// The issuer when the server is bound to `port` (differs from the configured
+    /// port only when that is 0).
+    #[must_use]
+    pub fn external_url_for(&self, port: u16) -> String {
+        match &self.external_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => format!("http://localhost:{port}"),
+        }
+    }
+
+    /// The database URL, defaulting to `tessera.db` in the data dir.
+    #[must_use]
+    pub fn database_url(&self) -> SecretString {
+        match &self.database.url {
+            Some(url) => url.clone(),
+            None => SecretString::from(format!("sqlite://{}?mode=rwc", self.data_dir.join("tessera.db").display())),
+        }
+    }
+
+    /// Whether the database is the embedded SQLite default (or another SQLite file).
+    #[must_use]
+    pub fn is_sqlite(&self) -> bool {
+        self.database_url().expose_secret().starts_with("sqlite:")
+    }
+
+    /// Where the admin PAT is written.
+    #[must_use]
+    pub fn pat_path(&self) -> PathBuf {
+        self.bootstrap.pat_path.clone().unwrap_or_else(|| self.data_dir.join("admin.pat"))
+    }
+
+    /// Where the console admin password is written.
+    #[must_use]
+    pub fn password_path(&self) -> PathBuf {
+        self.bootstrap.password_path.clone().unwrap_or_else(|| self.data_dir.join("admin.password"))
+    }
+
+    /// The graceful shutdown window.
+    #[must_use]
+    pub fn shutdown_timeout(&self) -> Duration {
+        Duration::from_secs(self.server.shutdown_timeout_secs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    fn file(text: &str) -> tempfile::NamedTempFile {
+        let f = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(f.path(), text).unwrap();
+        f
+    }
+
+    #[test]
+    fn defaults_are_the_embedded_setup() {
+        let s = Settings::load_from(None, env(&[])).unwrap();
+        assert_eq!(s.server.host, "127.0.0.1");
+        assert_eq!(s.server.port, 8080);
+        assert_eq!(s.external_url(), "http://localhost:8080");
+        assert_eq!(s.database_url().expose_secret(), "sqlite://./tessera-data/tessera.db?mode=rwc");
+        assert_eq!(s.pat_path(), PathBuf::from("./tessera-data/admin.pat"));
+        assert_eq!(s.log.format, LogFormat::Text);
+    }
+
+    #[test]
+    fn environment_overrides_file() {
+        let f = file("external_url = \"https://id.example.com/\"\n[server]\nport = 9000\nhost = \"0.0.0.0\"\n");
+        let s = Settings::load_from(
+            Some(f.path()),
+            env(&[
+                ("TESSERA_SERVER__PORT", "9100"),
+                ("TESSERA_LOG__FORMAT", "json"),
+                ("TESSERA_DATA_DIR", "/var/lib/t"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(s.server.port, 9100);
+        assert_eq!(s.server.host, "0.0.0.0");
+        assert_eq!(s.external_url(), "https://id.example.com");
+        assert_eq!(s.log.format, LogFormat::Json);
+        assert_eq!(s.data_dir, PathBuf::from("/var/lib/t"));
+    }
+
+    #[test]
+    fn a_bad_value_names_key_and_variable_but_not_the_value() {
+        let err = Settings::load_from(None, env(&[("TESSERA_SERVER__PORT", "eighty")])).unwrap_err().to_string();
+        assert!(err.contains("server.port") && err.contains("TESSERA_SERVER__PORT"), "{err}");
+        assert!(!err.contains("eighty"), "{err}");
+        assert_eq!(err.lines().count(), 1);
+    }
+
+    #[test]
+    fn unknown_file_keys_are_named() {
+        let f = file("[server]\nprot = 1\n");
+        let err = Settings::load_from(Some(f.path()), env(&[])).unwrap_err().to_string();
+        assert!(err.contains("server.prot"), "{err}");
+    }
+
+    #[test]
+    fn foreign_tessera_variables_are_ignored() {
+        assert!(
+            Settings::load_from(None, env(&[("TESSERA_TEST_POSTGRES_URL", "postgres://x"), ("TESSERA_TOKEN", "t")]))
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn short_masterkey_and_unknown_scheme_are_refused() {
+        let err = Settings::load_from(None, env(&[("TESSERA_MASTERKEY", "short")])).unwrap_err().to_string();
+        assert!(err.contains("TESSERA_MASTERKEY") && !err.contains("short\""), "{err}");
+        let err = Settings::load_from(None, env(&[("TESSERA_DATABASE__URL", "mysql://x")])).unwrap_err().to_string();
+        assert!(err.contains("TESSERA_DATABASE__URL") && err.contains("unsupported scheme"), "{err}");
+    }
+
+    #[test]
+    fn numeric_looking_secrets_stay_strings() {
+        let key = "0".repeat(40);
+        let s = Settings::load_from(None, env(&[("TESSERA_MASTERKEY", &key)])).unwrap();
+        assert_eq!(s.masterkey.unwrap().expose_secret(), key);
+    }
+
+    #[test]
+    fn bad_log_format_is_named() {
+        let err = Settings::load_from(None, env(&[("TESSERA_LOG__FORMAT", "xml")])).unwrap_err().to_string();
+        assert!(err.contains("log.format"), "{err}");
+    }
+}

@@ -1,0 +1,180 @@
+//! `tessera start` and `tessera migrate`: open the database, migrate, bootstrap,
+//! serve until SIGTERM/SIGINT.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpServer};
+use secrecy::ExposeSecret;
+use tessera_domain::SystemClock;
+use tessera_http::{AppState, observe};
+use tessera_persistence::{ConnectError, DatabaseOptions, SeaStore};
+
+use crate::bootstrap::{self, Outcome};
+use crate::cli::MigrateAction;
+use crate::files;
+use crate::masterkey::{self, Origin};
+use crate::settings::Settings;
+
+/// A start-up failure, worded as one line for the operator.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The data dir cannot be created or written.
+    #[error("data directory {path} is not usable (data_dir, TESSERA_DATA_DIR): {source}")]
+    DataDir {
+        /// The directory.
+        path: std::path::PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The database cannot be opened or migrated.
+    #[error("database (database.url, TESSERA_DATABASE__URL): {0}")]
+    Database(#[from] ConnectError),
+    /// The master key is unusable.
+    #[error(transparent)]
+    MasterKey(#[from] masterkey::MasterKeyError),
+    /// The bootstrap failed.
+    #[error(transparent)]
+    Bootstrap(#[from] bootstrap::BootstrapError),
+    /// The listen address is taken or invalid.
+    #[error("cannot listen on {addr} (server.host, server.port): {source}")]
+    Bind {
+        /// host:port.
+        addr: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// `migrate --check` found pending migrations.
+    #[error("{0} pending migration(s)")]
+    PendingMigrations(usize),
+    /// The server stopped with an I/O error.
+    #[error("server error: {0}")]
+    Serve(std::io::Error),
+}
+
+async fn open_store(settings: &Settings) -> Result<SeaStore, StartError> {
+    if settings.is_sqlite() {
+        files::ensure_private_dir(&settings.data_dir)
+            .map_err(|source| StartError::DataDir { path: settings.data_dir.clone(), source })?;
+    }
+    if settings.database.url.is_none() {
+        // SQLite gives its WAL and shared-memory files the mode of the database
+        // file, so creating that one owner-only keeps all three private.
+        let path = settings.data_dir.join("tessera.db");
+        files::create_private_if_missing(&path)
+            .map_err(|source| StartError::DataDir { path: settings.data_dir.clone(), source })?;
+    }
+    let mut options = DatabaseOptions::new(settings.database_url().expose_secret().to_owned());
+    options.max_connections = settings.database.max_connections;
+    options.acquire_timeout = std::time::Duration::from_secs(settings.database.acquire_timeout_secs);
+    Ok(SeaStore::connect(&options).await?)
+}
+
+/// `tessera migrate`.
+///
+/// # Errors
+/// On database failures, or pending migrations with `--check`.
+pub async fn migrate(settings: &Settings, action: MigrateAction, check: bool) -> Result<(), StartError> {
+    let store = open_store(settings).await?;
+    let result = async {
+        match action {
+            MigrateAction::Up if check => {
+                let pending: Vec<_> = store.migration_status().await?.into_iter().filter(|m| !m.applied).collect();
+                for m in &pending {
+                    println!("pending  {}", m.name);
+                }
+                if pending.is_empty() {
+                    println!("database schema is up to date");
+                    Ok(())
+                } else {
+                    Err(StartError::PendingMigrations(pending.len()))
+                }
+            }
+            MigrateAction::Up => {
+                store.migrate_up().await?;
+                println!("database schema is up to date");
+                Ok(())
+            }
+            MigrateAction::Down => {
+                store.migrate_down(Some(1)).await?;
+                println!("reverted the most recent migration");
+                Ok(())
+            }
+            MigrateAction::Status => {
+                for m in store.migration_status().await? {
+                    println!("{}  {}", if m.applied { "applied" } else { "pending" }, m.name);
+                }
+                Ok(())
+            }
+            MigrateAction::Fresh => {
+                store.migrate_fresh().await?;
+                println!("database recreated from scratch");
+                Ok(())
+            }
+        }
+    }
+    .await;
+    store.close().await;
+    result
+}
+
+/// `tessera start`: runs until a shutdown signal, then drains and returns.
+///
+/// # Errors
+/// On any start-up failure; see [`StartError`].
+pub async fn start(settings: Settings) -> Result<(), StartError> {
+    let store = open_store(&settings).await?;
+    store.migrate_up().await?;
+    if !settings.is_sqlite() {
+        // The data dir still holds the bootstrap files (and maybe the master key).
+        files::ensure_private_dir(&settings.data_dir)
+            .map_err(|source| StartError::DataDir { path: settings.data_dir.clone(), source })?;
+    }
+    let (_masterkey, origin) = masterkey::resolve(&settings)?;
+    match &origin {
+        Origin::Generated(path) => tracing::info!(path = %path.display(), "generated a master key"),
+        Origin::File(path) if !settings.is_sqlite() => tracing::warn!(
+            path = %path.display(),
+            "using the master key file of this node's data dir; nodes sharing one PostgreSQL database must all set the same TESSERA_MASTERKEY"
+        ),
+        _ => {}
+    }
+
+    let clock = Arc::new(SystemClock);
+    let hasher = bootstrap::default_hasher()?;
+    match bootstrap::ensure_first_instance(&store, clock.as_ref(), &hasher, &settings).await? {
+        Outcome::Created { pat_path, password_path } => tracing::info!(
+            admin_pat = %pat_path.display(),
+            console_password = %password_path.display(),
+            "bootstrapped a new instance; the admin credentials are in these files (mode 0600)"
+        ),
+        Outcome::AlreadyDone => tracing::debug!("instance already bootstrapped"),
+    }
+
+    let addr = format!("{}:{}", settings.server.host, settings.server.port);
+    let listener = TcpListener::bind(&addr).map_err(|source| StartError::Bind { addr: addr.clone(), source })?;
+    let local = listener.local_addr().map_err(|source| StartError::Bind { addr: addr.clone(), source })?;
+
+    let store = Arc::new(store);
+    let state = AppState::new(store.clone(), clock);
+    let mut server = HttpServer::new(move || {
+        App::new().wrap(from_fn(observe::middleware)).configure(tessera_http::configure(state.clone()))
+    })
+    .shutdown_timeout(settings.shutdown_timeout().as_secs());
+    if settings.server.workers > 0 {
+        server = server.workers(settings.server.workers);
+    }
+    let server = server.listen(listener).map_err(|source| StartError::Bind { addr, source })?.run();
+
+    // The one line on standard output: scripts and tests wait for it.
+    let external_url = settings.external_url_for(local.port());
+    println!("tessera listening on http://{local} (external URL {external_url})");
+    tracing::info!(address = %local, external_url = %external_url, "serving");
+    server.await.map_err(StartError::Serve)?;
+    tracing::info!("shut down cleanly");
+    if let Ok(store) = Arc::try_unwrap(store) {
+        store.close().await;
+    }
+    Ok(())
+}

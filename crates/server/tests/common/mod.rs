@@ -1,0 +1,196 @@
+//! `spawn_app`: the real `tessera` binary on port 0, against a fresh database
+//! (SQLite in a temp dir, or a fresh PostgreSQL database when
+//! `TESSERA_TEST_POSTGRES_URL` is set), with its logs captured for inspection.
+
+#![allow(dead_code, reason = "each test binary uses a different subset")]
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test support: a failed step must fail the test")]
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tessera_persistence::testing::TestDb;
+
+/// The binary under test.
+pub const BIN: &str = env!("CARGO_BIN_EXE_tessera");
+
+/// A running server.
+pub struct TestApp {
+    /// `http://127.0.0.1:<port>`.
+    pub address: String,
+    /// The data directory.
+    pub data_dir: PathBuf,
+    /// The database (dropped after the server).
+    pub db: Arc<TestDb>,
+    child: Option<Child>,
+    logs: Arc<Mutex<String>>,
+    _dir: Option<Arc<tempfile::TempDir>>,
+    /// A client for requests to the server.
+    pub client: reqwest::Client,
+}
+
+/// How to start a server.
+pub struct Spawn {
+    db: Option<Arc<TestDb>>,
+    dir: Option<Arc<tempfile::TempDir>>,
+    env: Vec<(String, String)>,
+}
+
+impl Spawn {
+    /// A fresh database and data dir.
+    pub fn new() -> Self {
+        Self { db: None, dir: None, env: Vec::new() }
+    }
+
+    /// Reuse the database and data dir of an earlier server.
+    pub fn reusing(app: &TestApp) -> Self {
+        Self { db: Some(app.db.clone()), dir: app._dir.clone(), env: Vec::new() }
+    }
+
+    /// Adds an environment variable.
+    pub fn env(mut self, key: &str, value: &str) -> Self {
+        self.env.push((key.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Starts the server and waits until it listens.
+    pub async fn start(self) -> TestApp {
+        let db = match self.db {
+            Some(db) => db,
+            None => Arc::new(TestDb::new().await),
+        };
+        let dir = self.dir.unwrap_or_else(|| Arc::new(tempfile::tempdir().expect("temp dir")));
+        let data_dir = dir.path().join("data");
+        let mut cmd = base_command(&data_dir, db.url());
+        cmd.arg("start");
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        let (child, address, logs) = launch(cmd);
+        TestApp {
+            address,
+            data_dir,
+            db,
+            child: Some(child),
+            logs,
+            _dir: Some(dir),
+            client: reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("client"),
+        }
+    }
+}
+
+/// A `tessera` command with a clean environment pointing at `data_dir` and `db_url`.
+pub fn base_command(data_dir: &Path, db_url: &str) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("TESSERA_DATA_DIR", data_dir)
+        .env("TESSERA_DATABASE__URL", db_url)
+        .env("TESSERA_SERVER__PORT", "0")
+        .env("TESSERA_SERVER__WORKERS", "1")
+        .env("TESSERA_LOG__LEVEL", "info,access=debug")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    cmd
+}
+
+fn launch(mut cmd: Command) -> (Child, String, Arc<Mutex<String>>) {
+    let mut child = cmd.spawn().expect("spawn tessera");
+    let logs = Arc::new(Mutex::new(String::new()));
+    let stderr = child.stderr.take().expect("stderr");
+    let sink = logs.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let mut logs = sink.lock().unwrap();
+            logs.push_str(&line);
+            logs.push('\n');
+        }
+    });
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    let sink = logs.clone();
+    std::thread::spawn(move || {
+        let mut lines = BufReader::new(stdout).lines();
+        for line in lines.by_ref().map_while(Result::ok) {
+            if let Some(rest) = line.strip_prefix("tessera listening on ") {
+                let addr = rest.split_whitespace().next().unwrap_or_default().to_owned();
+                let _ = tx.send(addr);
+            }
+            sink.lock().unwrap().push_str(&format!("[stdout] {line}\n"));
+        }
+    });
+    match rx.recv_timeout(Duration::from_secs(60)) {
+        Ok(address) => (child, address, logs),
+        Err(_) => {
+            let _ = child.kill();
+            let status = child.wait();
+            panic!("tessera did not start ({status:?}); logs:\n{}", logs.lock().unwrap());
+        }
+    }
+}
+
+impl TestApp {
+    /// Starts a server on a fresh database.
+    pub async fn spawn() -> Self {
+        Spawn::new().start().await
+    }
+
+    /// `address` + `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    /// The bootstrap admin's PAT.
+    pub fn admin_pat(&self) -> String {
+        std::fs::read_to_string(self.data_dir.join("admin.pat")).expect("admin.pat").trim().to_owned()
+    }
+
+    /// Everything the server logged so far.
+    pub fn logs(&self) -> String {
+        self.logs.lock().unwrap().clone()
+    }
+
+    /// Sends `signal` (e.g. `TERM`) and waits for the process to exit.
+    pub fn stop_with(&mut self, signal: &str) -> ExitStatus {
+        let mut child = self.child.take().expect("server running");
+        let status = Command::new("kill").arg(format!("-{signal}")).arg(child.id().to_string()).status();
+        assert!(status.is_ok_and(|s| s.success()), "kill -{signal} failed");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = child.try_wait().expect("wait") {
+                // Let the log threads drain.
+                std::thread::sleep(Duration::from_millis(50));
+                return status;
+            }
+            assert!(Instant::now() < deadline, "tessera did not stop after SIGTERM");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Stops the server with SIGTERM.
+    pub fn stop(&mut self) -> ExitStatus {
+        self.stop_with("TERM")
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Runs `tessera` to completion with `args`; returns exit status, stdout, stderr.
+pub fn run(mut cmd: Command) -> (ExitStatus, String, String) {
+    let mut child = cmd.spawn().expect("spawn tessera");
+    let mut out = String::new();
+    let mut err = String::new();
+    child.stdout.take().expect("stdout").read_to_string(&mut out).expect("read stdout");
+    child.stderr.take().expect("stderr").read_to_string(&mut err).expect("read stderr");
+    (child.wait().expect("wait"), out, err)
+}

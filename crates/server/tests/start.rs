@@ -1,0 +1,164 @@
+//! The operator contract of DESIGN.md §2, through the real binary: start-up,
+//! bootstrap, health endpoints, graceful shutdown and one-line errors.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "a test: a failed step must fail it")]
+
+mod common;
+
+use std::net::TcpListener;
+use std::os::unix::fs::PermissionsExt;
+
+use common::{Spawn, TestApp, base_command, run};
+use tessera_domain::repo::Repos;
+
+#[tokio::test]
+async fn starts_bootstraps_and_serves_health_endpoints() {
+    let app = TestApp::spawn().await;
+
+    let health = app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+    assert!(health.headers().contains_key("x-request-id"));
+    insta::assert_json_snapshot!("healthz", health.json::<serde_json::Value>().await.unwrap());
+
+    let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), 200);
+    insta::assert_json_snapshot!("readyz", ready.json::<serde_json::Value>().await.unwrap());
+
+    let metrics = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(
+        metrics.contains("tessera_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"} 1"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("tessera_http_request_duration_seconds_bucket"), "{metrics}");
+
+    for file in ["admin.pat", "admin.password"] {
+        let meta = std::fs::metadata(app.data_dir.join(file)).unwrap();
+        assert_eq!(meta.permissions().mode() & 0o777, 0o600, "{file}");
+    }
+    let pat = app.admin_pat();
+    assert!(pat.starts_with("tsr_pat_"), "the admin PAT has the PAT format");
+    let password = std::fs::read_to_string(app.data_dir.join("admin.password")).unwrap();
+    assert!(password.trim().len() >= 20);
+
+    let logs = app.logs();
+    assert!(logs.contains("admin.pat") && logs.contains("admin.password"), "the log says where the files are");
+    assert!(!logs.contains(&pat) && !logs.contains(password.trim()), "no credential in the logs");
+}
+
+#[tokio::test]
+async fn request_ids_are_echoed_when_plain_and_replaced_otherwise() {
+    let app = TestApp::spawn().await;
+    let echoed = app.client.get(app.url("/healthz")).header("x-request-id", "abc-123").send().await.unwrap();
+    assert_eq!(echoed.headers()["x-request-id"], "abc-123");
+    let replaced = app.client.get(app.url("/healthz")).header("x-request-id", "evil\tvalue").send().await.unwrap();
+    assert_ne!(replaced.headers()["x-request-id"], "evil\tvalue");
+}
+
+#[tokio::test]
+async fn a_second_start_reuses_the_instance_and_its_files() {
+    let mut first = TestApp::spawn().await;
+    let pat = std::fs::read(first.data_dir.join("admin.pat")).unwrap();
+    let password = std::fs::read(first.data_dir.join("admin.password")).unwrap();
+    let store = first.db.store().await;
+    let events = store.audit().recent(1000).await.unwrap().len();
+    assert!(first.stop().success());
+
+    let second = Spawn::reusing(&first).start().await;
+    assert_eq!(std::fs::read(second.data_dir.join("admin.pat")).unwrap(), pat);
+    assert_eq!(std::fs::read(second.data_dir.join("admin.password")).unwrap(), password);
+    assert_eq!(store.audit().recent(1000).await.unwrap().len(), events, "the database is untouched");
+    assert!(!second.logs().contains("bootstrapped a new instance"));
+    store.close().await;
+}
+
+#[tokio::test]
+async fn sigterm_and_sigint_shut_down_cleanly() {
+    for signal in ["TERM", "INT"] {
+        let mut app = TestApp::spawn().await;
+        let status = app.stop_with(signal);
+        assert!(status.success(), "SIG{signal}: {status:?}");
+        assert!(app.logs().contains("shut down cleanly"));
+    }
+}
+
+/// Runs `tessera start` with `env` and returns (exit code, stderr).
+fn start_failing(env: &[(&str, &str)]) -> (Option<i32>, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = base_command(&dir.path().join("data"), &format!("sqlite://{}/t.db?mode=rwc", dir.path().display()));
+    cmd.arg("start");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let (status, _, stderr) = run(cmd);
+    (status.code(), stderr)
+}
+
+#[test]
+fn a_bad_config_value_is_one_line_naming_the_key() {
+    let (code, stderr) = start_failing(&[("TESSERA_SERVER__PORT", "eighty")]);
+    assert_eq!(code, Some(2));
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("TESSERA_SERVER__PORT") && !stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn an_unknown_database_scheme_is_a_config_error() {
+    let (code, stderr) = start_failing(&[("TESSERA_DATABASE__URL", "mysql://root@localhost/t")]);
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("unsupported scheme") && stderr.contains("TESSERA_DATABASE__URL"), "{stderr}");
+}
+
+#[test]
+fn an_unreachable_database_is_one_line_without_the_password() {
+    let (code, stderr) = start_failing(&[
+        ("TESSERA_DATABASE__URL", "postgres://tessera:hunter2secret@127.0.0.1:1/tessera"),
+        ("TESSERA_DATABASE__ACQUIRE_TIMEOUT_SECS", "2"),
+        ("TESSERA_MASTERKEY", "0123456789abcdef0123456789abcdef"),
+    ]);
+    assert_eq!(code, Some(1));
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("database") && !stderr.contains("hunter2secret"), "{stderr}");
+}
+
+#[test]
+fn a_port_in_use_is_one_line() {
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let (code, stderr) = start_failing(&[("TESSERA_SERVER__PORT", &port)]);
+    assert_eq!(code, Some(1));
+    assert!(stderr.contains("cannot listen") && stderr.contains(&port), "{stderr}");
+    assert_eq!(stderr.trim().lines().filter(|l| l.starts_with("tessera:")).count(), 1, "{stderr}");
+}
+
+#[test]
+fn an_unwritable_data_dir_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let blocker = dir.path().join("not-a-dir");
+    std::fs::write(&blocker, b"").unwrap();
+    let data_dir = blocker.join("data");
+    let mut cmd = base_command(&data_dir, &format!("sqlite://{}/t.db?mode=rwc", data_dir.display()));
+    cmd.arg("start");
+    let (status, _, stderr) = run(cmd);
+    assert_eq!(status.code(), Some(1));
+    assert!(stderr.contains(&data_dir.display().to_string()) && stderr.contains("TESSERA_DATA_DIR"), "{stderr}");
+}
+
+#[tokio::test]
+async fn migrate_check_reports_pending_migrations() {
+    let db = tessera_persistence::testing::TestDb::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let command = |args: &[&str]| {
+        let mut cmd = base_command(&dir.path().join("data"), db.url());
+        cmd.args(args);
+        run(cmd)
+    };
+    let (status, out, _) = command(&["migrate", "up", "--check"]);
+    assert_eq!(status.code(), Some(1));
+    assert!(out.contains("pending"), "{out}");
+    let (status, _, err) = command(&["migrate"]);
+    assert!(status.success(), "{err}");
+    let (status, out, _) = command(&["migrate", "status"]);
+    assert!(status.success() && out.contains("applied") && !out.contains("pending"), "{out}");
+    let (status, _, _) = command(&["migrate", "up", "--check"]);
+    assert!(status.success());
+}
