@@ -131,13 +131,19 @@ pub struct TextFilter {
     pub method: TextMethod,
 }
 
-/// How a timestamp filter compares.
+/// How a timestamp filter compares (ZITADEL's `TimestampFilterMethod`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TimeFilter {
+    /// Exactly at.
+    Equals(Timestamp),
     /// Strictly before.
     Before(Timestamp),
+    /// At or before.
+    AtOrBefore(Timestamp),
     /// Strictly after.
     After(Timestamp),
+    /// At or after.
+    AtOrAfter(Timestamp),
 }
 
 /// Machine or human, for filtering.
@@ -156,6 +162,10 @@ pub enum UserFilter {
     Username(TextFilter),
     /// By display name (machine name or human display name).
     DisplayName(TextFilter),
+    /// By given name (humans only).
+    GivenName(TextFilter),
+    /// By family name (humans only).
+    FamilyName(TextFilter),
     /// By e-mail address (humans only).
     Email(TextFilter),
     /// By kind.
@@ -184,6 +194,12 @@ pub enum UserSort {
     Username,
     /// By display name.
     DisplayName,
+    /// By given name.
+    GivenName,
+    /// By family name.
+    FamilyName,
+    /// By e-mail address.
+    Email,
     /// By state.
     State,
     /// By kind.
@@ -250,6 +266,8 @@ pub enum PatSort {
     CreatedAt,
     /// By expiration time.
     ExpiresAt,
+    /// By id.
+    Id,
     /// By owning user.
     User,
     /// By owning organization.

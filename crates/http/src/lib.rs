@@ -4,9 +4,13 @@
 //! Nothing here talks to a database directly: handlers use the repository traits
 //! of `tessera-domain` through [`AppState`].
 
+pub mod api;
+pub mod auth;
+pub mod error;
 pub mod health;
 pub mod metrics;
 pub mod observe;
+pub mod service;
 pub mod state;
 
 use actix_web::web;
@@ -16,6 +20,6 @@ pub use state::AppState;
 /// Registers every route and the shared state on an actix `App`.
 pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) + Clone {
     move |cfg: &mut web::ServiceConfig| {
-        cfg.app_data(web::Data::new(state)).configure(health::routes);
+        cfg.app_data(web::Data::new(state)).configure(health::routes).configure(api::routes);
     }
 }

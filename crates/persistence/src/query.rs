@@ -49,8 +49,11 @@ pub(crate) fn text<C: ColumnTrait>(col: C, lower_col: Option<C>, f: &TextFilter)
 /// A time filter on `col`.
 pub(crate) fn time<C: ColumnTrait>(col: C, f: &TimeFilter) -> Condition {
     match f {
+        TimeFilter::Equals(t) => Condition::all().add(col.eq(*t)),
         TimeFilter::Before(t) => Condition::all().add(col.lt(*t)),
+        TimeFilter::AtOrBefore(t) => Condition::all().add(col.lte(*t)),
         TimeFilter::After(t) => Condition::all().add(col.gt(*t)),
+        TimeFilter::AtOrAfter(t) => Condition::all().add(col.gte(*t)),
     }
 }
 

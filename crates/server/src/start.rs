@@ -8,7 +8,9 @@ use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer};
 use secrecy::ExposeSecret;
 use tessera_domain::SystemClock;
+use tessera_domain::repo::Store;
 use tessera_http::{AppState, observe};
+use tessera_oauth::usage::UsageRecorder;
 use tessera_persistence::{ConnectError, DatabaseOptions, SeaStore};
 
 use crate::bootstrap::{self, Outcome};
@@ -157,7 +159,9 @@ pub async fn start(settings: Settings) -> Result<(), StartError> {
     let local = listener.local_addr().map_err(|source| StartError::Bind { addr: addr.clone(), source })?;
 
     let store = Arc::new(store);
-    let state = AppState::new(store.clone(), clock);
+    let state = AppState::new(store.clone(), clock, hasher);
+    let usage = state.validator.usage().clone();
+    let flusher = actix_web::rt::spawn(flush_usage_forever(store.clone(), usage.clone()));
     let mut server = HttpServer::new(move || {
         App::new().wrap(from_fn(observe::middleware)).configure(tessera_http::configure(state.clone()))
     })
@@ -171,10 +175,46 @@ pub async fn start(settings: Settings) -> Result<(), StartError> {
     let external_url = settings.external_url_for(local.port());
     println!("tessera listening on http://{local} (external URL {external_url})");
     tracing::info!(address = %local, external_url = %external_url, "serving");
-    server.await.map_err(StartError::Serve)?;
+    let served = server.await;
+    flusher.abort();
+    flush_usage(store.as_ref(), &usage).await;
+    served.map_err(StartError::Serve)?;
     tracing::info!("shut down cleanly");
     if let Ok(store) = Arc::try_unwrap(store) {
         store.close().await;
     }
     Ok(())
+}
+
+/// How often batched last-use times are written.
+const USAGE_FLUSH_INTERVAL: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Writes the pending last-use notes in one statement (DESIGN.md §6: no write per
+/// request). A failure only delays the bookkeeping; the notes are retried.
+async fn flush_usage(store: &SeaStore, usage: &UsageRecorder) {
+    let batch = usage.drain();
+    if batch.is_empty() {
+        return;
+    }
+    let result = async {
+        let tx = store.begin().await?;
+        tx.pats().record_last_used(&batch).await?;
+        tx.commit().await
+    }
+    .await;
+    if let Err(e) = result {
+        tracing::warn!(error = %e, tokens = batch.len(), "could not record last use of tokens; will retry");
+        for (id, at) in batch {
+            usage.record(id, at);
+        }
+    }
+}
+
+async fn flush_usage_forever(store: Arc<SeaStore>, usage: Arc<UsageRecorder>) {
+    let mut tick = tokio::time::interval(USAGE_FLUSH_INTERVAL);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        flush_usage(store.as_ref(), &usage).await;
+    }
 }

@@ -172,6 +172,7 @@ impl<C: ConnectionTrait + Send + Sync> PatRepository for Ctx<'_, C> {
         let select = match q.sort {
             PatSort::CreatedAt => select.order_by(pat::Column::CreatedAt, order.clone()),
             PatSort::ExpiresAt => select.order_by(pat::Column::ExpiresAt, order.clone()),
+            PatSort::Id => select,
             PatSort::User => select.order_by(pat::Column::UserId, order.clone()),
             PatSort::Org => select.order_by(user::Column::OrgId, order.clone()),
         };

@@ -93,6 +93,8 @@ fn condition(f: &UserFilter) -> Condition {
     match f {
         UserFilter::Username(t) => query::text(Column::Username, Some(Column::UsernameKey), t),
         UserFilter::DisplayName(t) => query::text(Column::Name, None, t),
+        UserFilter::GivenName(t) => query::text(Column::GivenName, None, t),
+        UserFilter::FamilyName(t) => query::text(Column::FamilyName, None, t),
         UserFilter::Email(t) => query::text(Column::Email, None, t),
         UserFilter::Type(UserType::Machine) => Condition::all().add(Column::Kind.eq(MACHINE)),
         UserFilter::Type(UserType::Human) => Condition::all().add(Column::Kind.eq(HUMAN)),
@@ -176,6 +178,9 @@ impl<C: ConnectionTrait + Send + Sync> UserRepository for Ctx<'_, C> {
             UserSort::CreatedAt => Column::CreatedAt,
             UserSort::Username => Column::UsernameKey,
             UserSort::DisplayName => Column::Name,
+            UserSort::GivenName => Column::GivenName,
+            UserSort::FamilyName => Column::FamilyName,
+            UserSort::Email => Column::Email,
             UserSort::State => Column::State,
             UserSort::Type => Column::Kind,
         };

@@ -1,0 +1,252 @@
+//! The one place where errors become responses (CONVENTIONS.md §3).
+//!
+//! - [`ServiceError`] is what the application services (used by the API and the
+//!   console) return, independent of any protocol.
+//! - [`ApiError`] is its Connect rendering: `{"code": "<connect code>", "message":
+//!   "…"}` with the HTTP status of the Connect protocol's code table.
+//!
+//! Unexpected errors are logged with their whole cause chain and answered with an
+//! opaque `internal` error; messages never contain credentials.
+
+use std::borrow::Cow;
+use std::error::Error as StdError;
+use std::fmt;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use tessera_domain::ValidationError;
+use tessera_domain::repo::RepoError;
+
+/// A failed use case, in protocol-neutral terms.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// The input is malformed or breaks a rule.
+    #[error("{0}")]
+    InvalidArgument(Cow<'static, str>),
+    /// The caller presented no credential or an unusable one.
+    #[error("{0}")]
+    Unauthenticated(Cow<'static, str>),
+    /// The caller lacks the permission.
+    #[error("{0}")]
+    PermissionDenied(Cow<'static, str>),
+    /// The addressed object does not exist (or the caller may not know it does).
+    #[error("{0}")]
+    NotFound(Cow<'static, str>),
+    /// The object to create exists already.
+    #[error("{0}")]
+    AlreadyExists(Cow<'static, str>),
+    /// The object is in a state that does not allow the operation.
+    #[error("{0}")]
+    FailedPrecondition(Cow<'static, str>),
+    /// Something that should not happen; details go to the log only.
+    #[error("internal error")]
+    Internal(#[source] Box<dyn StdError + Send + Sync>),
+}
+
+impl ServiceError {
+    /// `invalid_argument` with a message.
+    pub fn invalid(msg: impl Into<Cow<'static, str>>) -> Self {
+        Self::InvalidArgument(msg.into())
+    }
+    /// `not_found` with a message.
+    pub fn not_found(msg: impl Into<Cow<'static, str>>) -> Self {
+        Self::NotFound(msg.into())
+    }
+    /// `permission_denied` with a message.
+    pub fn denied(msg: impl Into<Cow<'static, str>>) -> Self {
+        Self::PermissionDenied(msg.into())
+    }
+    /// `failed_precondition` with a message.
+    pub fn precondition(msg: impl Into<Cow<'static, str>>) -> Self {
+        Self::FailedPrecondition(msg.into())
+    }
+}
+
+impl From<ValidationError> for ServiceError {
+    fn from(e: ValidationError) -> Self {
+        Self::InvalidArgument(e.to_string().into())
+    }
+}
+
+impl From<RepoError> for ServiceError {
+    fn from(e: RepoError) -> Self {
+        match e {
+            RepoError::NotFound { entity } => Self::NotFound(format!("{entity} not found").into()),
+            RepoError::AlreadyExists { detail, .. } => Self::AlreadyExists(detail),
+            RepoError::MissingReference { entity } => {
+                Self::FailedPrecondition(format!("{entity} refers to an object that does not exist").into())
+            }
+            other => Self::Internal(Box::new(other)),
+        }
+    }
+}
+
+/// Connect error codes (<https://connectrpc.com/docs/protocol#error-codes>).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnectCode {
+    /// 400
+    InvalidArgument,
+    /// 400
+    FailedPrecondition,
+    /// 400
+    OutOfRange,
+    /// 401
+    Unauthenticated,
+    /// 403
+    PermissionDenied,
+    /// 404
+    NotFound,
+    /// 404 for unknown methods (the choice; Connect clients read 404 as
+    /// `unimplemented`).
+    Unimplemented,
+    /// 409
+    AlreadyExists,
+    /// 409
+    Aborted,
+    /// 429
+    ResourceExhausted,
+    /// 500
+    Internal,
+    /// 503
+    Unavailable,
+}
+
+impl ConnectCode {
+    /// The wire spelling.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::InvalidArgument => "invalid_argument",
+            Self::FailedPrecondition => "failed_precondition",
+            Self::OutOfRange => "out_of_range",
+            Self::Unauthenticated => "unauthenticated",
+            Self::PermissionDenied => "permission_denied",
+            Self::NotFound => "not_found",
+            Self::Unimplemented => "unimplemented",
+            Self::AlreadyExists => "already_exists",
+            Self::Aborted => "aborted",
+            Self::ResourceExhausted => "resource_exhausted",
+            Self::Internal => "internal",
+            Self::Unavailable => "unavailable",
+        }
+    }
+
+    /// The HTTP status of the Connect protocol for this code.
+    #[must_use]
+    pub const fn status(self) -> StatusCode {
+        match self {
+            Self::InvalidArgument | Self::FailedPrecondition | Self::OutOfRange => StatusCode::BAD_REQUEST,
+            Self::Unauthenticated => StatusCode::UNAUTHORIZED,
+            Self::PermissionDenied => StatusCode::FORBIDDEN,
+            Self::NotFound | Self::Unimplemented => StatusCode::NOT_FOUND,
+            Self::AlreadyExists | Self::Aborted => StatusCode::CONFLICT,
+            Self::ResourceExhausted => StatusCode::TOO_MANY_REQUESTS,
+            Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+}
+
+/// How a 401 tells the client what to do (RFC 6750 §3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Challenge {
+    /// No credential was presented: `Bearer realm="tessera"`.
+    Missing,
+    /// The credential was refused: `Bearer error="invalid_token"`.
+    InvalidToken,
+}
+
+/// A Connect error response.
+#[derive(Debug)]
+pub struct ApiError {
+    /// The code.
+    pub code: ConnectCode,
+    /// A message for the client; never contains a credential.
+    pub message: Cow<'static, str>,
+    /// `WWW-Authenticate` challenge for 401s.
+    pub challenge: Option<Challenge>,
+}
+
+impl ApiError {
+    /// An error with `code` and `message`.
+    pub fn new(code: ConnectCode, message: impl Into<Cow<'static, str>>) -> Self {
+        Self { code, message: message.into(), challenge: None }
+    }
+
+    /// A 401 with its challenge.
+    pub fn unauthenticated(challenge: Challenge, message: impl Into<Cow<'static, str>>) -> Self {
+        Self { code: ConnectCode::Unauthenticated, message: message.into(), challenge: Some(challenge) }
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code.as_str(), self.message)
+    }
+}
+
+/// Logs an unexpected error with its whole cause chain.
+pub fn log_internal(err: &(dyn StdError + 'static)) {
+    let mut chain = err.to_string();
+    let mut source = err.source();
+    while let Some(s) = source {
+        chain.push_str(": ");
+        chain.push_str(&s.to_string());
+        source = s.source();
+    }
+    tracing::error!(error = %chain, "internal error");
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
+        match e {
+            ServiceError::InvalidArgument(m) => Self::new(ConnectCode::InvalidArgument, m),
+            ServiceError::Unauthenticated(m) => Self::unauthenticated(Challenge::InvalidToken, m),
+            ServiceError::PermissionDenied(m) => Self::new(ConnectCode::PermissionDenied, m),
+            ServiceError::NotFound(m) => Self::new(ConnectCode::NotFound, m),
+            ServiceError::AlreadyExists(m) => Self::new(ConnectCode::AlreadyExists, m),
+            ServiceError::FailedPrecondition(m) => Self::new(ConnectCode::FailedPrecondition, m),
+            ServiceError::Internal(source) => {
+                log_internal(source.as_ref());
+                Self::new(ConnectCode::Internal, "internal error")
+            }
+        }
+    }
+}
+
+impl From<ValidationError> for ApiError {
+    fn from(e: ValidationError) -> Self {
+        ServiceError::from(e).into()
+    }
+}
+
+impl From<RepoError> for ApiError {
+    fn from(e: RepoError) -> Self {
+        ServiceError::from(e).into()
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.code.status()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut res = HttpResponse::build(self.status_code());
+        match self.challenge {
+            Some(Challenge::Missing) => {
+                res.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"tessera\"")));
+            }
+            Some(Challenge::InvalidToken) => {
+                res.insert_header((
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer realm=\"tessera\", error=\"invalid_token\""),
+                ));
+            }
+            None => {}
+        }
+        res.insert_header(header::CacheControl(vec![header::CacheDirective::NoStore]))
+            .json(serde_json::json!({ "code": self.code.as_str(), "message": self.message }))
+    }
+}

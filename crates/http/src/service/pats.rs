@@ -1,0 +1,127 @@
+//! Personal access tokens: issue (shown once), list, remove.
+
+use serde_json::json;
+use tessera_domain::pat::PersonalAccessToken;
+use tessera_domain::permission::perm;
+use tessera_domain::repo::{Listed, Page, PatFilter, PatQuery, PatSort, PatWithOwner, Visibility};
+use tessera_domain::time::far_future;
+use tessera_domain::{PatId, Timestamp, UserId};
+use tessera_oauth::credential::{Credential, CredentialKind, IssuedCredential};
+
+use super::{Ctx, ServiceResult};
+use crate::error::ServiceError;
+
+/// Issues a PAT for a machine user (`user.credential.write` on its organization,
+/// or the user itself). The token is returned here and never again.
+///
+/// Rules: only machine users have PATs (`failed_precondition`, as in ZITADEL); an
+/// expiration in the past is `invalid_argument`; without one the token expires
+/// 9999-12-31 — unless the organization limits PAT lifetimes (a Tessera
+/// extension), in which case the expiration is required and must lie within it.
+///
+/// # Errors
+/// As above, plus `permission_denied`.
+pub async fn add(
+    ctx: &Ctx,
+    user_id: UserId,
+    expires_at: Option<Timestamp>,
+) -> ServiceResult<(PersonalAccessToken, IssuedCredential)> {
+    // ZITADEL answers a missing user with failed_precondition here.
+    let user =
+        ctx.state.store.users().get(user_id).await?.ok_or_else(|| ServiceError::precondition("user not found"))?;
+    ctx.require_on_user(perm::USER_CREDENTIAL_WRITE, &user)?;
+    if !user.is_machine() {
+        return Err(ServiceError::precondition("personal access tokens are for machine users only"));
+    }
+    let now = ctx.now();
+    if expires_at.is_some_and(|t| t <= now) {
+        return Err(ServiceError::invalid("expirationDate must be in the future"));
+    }
+    let org = ctx
+        .state
+        .store
+        .orgs()
+        .get(user.org_id)
+        .await?
+        .ok_or_else(|| ServiceError::not_found("organization not found"))?;
+    if let Some(max) = org.pat_max_lifetime {
+        let days = max.num_days();
+        match expires_at {
+            None => {
+                return Err(ServiceError::invalid(format!(
+                    "this organization requires an expirationDate at most {days} days ahead"
+                )));
+            }
+            Some(t) if t - now > max => {
+                return Err(ServiceError::invalid(format!(
+                    "expirationDate exceeds this organization's maximum token lifetime of {days} days"
+                )));
+            }
+            Some(_) => {}
+        }
+    }
+    let id = PatId::new();
+    let (token, digest) = Credential::generate(CredentialKind::Pat, *id.as_uuid(), &mut rand::rngs::OsRng);
+    let pat = PersonalAccessToken {
+        id,
+        user_id,
+        digest,
+        expires_at: expires_at.unwrap_or_else(far_future),
+        created_at: now,
+        last_used_at: None,
+    };
+    let tx = ctx.begin().await?;
+    tx.pats().insert(&pat).await?;
+    tx.audit()
+        .append(
+            &ctx.event("pat.created", "personal_access_token", pat.id, Some(user.org_id))
+                .with_details(json!({"userId": user.id, "expiresAt": pat.expires_at})),
+        )
+        .await?;
+    tx.commit().await?;
+    Ok((pat, token))
+}
+
+/// Lists tokens the caller may see: those of users in organizations where it holds
+/// `user.read`, and its own. Never the token itself.
+///
+/// # Errors
+/// Database errors only.
+pub async fn list(
+    ctx: &Ctx,
+    filters: Vec<PatFilter>,
+    sort: PatSort,
+    page: Page,
+) -> ServiceResult<Listed<PatWithOwner>> {
+    let visibility =
+        Visibility { orgs: ctx.caller.grants.orgs_with(perm::USER_READ), own_user: Some(ctx.caller.user_id) };
+    Ok(ctx.state.store.pats().list(&PatQuery { filters, visibility, sort, page }).await?)
+}
+
+/// Removes a token of a user (`user.credential.write`, or the user itself). It
+/// stops working at once. Removing a token that does not exist (or belongs to
+/// another user) succeeds without effect, as in ZITADEL.
+///
+/// # Errors
+/// `not_found` (user), `permission_denied`.
+pub async fn remove(ctx: &Ctx, user_id: UserId, token_id: PatId) -> ServiceResult<()> {
+    let user = ctx.user(user_id).await?;
+    ctx.require_on_user(perm::USER_CREDENTIAL_WRITE, &user)?;
+    let Some(found) = ctx.state.store.pats().get(token_id).await? else { return Ok(()) };
+    if found.pat.user_id != user_id {
+        return Ok(());
+    }
+    let tx = ctx.begin().await?;
+    match tx.pats().delete(token_id).await {
+        Ok(()) | Err(tessera_domain::repo::RepoError::NotFound { .. }) => {}
+        Err(e) => return Err(e.into()),
+    }
+    tx.audit()
+        .append(
+            &ctx.event("pat.removed", "personal_access_token", token_id, Some(user.org_id))
+                .with_details(json!({"userId": user.id})),
+        )
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
