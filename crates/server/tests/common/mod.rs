@@ -194,3 +194,47 @@ pub fn run(mut cmd: Command) -> (ExitStatus, String, String) {
     child.stderr.take().expect("stderr").read_to_string(&mut err).expect("read stderr");
     (child.wait().expect("wait"), out, err)
 }
+
+/// A copy of `v` with ids, timestamps and credentials replaced by placeholders, for
+/// snapshots: UUIDs become `[uuid]`, RFC 3339 timestamps `[timestamp]` (far-future
+/// ones `[timestamp:9999]` so the default expiration stays visible), opaque
+/// credentials `[tsr_…]`.
+pub fn redacted(v: &serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match v {
+        Value::String(s) => {
+            if uuid::Uuid::try_parse(s).is_ok() {
+                Value::String("[uuid]".into())
+            } else if chrono::DateTime::parse_from_rfc3339(s).is_ok() {
+                Value::String(if s.starts_with("9999-") { "[timestamp:9999]" } else { "[timestamp]" }.into())
+            } else if let Some(rest) = s.strip_prefix("tsr_") {
+                Value::String(format!("[tsr_{}]", rest.split('_').next().unwrap_or_default()))
+            } else {
+                v.clone()
+            }
+        }
+        Value::Array(items) => Value::Array(items.iter().map(redacted).collect()),
+        Value::Object(map) => Value::Object(map.iter().map(|(k, v)| (k.clone(), redacted(v))).collect()),
+        other => other.clone(),
+    }
+}
+
+/// Posts a Connect call to `service/method` with an optional bearer token; returns
+/// (status, `WWW-Authenticate` header, JSON body).
+pub async fn connect(
+    app: &TestApp,
+    token: Option<&str>,
+    service: &str,
+    method: &str,
+    body: serde_json::Value,
+) -> (u16, Option<String>, serde_json::Value) {
+    let mut req = app.client.post(app.url(&format!("/{service}/{method}"))).json(&body);
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    let res = req.send().await.unwrap();
+    let status = res.status().as_u16();
+    let challenge = res.headers().get("www-authenticate").map(|v| v.to_str().unwrap().to_owned());
+    let body = res.json().await.unwrap_or(serde_json::Value::Null);
+    (status, challenge, body)
+}
