@@ -162,3 +162,17 @@ async fn migrate_check_reports_pending_migrations() {
     let (status, _, _) = command(&["migrate", "up", "--check"]);
     assert!(status.success());
 }
+
+#[tokio::test]
+async fn json_logs_are_one_object_per_line() {
+    let mut app = Spawn::new().env("TESSERA_LOG__FORMAT", "json").start().await;
+    app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert!(app.stop().success());
+    let logs = app.logs();
+    let lines: Vec<&str> = logs.lines().filter(|l| !l.starts_with("[stdout]")).collect();
+    assert!(lines.len() >= 3, "{logs}");
+    for line in lines {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+        assert!(v.get("level").is_some() && v.get("timestamp").is_some(), "{line}");
+    }
+}
