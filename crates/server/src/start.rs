@@ -4,7 +4,7 @@
 use std::net::TcpListener;
 use std::sync::Arc;
 
-use actix_web::middleware::from_fn;
+use actix_web::middleware::{NormalizePath, TrailingSlash, from_fn};
 use actix_web::{App, HttpServer};
 use secrecy::ExposeSecret;
 use tessera_domain::SystemClock;
@@ -163,7 +163,12 @@ pub async fn start(settings: Settings) -> Result<(), StartError> {
     let usage = state.validator.usage().clone();
     let flusher = actix_web::rt::spawn(flush_usage_forever(store.clone(), usage.clone()));
     let mut server = HttpServer::new(move || {
-        App::new().wrap(from_fn(observe::middleware)).configure(tessera_http::configure(state.clone()))
+        App::new()
+            .wrap(from_fn(observe::middleware))
+            // `https://host/` as an SDK's base URL yields `//zitadel…/Method`:
+            // merge repeated slashes before routing so such calls still match.
+            .wrap(NormalizePath::new(TrailingSlash::MergeOnly))
+            .configure(tessera_http::configure(state.clone()))
     })
     .shutdown_timeout(settings.shutdown_timeout().as_secs());
     if settings.server.workers > 0 {
