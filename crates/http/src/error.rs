@@ -4,6 +4,9 @@
 //!   console) return, independent of any protocol.
 //! - [`ApiError`] is its Connect rendering: `{"code": "<connect code>", "message":
 //!   "…"}` with the HTTP status of the Connect protocol's code table.
+//! - [`GatewayError`] is the same error as ZITADEL's v1 REST gateway (grpc-gateway)
+//!   renders it: `{"code": <numeric gRPC code>, "message": "…", "details": []}` with
+//!   grpc-gateway's HTTP status for the code.
 //!
 //! Unexpected errors are logged with their whole cause chain and answered with an
 //! opaque `internal` error; messages never contain credentials.
@@ -146,6 +149,36 @@ impl ConnectCode {
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
+
+    /// The numeric gRPC status code (`google.rpc.Code`), as the v1 gateway writes it.
+    #[must_use]
+    pub const fn grpc(self) -> u8 {
+        match self {
+            Self::InvalidArgument => 3,
+            Self::NotFound => 5,
+            Self::AlreadyExists => 6,
+            Self::PermissionDenied => 7,
+            Self::ResourceExhausted => 8,
+            Self::FailedPrecondition => 9,
+            Self::Aborted => 10,
+            Self::OutOfRange => 11,
+            Self::Unimplemented => 12,
+            Self::Internal => 13,
+            Self::Unavailable => 14,
+            Self::Unauthenticated => 16,
+        }
+    }
+
+    /// The HTTP status grpc-gateway answers for this code
+    /// (`runtime.HTTPStatusFromCode`); it differs from Connect's only for
+    /// `unimplemented` (501).
+    #[must_use]
+    pub const fn gateway_status(self) -> StatusCode {
+        match self {
+            Self::Unimplemented => StatusCode::NOT_IMPLEMENTED,
+            other => other.status(),
+        }
+    }
 }
 
 /// How a 401 tells the client what to do (RFC 6750 §3).
@@ -233,20 +266,70 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        let mut res = HttpResponse::build(self.status_code());
-        match self.challenge {
-            Some(Challenge::Missing) => {
-                res.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"tessera\"")));
-            }
-            Some(Challenge::InvalidToken) => {
-                res.insert_header((
-                    header::WWW_AUTHENTICATE,
-                    HeaderValue::from_static("Bearer realm=\"tessera\", error=\"invalid_token\""),
-                ));
-            }
-            None => {}
-        }
-        res.insert_header(header::CacheControl(vec![header::CacheDirective::NoStore]))
+        error_head(self.status_code(), self.challenge)
             .json(serde_json::json!({ "code": self.code.as_str(), "message": self.message }))
+    }
+}
+
+/// Status, `WWW-Authenticate` challenge and `Cache-Control` of an error response,
+/// the same for both renderings.
+fn error_head(status: StatusCode, challenge: Option<Challenge>) -> actix_web::HttpResponseBuilder {
+    let mut res = HttpResponse::build(status);
+    match challenge {
+        Some(Challenge::Missing) => {
+            res.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"tessera\"")));
+        }
+        Some(Challenge::InvalidToken) => {
+            res.insert_header((
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"tessera\", error=\"invalid_token\""),
+            ));
+        }
+        None => {}
+    }
+    res.insert_header(header::CacheControl(vec![header::CacheDirective::NoStore]));
+    res
+}
+
+/// An [`ApiError`] as ZITADEL's v1 REST gateway renders it (the `/management/v1`
+/// endpoints): `{"code": <numeric gRPC code>, "message": "…", "details": []}`.
+#[derive(Debug)]
+pub struct GatewayError(pub ApiError);
+
+impl fmt::Display for GatewayError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl From<ApiError> for GatewayError {
+    fn from(e: ApiError) -> Self {
+        Self(e)
+    }
+}
+
+impl From<ServiceError> for GatewayError {
+    fn from(e: ServiceError) -> Self {
+        Self(e.into())
+    }
+}
+
+impl From<ValidationError> for GatewayError {
+    fn from(e: ValidationError) -> Self {
+        Self(e.into())
+    }
+}
+
+impl ResponseError for GatewayError {
+    fn status_code(&self) -> StatusCode {
+        self.0.code.gateway_status()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        error_head(self.status_code(), self.0.challenge).json(serde_json::json!({
+            "code": self.0.code.grpc(),
+            "message": self.0.message,
+            "details": [],
+        }))
     }
 }

@@ -1,8 +1,10 @@
-//! The command line of `tessera`.
+//! The command line of `tessera`: the server commands (`start`, `migrate`) and
+//! the client commands (`users`, `pats`) that drive a running server over its API.
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use clap::{Args, Parser, Subcommand};
 
 /// Tessera: identity and access for service users, wire-compatible with ZITADEL.
 #[derive(Debug, Parser)]
@@ -19,6 +21,18 @@ pub struct Cli {
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Commands that run the server or work on its database.
+    #[command(flatten)]
+    Server(ServerCommand),
+    /// Commands that talk to a running server over its API.
+    #[command(flatten)]
+    Client(ClientCommand),
+}
+
+/// Commands that run the server or work on its database; they read the server
+/// configuration.
+#[derive(Debug, Subcommand)]
+pub enum ServerCommand {
     /// Migrate the database, bootstrap an empty instance, and serve.
     Start,
     /// Manage the database schema.
@@ -32,6 +46,27 @@ pub enum Command {
     },
 }
 
+/// Commands that talk to a running server over its API; they read no server
+/// configuration.
+#[derive(Debug, Subcommand)]
+pub enum ClientCommand {
+    /// Service users of a running server (over its API).
+    Users(UsersArgs),
+    /// Personal access tokens of a running server (over its API).
+    Pats(PatsArgs),
+}
+
+impl ClientCommand {
+    /// How to reach the server.
+    #[must_use]
+    pub fn client_args(&self) -> &ClientArgs {
+        match self {
+            Self::Users(a) => &a.client,
+            Self::Pats(a) => &a.client,
+        }
+    }
+}
+
 /// Schema actions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum MigrateAction {
@@ -43,4 +78,214 @@ pub enum MigrateAction {
     Status,
     /// Drop everything and migrate from scratch (destroys all data).
     Fresh,
+}
+
+/// How the client commands reach and authenticate to a server.
+#[derive(Debug, Clone, Args)]
+pub struct ClientArgs {
+    /// Base URL of the server.
+    #[arg(
+        long,
+        global = true,
+        env = "TESSERA_EXTERNAL_URL",
+        default_value = "http://localhost:8080",
+        value_name = "URL"
+    )]
+    pub url: String,
+    /// File holding the Personal Access Token to authenticate with; without it,
+    /// the token is read from the environment variable TESSERA_TOKEN.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+    /// Print the server's JSON response instead of a table.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+/// `tessera users …`.
+#[derive(Debug, Args)]
+pub struct UsersArgs {
+    /// Server and credentials.
+    #[command(flatten)]
+    pub client: ClientArgs,
+    /// What to do.
+    #[command(subcommand)]
+    pub action: UsersAction,
+}
+
+/// User commands.
+#[derive(Debug, Subcommand)]
+pub enum UsersAction {
+    /// Create a machine user (service account).
+    CreateMachine {
+        /// Organization id.
+        #[arg(long, value_name = "ORG_ID")]
+        org: String,
+        /// Login name, unique in the organization.
+        #[arg(long)]
+        username: String,
+        /// Display name (default: the username).
+        #[arg(long)]
+        name: Option<String>,
+        /// What it is for.
+        #[arg(long, default_value = "")]
+        description: String,
+        /// What the token endpoint issues to it.
+        #[arg(long, value_enum, default_value_t = AccessTokenTypeArg::Bearer)]
+        access_token_type: AccessTokenTypeArg,
+        /// Print only the new user's id.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// List the users the token may read.
+    List {
+        /// Only users of this organization.
+        #[arg(long, value_name = "ORG_ID")]
+        org: Option<String>,
+        /// At most this many rows (the server allows up to 1000).
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+        /// Skip this many rows.
+        #[arg(long, default_value_t = 0)]
+        offset: u64,
+    },
+}
+
+/// `--access-token-type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AccessTokenTypeArg {
+    /// Opaque bearer tokens.
+    Bearer,
+    /// Signed JWTs.
+    Jwt,
+}
+
+impl AccessTokenTypeArg {
+    /// The wire name.
+    #[must_use]
+    pub const fn wire(self) -> &'static str {
+        match self {
+            Self::Bearer => "ACCESS_TOKEN_TYPE_BEARER",
+            Self::Jwt => "ACCESS_TOKEN_TYPE_JWT",
+        }
+    }
+}
+
+/// `tessera pats …`.
+#[derive(Debug, Args)]
+pub struct PatsArgs {
+    /// Server and credentials.
+    #[command(flatten)]
+    pub client: ClientArgs,
+    /// What to do.
+    #[command(subcommand)]
+    pub action: PatsAction,
+}
+
+/// Personal access token commands.
+#[derive(Debug, Subcommand)]
+pub enum PatsAction {
+    /// Issue a token to a machine user. The token is printed once, alone, on
+    /// standard output.
+    Add {
+        /// The machine user's id.
+        #[arg(long, value_name = "USER_ID")]
+        user: String,
+        /// Expiration: a duration from now (`12h`, `30d`, `8w`), a date
+        /// (`2030-01-01`, midnight UTC) or an RFC 3339 time. Default: none.
+        #[arg(long, value_parser = parse_expiry, value_name = "WHEN")]
+        expires: Option<Expiry>,
+        /// Print nothing but the token (no notice on standard error).
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// List tokens (never their secrets).
+    List {
+        /// Only the tokens of this user.
+        #[arg(long, value_name = "USER_ID")]
+        user: Option<String>,
+        /// At most this many rows (the server allows up to 1000).
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+        /// Skip this many rows.
+        #[arg(long, default_value_t = 0)]
+        offset: u64,
+    },
+    /// Remove a token; it stops working at once.
+    Remove {
+        /// The user the token belongs to.
+        #[arg(long, value_name = "USER_ID")]
+        user: String,
+        /// The token's id (from `pats list`), not the token itself.
+        #[arg(long, value_name = "TOKEN_ID")]
+        token: String,
+    },
+}
+
+/// An expiration given on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expiry {
+    /// This long after the request.
+    In(Duration),
+    /// At this instant.
+    At(DateTime<Utc>),
+}
+
+impl Expiry {
+    /// The instant, relative durations counted from `now`.
+    #[must_use]
+    pub fn resolve(self, now: DateTime<Utc>) -> DateTime<Utc> {
+        match self {
+            Self::In(d) => now + d,
+            Self::At(t) => t,
+        }
+    }
+}
+
+/// Parses `--expires`: `<n>h`, `<n>d`, `<n>w`, `YYYY-MM-DD` or RFC 3339.
+///
+/// # Errors
+/// A sentence saying which forms are accepted.
+pub fn parse_expiry(s: &str) -> Result<Expiry, String> {
+    const FORMS: &str = "expected a duration like 30d, 12h or 8w, a date like 2030-01-01, or an RFC 3339 time";
+    let s = s.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Ok(Expiry::At(t.with_timezone(&Utc)));
+    }
+    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        return Ok(Expiry::At(d.and_hms_opt(0, 0, 0).ok_or(FORMS)?.and_utc()));
+    }
+    let split = s.len().checked_sub(1).filter(|&i| s.is_char_boundary(i)).ok_or(FORMS)?;
+    let (n, unit) = s.split_at(split);
+    let n: i64 = n.parse().ok().filter(|n| *n > 0).ok_or(FORMS)?;
+    let d = match unit {
+        "h" => Duration::try_hours(n),
+        "d" => Duration::try_days(n),
+        "w" => Duration::try_weeks(n),
+        _ => None,
+    };
+    d.map(Expiry::In).ok_or_else(|| FORMS.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expiry_accepts_durations_dates_and_timestamps() {
+        assert_eq!(parse_expiry("30d"), Ok(Expiry::In(Duration::days(30))));
+        assert_eq!(parse_expiry("12h"), Ok(Expiry::In(Duration::hours(12))));
+        assert_eq!(parse_expiry("2w"), Ok(Expiry::In(Duration::weeks(2))));
+        let midnight = "2030-01-01T00:00:00Z".parse::<DateTime<Utc>>().ok();
+        assert_eq!(parse_expiry("2030-01-01").ok(), midnight.map(Expiry::At));
+        assert_eq!(parse_expiry("2030-01-01T02:00:00+02:00").ok(), midnight.map(Expiry::At));
+        for bad in ["", "d", "0d", "-3d", "30", "30y", "tomorrow", "2030-13-01", "ß"] {
+            assert!(parse_expiry(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
 }

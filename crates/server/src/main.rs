@@ -1,11 +1,13 @@
 //! `tessera`: parses the command line, loads the configuration and runs the
 //! requested command. Operator mistakes end the process with one line on
-//! standard error and a non-zero exit code, never a panic.
+//! standard error and a non-zero exit code, never a panic. The client commands
+//! (`users`, `pats`) talk to a running server and read no server configuration.
 
 use std::process::ExitCode;
 
 use clap::Parser;
-use tessera_server::cli::{Cli, Command};
+use tessera_server::cli::{Cli, ClientCommand, Command, ServerCommand};
+use tessera_server::client;
 use tessera_server::settings::Settings;
 use tessera_server::{logging, start};
 
@@ -14,6 +16,10 @@ const EXIT_CONFIG: u8 = 2;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let command = match cli.command {
+        Command::Client(command) => return run_client(&command),
+        Command::Server(command) => command,
+    };
     let settings = match Settings::load(cli.config.as_deref()) {
         Ok(s) => s,
         Err(e) => {
@@ -26,9 +32,9 @@ fn main() -> ExitCode {
         return ExitCode::from(EXIT_CONFIG);
     }
     let result = actix_web::rt::System::new().block_on(async move {
-        match cli.command {
-            Command::Start => start::start(settings).await,
-            Command::Migrate { action, check } => start::migrate(&settings, action, check).await,
+        match command {
+            ServerCommand::Start => start::start(settings).await,
+            ServerCommand::Migrate { action, check } => start::migrate(&settings, action, check).await,
         }
     });
     match result {
@@ -36,6 +42,23 @@ fn main() -> ExitCode {
         Err(e) => {
             eprintln!("tessera: {e}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs a client command: its output, or one line on standard error.
+fn run_client(command: &ClientCommand) -> ExitCode {
+    match client::run(command, std::env::var(client::TOKEN_ENV).ok()) {
+        Ok(output) => match client::emit(&output) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("tessera: cannot write the output: {e}");
+                ExitCode::from(client::EXIT_FAILURE)
+            }
+        },
+        Err(e) => {
+            eprintln!("tessera: {e}");
+            ExitCode::from(e.exit_code())
         }
     }
 }

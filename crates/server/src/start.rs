@@ -4,7 +4,7 @@
 use std::net::TcpListener;
 use std::sync::Arc;
 
-use actix_web::middleware::from_fn;
+use actix_web::middleware::{NormalizePath, TrailingSlash, from_fn};
 use actix_web::{App, HttpServer};
 use secrecy::ExposeSecret;
 use tessera_domain::SystemClock;
@@ -53,6 +53,9 @@ pub enum StartError {
     /// The server stopped with an I/O error.
     #[error("server error: {0}")]
     Serve(std::io::Error),
+    /// The SIGTERM/SIGINT handlers cannot be installed.
+    #[error("cannot install the shutdown signal handlers: {0}")]
+    Signals(std::io::Error),
 }
 
 async fn open_store(settings: &Settings) -> Result<SeaStore, StartError> {
@@ -163,13 +166,30 @@ pub async fn start(settings: Settings) -> Result<(), StartError> {
     let usage = state.validator.usage().clone();
     let flusher = actix_web::rt::spawn(flush_usage_forever(store.clone(), usage.clone()));
     let mut server = HttpServer::new(move || {
-        App::new().wrap(from_fn(observe::middleware)).configure(tessera_http::configure(state.clone()))
+        App::new()
+            .wrap(from_fn(observe::middleware))
+            // `https://host/` as an SDK's base URL yields `//zitadel…/Method`:
+            // merge repeated slashes before routing so such calls still match.
+            .wrap(NormalizePath::new(TrailingSlash::MergeOnly))
+            .configure(tessera_http::configure(state.clone()))
     })
-    .shutdown_timeout(settings.shutdown_timeout().as_secs());
+    .shutdown_timeout(settings.shutdown_timeout().as_secs())
+    // Our own handlers, installed before the "listening" line below: actix's
+    // are installed only when the server is first polled, so a SIGTERM right
+    // after that line used to kill the process instead of stopping it.
+    .disable_signals();
     if settings.server.workers > 0 {
         server = server.workers(settings.server.workers);
     }
     let server = server.listen(listener).map_err(|source| StartError::Bind { addr, source })?.run();
+    let shutdown = shutdown_signal().map_err(StartError::Signals)?;
+    let handle = server.handle();
+    actix_web::rt::spawn(async move {
+        shutdown.await;
+        tracing::info!("shutdown signal received; finishing in-flight requests");
+        // Graceful for SIGINT too (DESIGN.md §2: in-flight requests finish).
+        handle.stop(true).await;
+    });
 
     // The one line on standard output: scripts and tests wait for it.
     let external_url = settings.external_url_for(local.port());
@@ -184,6 +204,29 @@ pub async fn start(settings: Settings) -> Result<(), StartError> {
         store.close().await;
     }
     Ok(())
+}
+
+/// Resolves at the first SIGTERM or SIGINT. The handlers are installed when this
+/// returns, not when the future is first polled.
+#[cfg(unix)]
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
+    })
+}
+
+/// Resolves at the first Ctrl-C.
+#[cfg(not(unix))]
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
 }
 
 /// How often batched last-use times are written.

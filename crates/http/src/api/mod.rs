@@ -1,8 +1,10 @@
 //! The ZITADEL-compatible management API (DESIGN.md §3): Connect unary calls with
 //! JSON at `POST /<package>.<Service>/<Method>`, and the same handlers at
-//! ZITADEL's REST paths.
+//! ZITADEL's REST paths, plus the two v1 management (grpc-gateway) methods that
+//! set a machine user's access token type.
 
 pub mod connect;
+pub mod mgmt_v1;
 pub mod user;
 pub mod wire;
 
@@ -12,5 +14,6 @@ use actix_web::web;
 /// `/<dotted service name>/<method>`.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     user::rest_routes(cfg);
+    mgmt_v1::routes(cfg);
     connect::routes(cfg);
 }

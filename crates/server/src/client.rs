@@ -1,0 +1,503 @@
+//! The client half of `tessera`: `tessera users …` and `tessera pats …` drive a
+//! running server over its HTTP API, with the same Connect calls ZITADEL's SDKs
+//! make, authenticated by a Personal Access Token.
+//!
+//! Output contract (scripts rely on it): a table on standard output by default,
+//! the server's JSON response with `--json`; `pats add` prints the new token alone
+//! on standard output (its notice goes to standard error), so
+//! `TOKEN=$(tessera pats add --user … --quiet)` captures exactly the token. Errors
+//! are one line on standard error — the server's Connect code and message — and
+//! exit code 1; a missing or unreadable token is a usage error (exit code 2). The
+//! token is never printed in an error.
+
+use std::fmt;
+use std::io::Write;
+use std::path::Path;
+use std::time::Duration;
+
+use chrono::Utc;
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::{Value, json};
+
+use crate::cli::{ClientCommand, PatsAction, PatsArgs, UsersAction, UsersArgs};
+
+/// The environment variable holding the token when `--token-file` is not given.
+pub const TOKEN_ENV: &str = "TESSERA_TOKEN";
+
+/// Exit code for usage mistakes (as clap's).
+pub const EXIT_USAGE: u8 = 2;
+/// Exit code when the server refused or could not be reached.
+pub const EXIT_FAILURE: u8 = 1;
+
+const USER_SERVICE: &str = "zitadel.user.v2.UserService";
+
+/// Why a client command failed.
+#[derive(Debug)]
+pub enum ClientError {
+    /// The command line or environment is unusable (exit code 2).
+    Usage(String),
+    /// The server could not be reached or answered something that is not the API.
+    Transport(String),
+    /// The server refused the call with a Connect error.
+    Api {
+        /// Connect code (`permission_denied`, …).
+        code: String,
+        /// The server's message.
+        message: String,
+    },
+}
+
+impl ClientError {
+    /// The process exit code for this error.
+    #[must_use]
+    pub const fn exit_code(&self) -> u8 {
+        match self {
+            Self::Usage(_) => EXIT_USAGE,
+            Self::Transport(_) | Self::Api { .. } => EXIT_FAILURE,
+        }
+    }
+}
+
+impl fmt::Display for ClientError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Usage(m) | Self::Transport(m) => f.write_str(m),
+            Self::Api { code, message } => write!(f, "{code}: {message}"),
+        }
+    }
+}
+
+impl std::error::Error for ClientError {}
+
+/// Reads the token: from `token_file` when given, else from `env_token` (the value
+/// of `TESSERA_TOKEN`). Surrounding whitespace is ignored.
+///
+/// # Errors
+/// `Usage` when there is no token, the file cannot be read, or the token is not a
+/// single printable line; the message never contains the token.
+pub fn read_token(token_file: Option<&Path>, env_token: Option<String>) -> Result<SecretString, ClientError> {
+    let (raw, source) = match token_file {
+        Some(path) => {
+            let raw = std::fs::read_to_string(path)
+                .map_err(|e| ClientError::Usage(format!("cannot read the token file {}: {e}", path.display())))?;
+            (SecretString::from(raw), format!("the token file {}", path.display()))
+        }
+        None => match env_token {
+            Some(raw) => (SecretString::from(raw), TOKEN_ENV.to_owned()),
+            None => {
+                return Err(ClientError::Usage(format!(
+                    "no token: pass --token-file FILE or set {TOKEN_ENV} to a Personal Access Token"
+                )));
+            }
+        },
+    };
+    let token = raw.expose_secret().trim();
+    if token.is_empty() {
+        return Err(ClientError::Usage(format!("{source} is empty")));
+    }
+    if token.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(ClientError::Usage(format!("{source} does not hold a single token")));
+    }
+    Ok(SecretString::from(token.to_owned()))
+}
+
+/// A connection to a Tessera (or ZITADEL) API.
+pub struct Client {
+    http: reqwest::Client,
+    base: reqwest::Url,
+    token: SecretString,
+}
+
+impl Client {
+    /// A client for the server at `url`.
+    ///
+    /// # Errors
+    /// `Usage` when the URL is not an http(s) URL.
+    pub fn new(url: &str, token: SecretString) -> Result<Self, ClientError> {
+        let bad = || ClientError::Usage("--url must be an http:// or https:// URL".to_owned());
+        let mut base = reqwest::Url::parse(url.trim()).map_err(|_| bad())?;
+        if !matches!(base.scheme(), "http" | "https") || base.cannot_be_a_base() {
+            return Err(bad());
+        }
+        if !base.username().is_empty() || base.password().is_some() {
+            return Err(ClientError::Usage("--url must not contain credentials; use --token-file".to_owned()));
+        }
+        if !base.path().ends_with('/') {
+            let path = format!("{}/", base.path());
+            base.set_path(&path);
+        }
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            // Never follow a redirect with the token attached.
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("tessera-cli/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| ClientError::Transport(format!("cannot set up HTTP: {}", e.without_url())))?;
+        Ok(Self { http, base, token })
+    }
+
+    /// The server, for messages: scheme, host and port.
+    fn origin(&self) -> String {
+        self.base.origin().ascii_serialization()
+    }
+
+    /// Calls `<service>/<method>` with the Connect protocol (unary, JSON).
+    ///
+    /// # Errors
+    /// `Api` with the server's Connect error, `Transport` when there is no usable
+    /// answer.
+    pub async fn call(&self, service: &str, method: &str, body: &Value) -> Result<Value, ClientError> {
+        let url = self
+            .base
+            .join(&format!("{service}/{method}"))
+            .map_err(|_| ClientError::Usage("--url cannot be combined with an API path".to_owned()))?;
+        let response = self
+            .http
+            .post(url)
+            .bearer_auth(self.token.expose_secret())
+            .header(reqwest::header::ACCEPT, "application/json")
+            .json(body)
+            .send()
+            .await
+            .map_err(|e| ClientError::Transport(format!("cannot reach {}: {}", self.origin(), e.without_url())))?;
+        let status = response.status();
+        let text = response.text().await.map_err(|e| {
+            ClientError::Transport(format!("reading the answer of {} failed: {}", self.origin(), e.without_url()))
+        })?;
+        let parsed: Option<Value> = serde_json::from_str(&text).ok();
+        if status.is_success() {
+            return parsed.ok_or_else(|| {
+                ClientError::Transport(format!("{} answered {status} without a JSON body", self.origin()))
+            });
+        }
+        match parsed.as_ref().and_then(|v| Some((v.get("code")?.as_str()?, v.get("message")?.as_str()?))) {
+            Some((code, message)) => Err(ClientError::Api { code: code.to_owned(), message: one_line(message) }),
+            None => Err(ClientError::Transport(format!(
+                "{} answered HTTP {status}, which is not a Tessera API error",
+                self.origin()
+            ))),
+        }
+    }
+}
+
+/// Collapses whitespace so an error stays on one line.
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// What a command writes: standard output, and notices for standard error.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Output {
+    /// For standard output.
+    pub stdout: String,
+    /// For standard error.
+    pub stderr: String,
+}
+
+impl Output {
+    fn out(stdout: String) -> Self {
+        Self { stdout, stderr: String::new() }
+    }
+
+    fn json(v: &Value) -> Self {
+        Self::out(format!("{}\n", serde_json::to_string_pretty(v).unwrap_or_default()))
+    }
+}
+
+fn str_at<'a>(v: &'a Value, path: &[&str]) -> &'a str {
+    path.iter().try_fold(v, |v, k| v.get(k)).and_then(Value::as_str).unwrap_or_default()
+}
+
+/// Shows a timestamp; ZITADEL's "no expiration" (year 9999) as `never`.
+fn when(s: &str) -> String {
+    if s.is_empty() {
+        "-".to_owned()
+    } else if s.starts_with("9999-") {
+        "never".to_owned()
+    } else {
+        s.to_owned()
+    }
+}
+
+/// Renders rows under a header, columns padded to their widest cell.
+#[must_use]
+pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let mut line = |cells: &mut dyn Iterator<Item = &str>| {
+        let mut l = String::new();
+        for (i, (cell, w)) in cells.zip(&widths).enumerate() {
+            if i > 0 {
+                l.push_str("  ");
+            }
+            l.push_str(cell);
+            l.extend(std::iter::repeat_n(' ', w.saturating_sub(cell.chars().count())));
+        }
+        out.push_str(l.trim_end());
+        out.push('\n');
+    };
+    line(&mut header.iter().copied());
+    for row in rows {
+        line(&mut row.iter().map(String::as_str));
+    }
+    out
+}
+
+/// A notice when a list has more rows than were shown.
+fn more_notice(shown: usize, offset: u64, total: &Value) -> String {
+    let total = match total {
+        Value::String(s) => s.parse().unwrap_or(0),
+        Value::Number(n) => n.as_u64().unwrap_or(0),
+        _ => 0,
+    };
+    let end = offset + shown as u64;
+    if total > end {
+        format!("showing {} to {end} of {total}; use --offset {end} for more\n", offset + 1)
+    } else {
+        String::new()
+    }
+}
+
+/// Runs `tessera users …`.
+///
+/// # Errors
+/// As [`Client::call`].
+pub async fn users(client: &Client, args: &UsersArgs) -> Result<Output, ClientError> {
+    let json_out = args.client.json;
+    match &args.action {
+        UsersAction::CreateMachine { org, username, name, description, access_token_type, quiet } => {
+            let body = json!({
+                "organizationId": org,
+                "username": username,
+                "machine": {
+                    "name": name.as_deref().unwrap_or(username),
+                    "description": description,
+                    "accessTokenType": access_token_type.wire(),
+                },
+            });
+            let res = client.call(USER_SERVICE, "CreateUser", &body).await?;
+            let id = str_at(&res, &["id"]);
+            Ok(if json_out {
+                Output::json(&res)
+            } else if *quiet {
+                Output::out(format!("{id}\n"))
+            } else {
+                Output::out(table(
+                    &["ID", "USERNAME", "ORGANIZATION", "ACCESS TOKEN TYPE", "CREATED"],
+                    &[vec![
+                        id.to_owned(),
+                        username.clone(),
+                        org.clone(),
+                        format!("{access_token_type:?}").to_lowercase(),
+                        when(str_at(&res, &["creationDate"])),
+                    ]],
+                ))
+            })
+        }
+        UsersAction::List { org, limit, offset } => {
+            let mut body = json!({"query": {"offset": offset.to_string(), "limit": limit, "asc": true}});
+            if let Some(org) = org {
+                body["queries"] = json!([{"organizationIdQuery": {"organizationId": org}}]);
+            }
+            let res = client.call(USER_SERVICE, "ListUsers", &body).await?;
+            if json_out {
+                return Ok(Output::json(&res));
+            }
+            let users = res.get("result").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+            let rows: Vec<Vec<String>> = users
+                .iter()
+                .map(|u| {
+                    let (kind, name) = if u.get("machine").is_some() {
+                        ("machine", str_at(u, &["machine", "name"]))
+                    } else {
+                        ("human", str_at(u, &["human", "profile", "displayName"]))
+                    };
+                    let state = str_at(u, &["state"]).trim_start_matches("USER_STATE_").to_lowercase();
+                    vec![
+                        str_at(u, &["userId"]).to_owned(),
+                        str_at(u, &["username"]).to_owned(),
+                        kind.to_owned(),
+                        state,
+                        name.to_owned(),
+                        str_at(u, &["details", "resourceOwner"]).to_owned(),
+                    ]
+                })
+                .collect();
+            Ok(Output {
+                stdout: table(&["ID", "USERNAME", "TYPE", "STATE", "NAME", "ORGANIZATION"], &rows),
+                stderr: more_notice(rows.len(), *offset, &res["details"]["totalResult"]),
+            })
+        }
+    }
+}
+
+/// Runs `tessera pats …`.
+///
+/// # Errors
+/// As [`Client::call`].
+pub async fn pats(client: &Client, args: &PatsArgs) -> Result<Output, ClientError> {
+    let json_out = args.client.json;
+    match &args.action {
+        PatsAction::Add { user, expires, quiet } => {
+            let mut body = json!({"userId": user});
+            if let Some(e) = expires {
+                body["expirationDate"] = json!(e.resolve(Utc::now()).to_rfc3339());
+            }
+            let res = client.call(USER_SERVICE, "AddPersonalAccessToken", &body).await?;
+            if json_out {
+                return Ok(Output::json(&res));
+            }
+            let token = str_at(&res, &["token"]);
+            if token.is_empty() {
+                return Err(ClientError::Transport(format!("{} returned no token", client.origin())));
+            }
+            let expiry = match expires {
+                Some(e) => format!("expires {}", e.resolve(Utc::now()).format("%Y-%m-%d %H:%M UTC")),
+                None => "does not expire".to_owned(),
+            };
+            Ok(Output {
+                stdout: format!("{token}\n"),
+                stderr: if *quiet {
+                    String::new()
+                } else {
+                    format!(
+                        "personal access token {} for user {user} {expiry}; it is shown once, store it now\n",
+                        str_at(&res, &["tokenId"])
+                    )
+                },
+            })
+        }
+        PatsAction::List { user, limit, offset } => {
+            let mut body = json!({"pagination": {"offset": offset.to_string(), "limit": limit, "asc": true}});
+            if let Some(user) = user {
+                body["filters"] = json!([{"userIdFilter": {"id": user}}]);
+            }
+            let res = client.call(USER_SERVICE, "ListPersonalAccessTokens", &body).await?;
+            if json_out {
+                return Ok(Output::json(&res));
+            }
+            let pats = res.get("result").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+            let rows: Vec<Vec<String>> = pats
+                .iter()
+                .map(|p| {
+                    vec![
+                        str_at(p, &["id"]).to_owned(),
+                        str_at(p, &["userId"]).to_owned(),
+                        str_at(p, &["organizationId"]).to_owned(),
+                        when(str_at(p, &["creationDate"])),
+                        when(str_at(p, &["expirationDate"])),
+                        when(str_at(p, &["lastUsedDate"])),
+                    ]
+                })
+                .collect();
+            Ok(Output {
+                stdout: table(&["ID", "USER", "ORGANIZATION", "CREATED", "EXPIRES", "LAST USED"], &rows),
+                stderr: more_notice(rows.len(), *offset, &res["pagination"]["totalResult"]),
+            })
+        }
+        PatsAction::Remove { user, token } => {
+            if token.starts_with("tsr_") {
+                // Checked here so the secret is not sent anywhere it does not belong.
+                return Err(ClientError::Usage(
+                    "--token takes the token's id (see `tessera pats list`), not the token itself".to_owned(),
+                ));
+            }
+            let res = client
+                .call(USER_SERVICE, "RemovePersonalAccessToken", &json!({"userId": user, "tokenId": token}))
+                .await?;
+            Ok(if json_out {
+                Output::json(&res)
+            } else {
+                Output::out(format!("personal access token {token} no longer exists\n"))
+            })
+        }
+    }
+}
+
+/// Runs a client command to completion; `env_token` is the value of
+/// `TESSERA_TOKEN`.
+///
+/// # Errors
+/// Any [`ClientError`].
+pub fn run(command: &ClientCommand, env_token: Option<String>) -> Result<Output, ClientError> {
+    let args = command.client_args();
+    let token = read_token(args.token_file.as_deref(), env_token)?;
+    let client = Client::new(&args.url, token)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| ClientError::Transport(format!("cannot start the async runtime: {e}")))?;
+    runtime.block_on(async {
+        match command {
+            ClientCommand::Users(a) => users(&client, a).await,
+            ClientCommand::Pats(a) => pats(&client, a).await,
+        }
+    })
+}
+
+/// Writes an [`Output`]; standard output first, flushed, so a notice never
+/// interleaves with a token.
+///
+/// # Errors
+/// When standard output is closed.
+pub fn emit(output: &Output) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(output.stdout.as_bytes())?;
+    out.flush()?;
+    if !output.stderr.is_empty() {
+        eprint!("{}", output.stderr);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tables_pad_columns_and_trim_line_ends() {
+        let t = table(&["ID", "NAME"], &[vec!["1".into(), "alpha".into()], vec!["200".into(), "b".into()]]);
+        assert_eq!(t, "ID   NAME\n1    alpha\n200  b\n");
+    }
+
+    #[test]
+    fn the_token_comes_from_the_file_before_the_environment_and_is_never_echoed() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("pat");
+        std::fs::write(&file, "  tsr_pat_file\n").unwrap();
+        let t = read_token(Some(&file), Some("tsr_pat_env".into())).unwrap();
+        assert_eq!(t.expose_secret(), "tsr_pat_file");
+        assert_eq!(read_token(None, Some("tsr_pat_env\n".into())).unwrap().expose_secret(), "tsr_pat_env");
+
+        std::fs::write(&file, "tsr_pat_one tsr_pat_two").unwrap();
+        let e = read_token(Some(&file), None).unwrap_err();
+        assert_eq!(e.exit_code(), EXIT_USAGE);
+        assert!(!e.to_string().contains("tsr_pat"), "{e}");
+        assert_eq!(read_token(None, None).unwrap_err().exit_code(), EXIT_USAGE);
+        assert_eq!(read_token(None, Some("  ".into())).unwrap_err().exit_code(), EXIT_USAGE);
+    }
+
+    #[test]
+    fn urls_must_be_http() {
+        for bad in ["localhost:8080", "ftp://x", "mailto:a@b", ""] {
+            assert!(Client::new(bad, SecretString::from("t")).is_err(), "{bad}");
+        }
+        let e = Client::new("https://user:pw@id.example.com", SecretString::from("t")).err().unwrap();
+        assert!(!e.to_string().contains("pw"), "{e}");
+        let c = Client::new("https://id.example.com:8443/base", SecretString::from("t")).unwrap();
+        assert_eq!(c.origin(), "https://id.example.com:8443");
+        assert_eq!(c.base.as_str(), "https://id.example.com:8443/base/");
+    }
+
+    #[test]
+    fn far_future_expirations_read_never() {
+        assert_eq!(when("9999-12-31T23:59:59Z"), "never");
+        assert_eq!(when(""), "-");
+        assert_eq!(when("2030-01-01T00:00:00Z"), "2030-01-01T00:00:00Z");
+    }
+}

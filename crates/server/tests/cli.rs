@@ -1,0 +1,246 @@
+//! The client commands of `tessera` (`users …`, `pats …`) run as a real process
+//! against a real server: output contract, token sources, exit codes, and that no
+//! token is ever echoed in an error.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "a test: a failed step must fail it")]
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use common::{BIN, TestApp};
+use serde_json::Value;
+
+/// A finished CLI run.
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+/// `tessera <args>` with a clean environment plus `env`, aimed at `app`.
+fn tessera(app: &TestApp, env: &[(&str, &str)], args: &[&str]) -> Run {
+    let mut cmd = Command::new(BIN);
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("TESSERA_EXTERNAL_URL", &app.address)
+        .envs(env.iter().copied())
+        .args(args)
+        .stdin(Stdio::null());
+    let out = cmd.output().expect("run tessera");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    }
+}
+
+/// `tessera <args>` authenticated with `token` through `TESSERA_TOKEN`.
+fn as_token(app: &TestApp, token: &str, args: &[&str]) -> Run {
+    tessera(app, &[("TESSERA_TOKEN", token)], args)
+}
+
+fn ok(run: Run) -> Run {
+    assert_eq!(run.code, 0, "stdout: {}\nstderr: {}", run.stdout, run.stderr);
+    run
+}
+
+fn json(run: Run) -> Value {
+    serde_json::from_str(&ok(run).stdout).expect("JSON on stdout")
+}
+
+/// The bootstrap organization, read through the CLI.
+fn own_org(app: &TestApp, admin: &str) -> String {
+    let users = json(as_token(app, admin, &["users", "list", "--json"]));
+    users["result"][0]["details"]["resourceOwner"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn an_admin_creates_a_machine_user_issues_lists_uses_and_removes_its_pat() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_pat();
+    let org = own_org(&app, &admin);
+
+    // create-machine: a table by default, the id alone with --quiet.
+    let table = ok(as_token(
+        &app,
+        &admin,
+        &["users", "create-machine", "--org", &org, "--username", "ci-bot", "--access-token-type", "jwt"],
+    ))
+    .stdout;
+    let mut lines = table.lines();
+    assert!(lines.next().unwrap().starts_with("ID "), "{table}");
+    let row = lines.next().unwrap();
+    assert!(row.contains("ci-bot") && row.contains(&org) && row.contains("jwt"), "{table}");
+    let bot = row.split_whitespace().next().unwrap().to_owned();
+    let quiet =
+        ok(as_token(&app, &admin, &["users", "create-machine", "--org", &org, "--username", "other", "-q"])).stdout;
+    assert_eq!(quiet.trim().len(), 36, "only the id: {quiet:?}");
+
+    // users list shows both, with type and state.
+    let listed = ok(as_token(&app, &admin, &["users", "list"])).stdout;
+    let bot_row = listed.lines().find(|l| l.starts_with(&bot)).expect("ci-bot listed");
+    assert!(bot_row.contains("machine") && bot_row.contains("active"), "{listed}");
+    assert!(listed.contains("admin-sa") && listed.contains("other"), "{listed}");
+    let got = json(as_token(&app, &admin, &["users", "list", "--org", &org, "--json"]));
+    let bot_json = got["result"].as_array().unwrap().iter().find(|u| u["userId"] == bot.as_str()).unwrap();
+    assert_eq!(bot_json["machine"]["accessTokenType"], "ACCESS_TOKEN_TYPE_JWT");
+
+    // pats add --quiet: the token alone on stdout, nothing on stderr.
+    let added = ok(as_token(&app, &admin, &["pats", "add", "--user", &bot, "--expires", "30d", "--quiet"]));
+    assert!(added.stderr.is_empty(), "{}", added.stderr);
+    assert_eq!(added.stdout.lines().count(), 1);
+    let token = added.stdout.trim().to_owned();
+    assert!(token.starts_with("tsr_pat_"));
+
+    // Without --quiet the notice goes to stderr and never carries the token.
+    let second = ok(as_token(&app, &admin, &["pats", "add", "--user", &bot, "--expires", "2099-01-01"]));
+    assert!(second.stdout.trim().starts_with("tsr_pat_") && second.stdout.lines().count() == 1);
+    assert!(second.stderr.contains("shown once") && second.stderr.contains("2099-01-01"), "{}", second.stderr);
+    assert!(!second.stderr.contains(second.stdout.trim()));
+
+    // The new token works (a user may always read itself).
+    let me = json(as_token(&app, &token, &["users", "list", "--json"]));
+    assert_eq!(me["result"].as_array().unwrap().len(), 1, "{me}");
+    assert_eq!(me["result"][0]["userId"], bot.as_str());
+
+    // pats list: ids and dates, never a secret.
+    let pats = ok(as_token(&app, &admin, &["pats", "list", "--user", &bot])).stdout;
+    assert_eq!(pats.lines().count(), 3, "{pats}");
+    assert!(!pats.contains("tsr_pat_"), "{pats}");
+    let pats_json = json(as_token(&app, &admin, &["pats", "list", "--user", &bot, "--json"]));
+    let token_id = pats_json["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["expirationDate"].as_str().unwrap() < "2099")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(pats.contains(&token_id));
+
+    // pats remove: the token stops working at once.
+    let removed = ok(as_token(&app, &admin, &["pats", "remove", "--user", &bot, "--token", &token_id]));
+    assert_eq!(removed.stdout, format!("personal access token {token_id} no longer exists\n"));
+    let refused = as_token(&app, &token, &["users", "list"]);
+    assert_eq!(refused.code, 1);
+    assert!(refused.stdout.is_empty());
+    assert_eq!(refused.stderr.lines().count(), 1, "{}", refused.stderr);
+    assert!(refused.stderr.starts_with("tessera: unauthenticated: "), "{}", refused.stderr);
+    assert!(!refused.stderr.contains(&token));
+}
+
+#[tokio::test]
+async fn server_errors_are_one_line_with_the_connect_code_and_exit_1() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_pat();
+    let org = own_org(&app, &admin);
+    let bot = ok(as_token(&app, &admin, &["users", "create-machine", "--org", &org, "--username", "bot", "-q"]))
+        .stdout
+        .trim()
+        .to_owned();
+    let bot_pat = ok(as_token(&app, &admin, &["pats", "add", "--user", &bot, "-q"])).stdout.trim().to_owned();
+
+    for (token, args, code) in [
+        // No administrator role.
+        (&bot_pat, vec!["users", "create-machine", "--org", &org, "--username", "x"], "permission_denied"),
+        // Taken username.
+        (&admin, vec!["users", "create-machine", "--org", &org, "--username", "bot"], "already_exists"),
+        // An expiration in the past.
+        (&admin, vec!["pats", "add", "--user", &bot, "--expires", "2001-01-01"], "invalid_argument"),
+        // Not an id.
+        (&admin, vec!["pats", "remove", "--user", "nope", "--token", "nope"], "invalid_argument"),
+        // A malformed token.
+        (&"tsr_pat_not-a-real-token".to_owned(), vec!["pats", "list"], "unauthenticated"),
+    ] {
+        let run = as_token(&app, token, &args);
+        assert_eq!(run.code, 1, "{args:?}: {}", run.stderr);
+        assert!(run.stdout.is_empty(), "{args:?}: {}", run.stdout);
+        assert_eq!(run.stderr.lines().count(), 1, "{args:?}: {}", run.stderr);
+        assert!(run.stderr.starts_with(&format!("tessera: {code}: ")), "{args:?}: {}", run.stderr);
+        assert!(!run.stderr.contains(token.as_str()), "the token leaked: {}", run.stderr);
+    }
+}
+
+#[tokio::test]
+async fn the_token_comes_from_token_file_before_tessera_token() {
+    let app = TestApp::spawn().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("pat");
+    std::fs::write(&file, format!("{}\n", app.admin_pat())).unwrap();
+    let file = file.to_str().unwrap();
+
+    // A bad TESSERA_TOKEN is ignored when --token-file is given.
+    let run = tessera(&app, &[("TESSERA_TOKEN", "tsr_pat_bogus")], &["users", "list", "--token-file", file]);
+    assert!(ok(run).stdout.contains("admin-sa"));
+    // --url overrides TESSERA_EXTERNAL_URL; global options go anywhere.
+    let run = tessera(
+        &app,
+        &[("TESSERA_EXTERNAL_URL", "http://127.0.0.1:9")],
+        &["users", "--url", &app.address, "--token-file", file, "list", "--json"],
+    );
+    assert!(json(run)["result"].is_array());
+}
+
+#[tokio::test]
+async fn client_commands_read_no_server_configuration() {
+    let app = TestApp::spawn().await;
+    // A value that would stop `tessera start` must not bother a client command.
+    let run = tessera(
+        &app,
+        &[
+            ("TESSERA_TOKEN", &app.admin_pat()),
+            ("TESSERA_SERVER__PORT", "not-a-port"),
+            ("TESSERA_CONFIG", "/nonexistent"),
+        ],
+        &["users", "list"],
+    );
+    assert!(ok(run).stdout.contains("admin-sa"));
+}
+
+#[tokio::test]
+async fn usage_errors_exit_2_without_calling_the_server() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_pat();
+    let missing = Path::new("/nonexistent/pat").to_str().unwrap();
+    for (env, args) in [
+        // No token at all.
+        (vec![], vec!["users", "list"]),
+        // An unreadable token file.
+        (vec![], vec!["users", "list", "--token-file", missing]),
+        // An empty token.
+        (vec![("TESSERA_TOKEN", "  ")], vec!["users", "list"]),
+        // A missing required option.
+        (vec![("TESSERA_TOKEN", admin.as_str())], vec!["pats", "add"]),
+        // An expiration that is not one.
+        (vec![("TESSERA_TOKEN", admin.as_str())], vec!["pats", "add", "--user", "u", "--expires", "soon"]),
+        // An unknown token type.
+        (
+            vec![("TESSERA_TOKEN", admin.as_str())],
+            vec!["users", "create-machine", "--org", "o", "--username", "u", "--access-token-type", "opaque"],
+        ),
+        // The token itself where its id belongs.
+        (vec![("TESSERA_TOKEN", admin.as_str())], vec!["pats", "remove", "--user", "u", "--token", admin.as_str()]),
+        // Not a URL.
+        (vec![("TESSERA_TOKEN", admin.as_str())], vec!["users", "list", "--url", "localhost:8080"]),
+    ] {
+        let run = tessera(&app, &env, &args);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert!(run.stdout.is_empty(), "{args:?}: {}", run.stdout);
+        assert!(!run.stderr.contains(&admin), "the token leaked: {}", run.stderr);
+    }
+    assert!(!app.logs().contains("UserService"), "usage errors must not reach the server");
+}
+
+#[tokio::test]
+async fn an_unreachable_server_is_one_line_and_exit_1() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_pat();
+    let run = as_token(&app, &admin, &["users", "list", "--url", "http://127.0.0.1:9"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    assert!(run.stderr.starts_with("tessera: cannot reach http://127.0.0.1:9"), "{}", run.stderr);
+    assert!(!run.stderr.contains(&admin));
+}
