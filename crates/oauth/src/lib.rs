@@ -4,9 +4,14 @@
 //!   opaque access tokens and generated client secrets (DESIGN.md §4);
 //! - [`validator`]: the one bearer-credential check every endpoint uses;
 //! - [`usage`]: batched last-use bookkeeping;
-//! - [`password`]: argon2id for human passwords.
+//! - [`password`]: argon2id for human passwords;
+//! - [`sealing`]: AES-256-GCM under a key derived from the master key, for
+//!   private keys at rest;
+//! - [`signing`]: instance signing keys, the JWKS and the rotation schedule.
 
 pub mod credential;
 pub mod password;
+pub mod sealing;
+pub mod signing;
 pub mod usage;
 pub mod validator;
