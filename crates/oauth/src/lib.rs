@@ -7,9 +7,11 @@
 //! - [`password`]: argon2id for human passwords;
 //! - [`sealing`]: AES-256-GCM under a key derived from the master key, for
 //!   private keys at rest;
-//! - [`signing`]: instance signing keys, the JWKS and the rotation schedule.
+//! - [`signing`]: instance signing keys, the JWKS and the rotation schedule;
+//! - [`keyfile`]: ZITADEL-format key files and registered public keys.
 
 pub mod credential;
+pub mod keyfile;
 pub mod password;
 pub mod sealing;
 pub mod signing;
