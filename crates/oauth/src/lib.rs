@@ -8,8 +8,10 @@
 //! - [`sealing`]: AES-256-GCM under a key derived from the master key, for
 //!   private keys at rest;
 //! - [`signing`]: instance signing keys, the JWKS and the rotation schedule;
-//! - [`keyfile`]: ZITADEL-format key files and registered public keys.
+//! - [`keyfile`]: ZITADEL-format key files and registered public keys;
+//! - [`assertion`]: JWT-bearer assertions (RFC 7523, RFC 8725).
 
+pub mod assertion;
 pub mod credential;
 pub mod keyfile;
 pub mod password;
