@@ -9,10 +9,12 @@
 //!   private keys at rest;
 //! - [`signing`]: instance signing keys, the JWKS and the rotation schedule;
 //! - [`keyfile`]: ZITADEL-format key files and registered public keys;
-//! - [`assertion`]: JWT-bearer assertions (RFC 7523, RFC 8725).
+//! - [`assertion`]: JWT-bearer assertions (RFC 7523, RFC 8725);
+//! - [`jwt_access_token`]: RS256 JWT access tokens.
 
 pub mod assertion;
 pub mod credential;
+pub mod jwt_access_token;
 pub mod keyfile;
 pub mod password;
 pub mod sealing;
