@@ -100,6 +100,19 @@ define_id!(
 define_id!(
     /// A project: the resource servers' unit of roles and API applications.
     ProjectId, "projectId");
+define_id!(
+    /// A machine key: a public key registered for a machine user's JWT Profile
+    /// assertions (also the `keyId` of its key file and the `kid` of assertions).
+    KeyId, "keyId");
+define_id!(
+    /// A client secret of a machine user (also the secret's embedded lookup id).
+    SecretId, "secretId");
+define_id!(
+    /// An instance signing key; its text form is the `kid` of every JWT it signs.
+    SigningKeyId, "kid");
+define_id!(
+    /// An opaque access token (also the token's embedded lookup id).
+    AccessTokenId, "accessTokenId");
 
 #[cfg(test)]
 mod tests {

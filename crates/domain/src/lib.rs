@@ -4,19 +4,26 @@
 //! Nothing here performs I/O or knows about SQL or HTTP (DESIGN.md §1). Time is
 //! read through [`time::Clock`] so tests can freeze it.
 
+pub mod access_token;
 pub mod admin;
 pub mod audit;
 pub mod error;
 pub mod id;
 pub mod instance;
+pub mod machine_key;
+pub mod machine_secret;
 pub mod names;
 pub mod org;
 pub mod pat;
 pub mod permission;
 pub mod repo;
+pub mod signing_key;
 pub mod time;
 pub mod user;
 
 pub use error::ValidationError;
-pub use id::{AdministratorId, AuditEventId, InstanceId, OrgId, PatId, ProjectId, UserId};
+pub use id::{
+    AccessTokenId, AdministratorId, AuditEventId, InstanceId, KeyId, OrgId, PatId, ProjectId, SecretId, SigningKeyId,
+    UserId,
+};
 pub use time::{Clock, SystemClock, Timestamp};

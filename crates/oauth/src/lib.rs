@@ -4,9 +4,20 @@
 //!   opaque access tokens and generated client secrets (DESIGN.md §4);
 //! - [`validator`]: the one bearer-credential check every endpoint uses;
 //! - [`usage`]: batched last-use bookkeeping;
-//! - [`password`]: argon2id for human passwords.
+//! - [`password`]: argon2id for human passwords;
+//! - [`sealing`]: AES-256-GCM under a key derived from the master key, for
+//!   private keys at rest;
+//! - [`signing`]: instance signing keys, the JWKS and the rotation schedule;
+//! - [`keyfile`]: ZITADEL-format key files and registered public keys;
+//! - [`assertion`]: JWT-bearer assertions (RFC 7523, RFC 8725);
+//! - [`jwt_access_token`]: RS256 JWT access tokens.
 
+pub mod assertion;
 pub mod credential;
+pub mod jwt_access_token;
+pub mod keyfile;
 pub mod password;
+pub mod sealing;
+pub mod signing;
 pub mod usage;
 pub mod validator;

@@ -21,6 +21,14 @@ pub(crate) const ADMIN: Entity =
     Entity { name: "administrator", unique: "the user is already an administrator of this resource" };
 pub(crate) const PAT: Entity = Entity { name: "personal access token", unique: "the token id is taken" };
 pub(crate) const METADATA: Entity = Entity { name: "metadata", unique: "the key exists" };
+pub(crate) const MACHINE_KEY: Entity = Entity { name: "machine key", unique: "the key id is taken" };
+pub(crate) const MACHINE_SECRET: Entity =
+    Entity { name: "machine secret", unique: "the user already has a current secret" };
+pub(crate) const SIGNING_KEY: Entity =
+    Entity { name: "signing key", unique: "a signing key for this signing period exists" };
+pub(crate) const ACCESS_TOKEN: Entity = Entity { name: "access token", unique: "the token id is taken" };
+pub(crate) const REVOKED_JWT: Entity = Entity { name: "revoked token", unique: "the token is already revoked" };
+pub(crate) const USED_JTI: Entity = Entity { name: "assertion id", unique: "the assertion was already used" };
 pub(crate) const AUDIT: Entity = Entity { name: "audit event", unique: "the event id is taken" };
 
 /// Maps a database error raised while working on `entity`.

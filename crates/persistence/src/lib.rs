@@ -19,4 +19,6 @@ pub mod testing;
 pub use store::{ConnectError, DatabaseOptions, MigrationStatus, SeaStore};
 
 #[cfg(test)]
+mod credential_tests;
+#[cfg(test)]
 mod tests;

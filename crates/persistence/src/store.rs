@@ -9,8 +9,9 @@ use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynch
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait};
 use sea_orm_migration::MigratorTrait;
 use tessera_domain::repo::{
-    AdministratorRepository, AuditRepository, Backend, InstanceRepository, MetadataRepository, OrgRepository,
-    PatRepository, RepoError, RepoResult, Repos, Store, Transaction, UserRepository,
+    AccessTokenRepository, AdministratorRepository, AuditRepository, Backend, InstanceRepository, MachineKeyRepository,
+    MachineSecretRepository, MetadataRepository, OrgRepository, PatRepository, RepoError, RepoResult, Repos,
+    RevokedJwtRepository, SigningKeyRepository, Store, Transaction, UsedJtiRepository, UserRepository,
 };
 
 use crate::error;
@@ -209,6 +210,24 @@ impl Repos for SeaStore {
     fn metadata(&self) -> Box<dyn MetadataRepository + '_> {
         Box::new(Ctx::read(&self.read))
     }
+    fn machine_keys(&self) -> Box<dyn MachineKeyRepository + '_> {
+        Box::new(Ctx::read(&self.read))
+    }
+    fn machine_secrets(&self) -> Box<dyn MachineSecretRepository + '_> {
+        Box::new(Ctx::read(&self.read))
+    }
+    fn signing_keys(&self) -> Box<dyn SigningKeyRepository + '_> {
+        Box::new(Ctx::read(&self.read))
+    }
+    fn access_tokens(&self) -> Box<dyn AccessTokenRepository + '_> {
+        Box::new(Ctx::read(&self.read))
+    }
+    fn revoked_jwts(&self) -> Box<dyn RevokedJwtRepository + '_> {
+        Box::new(Ctx::read(&self.read))
+    }
+    fn used_jtis(&self) -> Box<dyn UsedJtiRepository + '_> {
+        Box::new(Ctx::read(&self.read))
+    }
     fn audit(&self) -> Box<dyn AuditRepository + '_> {
         Box::new(Ctx::read(&self.read))
     }
@@ -273,6 +292,24 @@ impl Repos for SeaTransaction {
         Box::new(Ctx::tx(&self.tx, &self.state))
     }
     fn metadata(&self) -> Box<dyn MetadataRepository + '_> {
+        Box::new(Ctx::tx(&self.tx, &self.state))
+    }
+    fn machine_keys(&self) -> Box<dyn MachineKeyRepository + '_> {
+        Box::new(Ctx::tx(&self.tx, &self.state))
+    }
+    fn machine_secrets(&self) -> Box<dyn MachineSecretRepository + '_> {
+        Box::new(Ctx::tx(&self.tx, &self.state))
+    }
+    fn signing_keys(&self) -> Box<dyn SigningKeyRepository + '_> {
+        Box::new(Ctx::tx(&self.tx, &self.state))
+    }
+    fn access_tokens(&self) -> Box<dyn AccessTokenRepository + '_> {
+        Box::new(Ctx::tx(&self.tx, &self.state))
+    }
+    fn revoked_jwts(&self) -> Box<dyn RevokedJwtRepository + '_> {
+        Box::new(Ctx::tx(&self.tx, &self.state))
+    }
+    fn used_jtis(&self) -> Box<dyn UsedJtiRepository + '_> {
         Box::new(Ctx::tx(&self.tx, &self.state))
     }
     fn audit(&self) -> Box<dyn AuditRepository + '_> {

@@ -1,10 +1,16 @@
 //! sea-orm entities: one module per table, mirroring the migrations. They are the
 //! persistence crate's private business; repositories map them to domain types.
 
+pub mod access_token;
 pub mod administrator;
 pub mod audit_event;
 pub mod instance;
+pub mod machine_key;
+pub mod machine_secret;
 pub mod organization;
 pub mod pat;
+pub mod revoked_jwt;
+pub mod signing_key;
+pub mod used_jti;
 pub mod user;
 pub mod user_metadata;

@@ -1,16 +1,25 @@
 //! Implementations of the domain's repository traits over any sea-orm connection:
 //! the pool (reads) or a transaction (reads and writes).
 
+mod access_token;
 mod admin;
 mod audit;
 mod instance;
+mod jti;
+mod machine_key;
+mod machine_secret;
 mod metadata;
 mod org;
 mod pat;
+mod signing_key;
 mod user;
 
 use sea_orm::ConnectionTrait;
-use tessera_domain::repo::{RepoError, RepoResult};
+use tessera_domain::org::OrgState;
+use tessera_domain::repo::{CredentialOwner, RepoError, RepoResult};
+use tessera_domain::user::UserState;
+use tessera_domain::{OrgId, UserId};
+use uuid::Uuid;
 
 use crate::store::TxState;
 
@@ -55,4 +64,21 @@ impl<'a, C: ConnectionTrait> Ctx<'a, C> {
 /// Fails with `NotFound` when an update or delete touched no row.
 fn expect_one(rows: u64, entity: &'static str) -> RepoResult<()> {
     if rows == 0 { Err(RepoError::NotFound { entity }) } else { Ok(()) }
+}
+
+/// The owner of a credential from the columns every `find_for_auth` join reads.
+fn owner(
+    user_id: Uuid,
+    user_state: &str,
+    user_kind: &str,
+    org_id: Uuid,
+    org_state: &str,
+) -> RepoResult<CredentialOwner> {
+    Ok(CredentialOwner {
+        user_id: UserId::from_uuid(user_id),
+        user_state: UserState::parse(user_state).map_err(|e| crate::error::corrupt("user state", e))?,
+        is_machine: user_kind == "machine",
+        org_id: OrgId::from_uuid(org_id),
+        org_state: OrgState::parse(org_state).map_err(|e| crate::error::corrupt("organization state", e))?,
+    })
 }

@@ -1,0 +1,523 @@
+//! Instance signing keys (DESIGN.md §4): generation, sealing, the JWKS document,
+//! signing JWTs with `kid` in the header, and the rotation schedule.
+//!
+//! # Rotation
+//!
+//! A key signs for [`RotationPolicy::signing_period`] (default 30 days). Its
+//! successor is generated and published in the JWKS
+//! [`RotationPolicy::publish_ahead`] (default 7 days, at least 1 hour) before it
+//! starts signing, so resource servers that cache the JWKS know it before they
+//! see a token it signed. A key that stopped signing stays published for
+//! [`RotationPolicy::retain_after`] (default 24 hours, at least the longest
+//! token lifetime), so every token it signed can still be verified until it
+//! expires; then it is deleted. [`plan_rotation`] is pure: given the stored keys
+//! and the time it says which keys to create and which to delete. Run it at
+//! start and periodically (hourly is plenty); two nodes running it at once plan
+//! the same `sign_from`, which the store keeps unique, so only one key results.
+
+use std::fmt;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::Duration;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use rand::{CryptoRng, RngCore};
+use rsa::pkcs1::EncodeRsaPrivateKey as _;
+use rsa::traits::PublicKeyParts as _;
+use serde::{Deserialize, Serialize};
+use tessera_domain::signing_key::{KeySchedule, RsaPublicComponents, SealedPrivateKey, SigningAlgorithm, SigningKey};
+use tessera_domain::{SigningKeyId, Timestamp, ValidationError};
+
+use crate::sealing::{SealError, Sealer};
+
+/// Size of instance signing keys.
+pub const SIGNING_KEY_BITS: usize = 2048;
+
+/// Why a signing key could not be made, opened or used. Messages carry no key
+/// material.
+#[derive(Debug, thiserror::Error)]
+pub enum SigningError {
+    /// RSA key generation or encoding failed.
+    #[error("cannot generate a signing key")]
+    Generation,
+    /// A sealed private key could not be opened (a wrong master key, most likely).
+    #[error(transparent)]
+    Seal(#[from] SealError),
+    /// A stored key does not parse as an RSA private key.
+    #[error("a stored signing key is invalid")]
+    CorruptKey,
+    /// No loaded key may sign at this time (rotation has not run).
+    #[error("no signing key is valid at this time")]
+    NoSigningKey,
+    /// The JWS library refused to sign.
+    #[error("cannot sign the token")]
+    Sign,
+}
+
+/// The rotation schedule's parameters (module docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RotationPolicy {
+    signing_period: Duration,
+    publish_ahead: Duration,
+    retain_after: Duration,
+}
+
+impl Default for RotationPolicy {
+    fn default() -> Self {
+        Self { signing_period: Duration::days(30), publish_ahead: Duration::days(7), retain_after: Duration::hours(24) }
+    }
+}
+
+impl RotationPolicy {
+    /// Shortest time a key is published before it signs.
+    pub const MIN_PUBLISH_AHEAD: Duration = Duration::hours(1);
+
+    /// A policy.
+    ///
+    /// # Errors
+    /// Unless `publish_ahead >= 1 h`, `publish_ahead < signing_period` and
+    /// `retain_after >= max_token_lifetime` (the longest lifetime of any token
+    /// the keys sign: a key must stay published until its last token expired).
+    pub fn new(
+        signing_period: Duration,
+        publish_ahead: Duration,
+        retain_after: Duration,
+        max_token_lifetime: Duration,
+    ) -> Result<Self, ValidationError> {
+        if publish_ahead < Self::MIN_PUBLISH_AHEAD {
+            return Err(ValidationError::new("publishAhead", "must be at least 1 hour"));
+        }
+        if publish_ahead >= signing_period {
+            return Err(ValidationError::new("publishAhead", "must be shorter than the signing period"));
+        }
+        if retain_after < max_token_lifetime {
+            return Err(ValidationError::new("retainAfter", "must be at least the longest token lifetime"));
+        }
+        Ok(Self { signing_period, publish_ahead, retain_after })
+    }
+
+    /// How long one key signs.
+    #[must_use]
+    pub const fn signing_period(&self) -> Duration {
+        self.signing_period
+    }
+
+    /// How long before it signs a key is published.
+    #[must_use]
+    pub const fn publish_ahead(&self) -> Duration {
+        self.publish_ahead
+    }
+
+    /// How long after it stopped signing a key stays published.
+    #[must_use]
+    pub const fn retain_after(&self) -> Duration {
+        self.retain_after
+    }
+
+    /// A `Cache-Control: max-age` for the JWKS that keeps every cache ahead of
+    /// the rotation: half the pre-publication time, at most one hour.
+    #[must_use]
+    pub fn jwks_max_age(&self) -> Duration {
+        (self.publish_ahead / 2).min(Duration::hours(1))
+    }
+}
+
+/// What a rotation run must do.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RotationPlan {
+    /// Keys to generate, with their schedules (in signing order).
+    pub create: Vec<KeySchedule>,
+    /// Retired keys to delete.
+    pub delete: Vec<SigningKeyId>,
+}
+
+impl RotationPlan {
+    /// Whether there is nothing to do.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.create.is_empty() && self.delete.is_empty()
+    }
+}
+
+/// Plans a rotation run (module docs): delete retired keys; make sure a key
+/// signs now; make sure its successor is published once the current signing
+/// window ends within `publish_ahead`.
+#[must_use]
+pub fn plan_rotation(keys: &[SigningKey], now: Timestamp, policy: &RotationPolicy) -> RotationPlan {
+    let mut plan = RotationPlan::default();
+    let mut live: Vec<KeySchedule> = Vec::new();
+    for key in keys {
+        if key.schedule.is_retired(now) {
+            plan.delete.push(key.id);
+        } else {
+            live.push(key.schedule);
+        }
+    }
+    let schedule = |publish_at, sign_from, sign_until| {
+        KeySchedule::new(publish_at, sign_from, sign_until, sign_until + policy.retain_after)
+    };
+    if !live.iter().any(|s| s.may_sign(now)) {
+        // Nothing signs (first start, or a downtime longer than the schedule):
+        // a key signs from now until the next planned key takes over.
+        let until = live
+            .iter()
+            .map(KeySchedule::sign_from)
+            .filter(|&from| from > now)
+            .min()
+            .unwrap_or(now + policy.signing_period);
+        if let Ok(s) = schedule(now, now, until) {
+            live.push(s);
+            plan.create.push(s);
+        }
+    }
+    if let Some(end) = live.iter().map(KeySchedule::sign_until).max()
+        && end - policy.publish_ahead <= now
+        && let Ok(s) = schedule(now, end, end + policy.signing_period)
+    {
+        plan.create.push(s);
+    }
+    plan
+}
+
+/// Generates an RSA-2048 signing key for `schedule`, its private half sealed
+/// under `sealer` with the new key's id as associated data.
+///
+/// # Errors
+/// [`SigningError::Generation`] or a sealing error.
+pub fn generate_signing_key<R>(
+    rng: &mut R,
+    sealer: &Sealer,
+    schedule: KeySchedule,
+    now: Timestamp,
+) -> Result<SigningKey, SigningError>
+where
+    R: RngCore + CryptoRng,
+{
+    let private = rsa::RsaPrivateKey::new(rng, SIGNING_KEY_BITS).map_err(|_| SigningError::Generation)?;
+    let der = private.to_pkcs1_der().map_err(|_| SigningError::Generation)?;
+    let id = SigningKeyId::new();
+    let sealed = sealer.seal(rng, id.to_string().as_bytes(), der.as_bytes())?;
+    Ok(SigningKey {
+        id,
+        algorithm: SigningAlgorithm::Rs256,
+        public: RsaPublicComponents {
+            n: URL_SAFE_NO_PAD.encode(private.n().to_bytes_be()),
+            e: URL_SAFE_NO_PAD.encode(private.e().to_bytes_be()),
+        },
+        sealed_private_key: SealedPrivateKey::from_bytes(sealed),
+        created_at: now,
+        schedule,
+    })
+}
+
+/// One public key of the JWKS (RFC 7517 §4, RFC 7518 §6.3.1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Jwk {
+    /// Always `RSA`.
+    pub kty: String,
+    /// Always `sig`.
+    #[serde(rename = "use")]
+    pub key_use: String,
+    /// Always `RS256`.
+    pub alg: String,
+    /// The key id, as in the `kid` of the tokens it signs.
+    pub kid: String,
+    /// Modulus, base64url.
+    pub n: String,
+    /// Exponent, base64url.
+    pub e: String,
+}
+
+/// The JWKS document of `GET /oauth/v2/keys` (RFC 7517 §5).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Jwks {
+    /// Published keys, in signing order.
+    pub keys: Vec<Jwk>,
+}
+
+/// The JWKS at `now`: every key whose schedule publishes it.
+#[must_use]
+pub fn jwks(keys: &[SigningKey], now: Timestamp) -> Jwks {
+    let mut published: Vec<&SigningKey> = keys.iter().filter(|k| k.schedule.is_published(now)).collect();
+    published.sort_by_key(|k| k.schedule.sign_from());
+    Jwks {
+        keys: published
+            .into_iter()
+            .map(|k| Jwk {
+                kty: "RSA".to_owned(),
+                key_use: "sig".to_owned(),
+                alg: k.algorithm.as_str().to_owned(),
+                kid: k.id.to_string(),
+                n: k.public.n.clone(),
+                e: k.public.e.clone(),
+            })
+            .collect(),
+    }
+}
+
+/// A key that may sign, its private half opened.
+struct Loaded {
+    kid: String,
+    schedule: KeySchedule,
+    key: EncodingKey,
+}
+
+/// The opened keys that sign now or will sign later: what the token endpoint
+/// signs with. Build it at start and after each rotation run; it holds private
+/// keys, so it never prints them.
+pub struct Signer {
+    keys: Vec<Loaded>,
+}
+
+impl fmt::Debug for Signer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Signer").field("kids", &self.keys.iter().map(|k| &k.kid).collect::<Vec<_>>()).finish()
+    }
+}
+
+impl Signer {
+    /// Opens every key in `keys` that signs at or after `now`.
+    ///
+    /// # Errors
+    /// [`SigningError::Seal`] when a key does not open — with a wrong master key
+    /// the message is "the master key does not match the one this database was
+    /// created with"; [`SigningError::CorruptKey`] for an undecodable key.
+    pub fn load(keys: &[SigningKey], sealer: &Sealer, now: Timestamp) -> Result<Self, SigningError> {
+        let mut loaded = Vec::new();
+        for k in keys.iter().filter(|k| k.schedule.sign_until() > now) {
+            let kid = k.id.to_string();
+            let der = sealer.open(kid.as_bytes(), k.sealed_private_key.as_bytes())?;
+            // Parse once here so that a corrupt key fails at load, not at signing.
+            ring::signature::RsaKeyPair::from_der(&der).map_err(|_| SigningError::CorruptKey)?;
+            loaded.push(Loaded { kid, schedule: k.schedule, key: EncodingKey::from_rsa_der(&der) });
+        }
+        loaded.sort_by_key(|k| k.schedule.sign_from());
+        Ok(Self { keys: loaded })
+    }
+
+    /// The `kid` that signs at `now`: of the keys whose window holds `now`, the
+    /// one that started last.
+    #[must_use]
+    pub fn current_kid(&self, now: Timestamp) -> Option<&str> {
+        self.current(now).map(|k| k.kid.as_str())
+    }
+
+    fn current(&self, now: Timestamp) -> Option<&Loaded> {
+        self.keys.iter().rev().find(|k| k.schedule.may_sign(now))
+    }
+
+    /// Signs `claims` as an RS256 JWS with `kid` and `typ` in the header.
+    ///
+    /// # Errors
+    /// [`SigningError::NoSigningKey`] when no key may sign at `now`;
+    /// [`SigningError::Sign`] when signing fails.
+    pub fn sign<T: Serialize>(&self, claims: &T, typ: &str, now: Timestamp) -> Result<String, SigningError> {
+        let key = self.current(now).ok_or(SigningError::NoSigningKey)?;
+        let mut header = Header::new(Algorithm::RS256);
+        header.kid = Some(key.kid.clone());
+        header.typ = Some(typ.to_owned());
+        jsonwebtoken::encode(&header, claims, &key.key).map_err(|_| SigningError::Sign)
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use std::sync::OnceLock;
+
+    use chrono::{TimeZone as _, Utc};
+    use jsonwebtoken::{DecodingKey, Validation};
+    use rand::rngs::OsRng;
+    use secrecy::SecretString;
+
+    use super::*;
+
+    pub(crate) const MASTER: &str = "0123456789abcdef0123456789abcdef";
+
+    pub(crate) fn sealer() -> Sealer {
+        Sealer::for_signing_keys(&SecretString::from(MASTER)).unwrap()
+    }
+
+    pub(crate) fn t0() -> Timestamp {
+        Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap()
+    }
+
+    /// Two generated keys (signing now, and its published successor) shared by
+    /// every test in the crate: RSA key generation is slow.
+    pub(crate) fn shared_keys() -> &'static [SigningKey] {
+        static KEYS: OnceLock<Vec<SigningKey>> = OnceLock::new();
+        KEYS.get_or_init(|| {
+            let policy = RotationPolicy::default();
+            let now = t0();
+            let first = plan_rotation(&[], now, &policy).create[0];
+            let second = KeySchedule::new(
+                now,
+                first.sign_until(),
+                first.sign_until() + policy.signing_period(),
+                first.sign_until() + policy.signing_period() + policy.retain_after(),
+            )
+            .unwrap();
+            [first, second].into_iter().map(|s| generate_signing_key(&mut OsRng, &sealer(), s, now).unwrap()).collect()
+        })
+    }
+
+    fn stub(schedule: KeySchedule) -> SigningKey {
+        SigningKey {
+            id: SigningKeyId::new(),
+            algorithm: SigningAlgorithm::Rs256,
+            public: RsaPublicComponents { n: "n".into(), e: "AQAB".into() },
+            sealed_private_key: SealedPrivateKey::from_bytes(vec![]),
+            created_at: schedule.publish_at(),
+            schedule,
+        }
+    }
+
+    /// Applies a plan to stub keys, as a rotation job would.
+    fn apply(keys: &mut Vec<SigningKey>, plan: &RotationPlan) {
+        keys.retain(|k| !plan.delete.contains(&k.id));
+        keys.extend(plan.create.iter().copied().map(stub));
+    }
+
+    #[test]
+    fn first_start_creates_a_key_that_signs_at_once() {
+        let policy = RotationPolicy::default();
+        let plan = plan_rotation(&[], t0(), &policy);
+        assert_eq!(plan.create.len(), 1);
+        let s = plan.create[0];
+        assert!(s.may_sign(t0()) && s.is_published(t0()));
+        assert_eq!(s.sign_until(), t0() + policy.signing_period());
+        assert_eq!(s.retire_at(), s.sign_until() + policy.retain_after());
+    }
+
+    #[test]
+    fn a_rotation_run_is_idempotent() {
+        let policy = RotationPolicy::default();
+        let mut keys = Vec::new();
+        let plan = plan_rotation(&keys, t0(), &policy);
+        apply(&mut keys, &plan);
+        assert!(plan_rotation(&keys, t0(), &policy).is_empty());
+        assert!(plan_rotation(&keys, t0() + Duration::days(1), &policy).is_empty());
+    }
+
+    #[test]
+    fn the_successor_is_published_ahead_and_the_predecessor_retained() {
+        let policy = RotationPolicy::default();
+        let mut keys = Vec::new();
+        // Run hourly for 100 days and check the invariants at every step.
+        let mut now = t0();
+        let end = t0() + Duration::days(100);
+        while now < end {
+            let plan = plan_rotation(&keys, now, &policy);
+            apply(&mut keys, &plan);
+            let signing: Vec<_> = keys.iter().filter(|k| k.schedule.may_sign(now)).collect();
+            assert_eq!(signing.len(), 1, "exactly one key signs at {now}");
+            let current = signing[0].schedule;
+            if current.sign_until() - policy.publish_ahead() <= now {
+                let next = keys.iter().find(|k| k.schedule.sign_from() == current.sign_until());
+                let next = next.expect("the successor exists within the publication window").schedule;
+                assert!(next.is_published(now));
+                // Published at least `publish_ahead` before it signs (hourly runs).
+                assert!(next.sign_from() - next.publish_at() >= policy.publish_ahead() - Duration::hours(1));
+            }
+            for k in &keys {
+                // A key that signed within the retention window is still published.
+                if k.schedule.sign_until() <= now && now < k.schedule.sign_until() + policy.retain_after() {
+                    assert!(k.schedule.is_published(now));
+                }
+            }
+            assert!(keys.len() <= 3, "at most previous, current and next");
+            now += Duration::hours(1);
+        }
+        // Three signing periods passed: keys were created and retired.
+        assert!(keys.iter().all(|k| k.schedule.sign_from() > t0()));
+    }
+
+    #[test]
+    fn after_a_long_downtime_a_key_signs_at_once_and_retired_keys_go() {
+        let policy = RotationPolicy::default();
+        let mut keys = Vec::new();
+        let plan = plan_rotation(&keys, t0(), &policy);
+        apply(&mut keys, &plan);
+        let later = t0() + Duration::days(400);
+        let plan = plan_rotation(&keys, later, &policy);
+        assert_eq!(plan.delete.len(), 1);
+        assert!(plan.create[0].may_sign(later));
+    }
+
+    #[test]
+    fn a_gap_before_a_planned_key_is_filled_up_to_it() {
+        let policy = RotationPolicy::default();
+        let h = Duration::hours(1);
+        let future = stub(KeySchedule::new(t0(), t0() + h * 5, t0() + h * 100, t0() + h * 200).unwrap());
+        let plan = plan_rotation(&[future], t0(), &policy);
+        assert_eq!(plan.create[0].sign_from(), t0());
+        assert_eq!(plan.create[0].sign_until(), t0() + h * 5);
+    }
+
+    #[test]
+    fn policies_enforce_their_minimums() {
+        let d = Duration::days;
+        assert!(RotationPolicy::new(d(30), d(7), d(1), Duration::hours(12)).is_ok());
+        assert!(RotationPolicy::new(d(30), Duration::minutes(30), d(1), Duration::hours(12)).is_err());
+        assert!(RotationPolicy::new(d(7), d(7), d(1), Duration::hours(12)).is_err());
+        assert!(RotationPolicy::new(d(30), d(7), Duration::hours(6), Duration::hours(12)).is_err());
+        assert_eq!(RotationPolicy::default().jwks_max_age(), Duration::hours(1));
+    }
+
+    #[test]
+    fn jwks_lists_published_keys_with_their_public_parts() {
+        let keys = shared_keys();
+        let doc = jwks(keys, t0());
+        assert_eq!(doc.keys.len(), 2);
+        let json = serde_json::to_value(&doc).unwrap();
+        let first = &json["keys"][0];
+        assert_eq!(first["kty"], "RSA");
+        assert_eq!(first["use"], "sig");
+        assert_eq!(first["alg"], "RS256");
+        assert_eq!(first["kid"], keys[0].id.to_string());
+        assert_eq!(first["e"], "AQAB");
+        assert_eq!(first.as_object().unwrap().len(), 6, "no private or extra members");
+        // Past its retirement, the first key leaves the JWKS.
+        let after = keys[0].schedule.retire_at();
+        assert_eq!(jwks(keys, after).keys.iter().map(|k| k.kid.clone()).collect::<Vec<_>>(), [keys[1].id.to_string()]);
+    }
+
+    #[test]
+    fn signed_tokens_carry_the_current_kid_and_verify_against_the_jwk() {
+        let keys = shared_keys();
+        let signer = Signer::load(keys, &sealer(), t0()).unwrap();
+        assert_eq!(signer.current_kid(t0()), Some(keys[0].id.to_string().as_str()));
+        let token = signer.sign(&serde_json::json!({"sub": "u", "exp": 4_000_000_000_i64}), "JWT", t0()).unwrap();
+        let header = jsonwebtoken::decode_header(&token).unwrap();
+        assert_eq!(header.kid.as_deref(), Some(keys[0].id.to_string().as_str()));
+        assert_eq!(header.typ.as_deref(), Some("JWT"));
+        let jwk = &jwks(keys, t0()).keys[0];
+        let key = DecodingKey::from_rsa_components(&jwk.n, &jwk.e).unwrap();
+        let data = jsonwebtoken::decode::<serde_json::Value>(&token, &key, &Validation::new(Algorithm::RS256)).unwrap();
+        assert_eq!(data.claims["sub"], "u");
+
+        // When the first window ends, the successor signs.
+        let later = keys[0].schedule.sign_until();
+        assert_eq!(signer.current_kid(later), Some(keys[1].id.to_string().as_str()));
+        assert!(matches!(
+            signer.sign(&serde_json::json!({}), "JWT", keys[1].schedule.sign_until()),
+            Err(SigningError::NoSigningKey)
+        ));
+    }
+
+    #[test]
+    fn a_wrong_master_key_is_reported_as_such() {
+        let wrong = Sealer::for_signing_keys(&SecretString::from("x".repeat(40))).unwrap();
+        let err = Signer::load(shared_keys(), &wrong, t0()).unwrap_err();
+        assert_eq!(err.to_string(), "the master key does not match the one this database was created with");
+    }
+
+    #[test]
+    fn keys_past_their_signing_window_are_not_opened() {
+        // A key whose sealed blob is garbage but which no longer signs loads fine.
+        let h = Duration::hours(1);
+        let old = stub(KeySchedule::new(t0() - h * 3, t0() - h * 2, t0() - h, t0() + h).unwrap());
+        let signer = Signer::load(&[old], &sealer(), t0()).unwrap();
+        assert_eq!(signer.current_kid(t0()), None);
+        assert!(!format!("{signer:?}").contains("PRIVATE"));
+    }
+}

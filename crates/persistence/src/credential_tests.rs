@@ -1,0 +1,466 @@
+//! Repository tests of the JWT Profile and client credentials tables (migration
+//! `m0002_jwt_profile`). Each runs on a fresh database: SQLite by default,
+//! PostgreSQL when `TESSERA_TEST_POSTGRES_URL` is set (CI runs both).
+
+use chrono::Duration;
+use tessera_domain::access_token::{AccessToken, RevokedJwt, UsedJti};
+use tessera_domain::audit::AuditEvent;
+use tessera_domain::machine_key::{MachineKey, PublicKeyType};
+use tessera_domain::machine_secret::MachineSecret;
+use tessera_domain::names::{Description, DisplayName, OrgName, Username};
+use tessera_domain::org::{OrgState, Organization};
+use tessera_domain::pat::SecretDigest;
+use tessera_domain::permission::OrgFilter;
+use tessera_domain::repo::{KeyFilter, KeyQuery, KeySort, Page, RepoError, Repos, Store, TimeFilter, Visibility};
+use tessera_domain::signing_key::{KeySchedule, RsaPublicComponents, SealedPrivateKey, SigningAlgorithm, SigningKey};
+use tessera_domain::user::{AccessTokenType, Machine, User, UserState};
+use tessera_domain::{AccessTokenId, Clock, KeyId, OrgId, SecretId, SigningKeyId, SystemClock, Timestamp, UserId};
+
+use crate::SeaStore;
+use crate::testing::TestDb;
+
+fn org(name: &str) -> Organization {
+    Organization::new(OrgName::parse(name).unwrap(), SystemClock.now())
+}
+
+fn machine(org: OrgId, username: &str) -> User {
+    User::new_machine(
+        org,
+        Username::parse(username).unwrap(),
+        Machine {
+            name: DisplayName::parse("name", username).unwrap(),
+            description: Description::parse("a robot").unwrap(),
+            access_token_type: AccessTokenType::Jwt,
+        },
+        SystemClock.now(),
+    )
+}
+
+fn audit(what: &str) -> AuditEvent {
+    AuditEvent::new(SystemClock.now(), None, what, "test", "x", None)
+}
+
+/// Commits `org` and `users` in one audited transaction.
+async fn seed(store: &SeaStore, org: &Organization, users: &[&User]) {
+    let tx = store.begin().await.unwrap();
+    tx.orgs().insert(org).await.unwrap();
+    for u in users {
+        tx.users().insert(u).await.unwrap();
+    }
+    tx.audit().append(&audit("seed")).await.unwrap();
+    tx.commit().await.unwrap();
+}
+
+/// A store with one organization and one machine user in it.
+async fn with_robot(db: &TestDb) -> (SeaStore, Organization, User) {
+    let store = db.store().await;
+    let o = org("Acme");
+    let m = machine(o.id, "robot");
+    seed(&store, &o, &[&m]).await;
+    (store, o, m)
+}
+
+fn key(user: UserId, key_type: PublicKeyType, expires_in: Duration) -> MachineKey {
+    let now = SystemClock.now();
+    MachineKey {
+        id: KeyId::new(),
+        user_id: user,
+        key_type,
+        public_key_pem: "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n".into(),
+        expires_at: now + expires_in,
+        created_at: now,
+    }
+}
+
+fn secret(user: UserId, at: Timestamp, fill: u8) -> MachineSecret {
+    MachineSecret::new(user, SecretId::new(), SecretDigest::from_bytes([fill; 32]), at)
+}
+
+fn access_token(user: UserId, expires_in: Duration) -> AccessToken {
+    let now = SystemClock.now();
+    AccessToken {
+        id: AccessTokenId::new(),
+        user_id: user,
+        client_id: "robot".into(),
+        scopes: vec!["openid".into(), "urn:zitadel:iam:org:project:id:zitadel:aud".into()],
+        audience: vec!["project 1".into(), "zitadel".into()],
+        digest: SecretDigest::from_bytes([9; 32]),
+        created_at: now,
+        expires_at: now + expires_in,
+    }
+}
+
+fn signing_key(sign_from: Timestamp) -> SigningKey {
+    let day = Duration::days(1);
+    SigningKey {
+        id: SigningKeyId::new(),
+        algorithm: SigningAlgorithm::Rs256,
+        public: RsaPublicComponents { n: "modulus".into(), e: "AQAB".into() },
+        sealed_private_key: SealedPrivateKey::from_bytes(vec![1, 2, 3, 4]),
+        created_at: sign_from - day,
+        schedule: KeySchedule::new(sign_from - day, sign_from, sign_from + day * 30, sign_from + day * 31).unwrap(),
+    }
+}
+
+#[tokio::test]
+async fn machine_keys_round_trip_with_their_owner() {
+    let db = TestDb::new().await;
+    let (store, o, m) = with_robot(&db).await;
+    let k = key(m.id, PublicKeyType::EcP256, Duration::days(30));
+    let tx = store.begin().await.unwrap();
+    tx.machine_keys().insert(&k).await.unwrap();
+    tx.audit().append(&audit("key.added")).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let got = store.machine_keys().get(k.id).await.unwrap().unwrap();
+    assert_eq!((got.key, got.org_id), (k, o.id));
+    assert!(store.machine_keys().get(KeyId::new()).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn a_key_for_a_missing_user_is_a_missing_reference() {
+    let db = TestDb::new().await;
+    let store = db.store().await;
+    let tx = store.begin().await.unwrap();
+    let err = tx.machine_keys().insert(&key(UserId::new(), PublicKeyType::Rsa, Duration::days(1))).await.unwrap_err();
+    assert!(matches!(err, RepoError::MissingReference { entity: "machine key" }), "{err:?}");
+}
+
+#[tokio::test]
+async fn adding_a_key_without_an_audit_event_is_rolled_back() {
+    let db = TestDb::new().await;
+    let (store, _, m) = with_robot(&db).await;
+    let k = key(m.id, PublicKeyType::Rsa, Duration::days(1));
+    let tx = store.begin().await.unwrap();
+    tx.machine_keys().insert(&k).await.unwrap();
+    assert!(matches!(tx.commit().await.unwrap_err(), RepoError::Unaudited));
+    assert!(store.machine_keys().get(k.id).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn key_lookup_for_auth_reads_owner_state_and_every_key_at_once() {
+    let db = TestDb::new().await;
+    let (store, mut o, mut m) = with_robot(&db).await;
+
+    // A user without keys still reports its state.
+    let found = store.machine_keys().find_for_auth(m.id).await.unwrap().unwrap();
+    assert!(found.keys.is_empty() && found.owner.is_active() && found.owner.is_machine);
+    assert!(store.machine_keys().find_for_auth(UserId::new()).await.unwrap().is_none());
+
+    let live = key(m.id, PublicKeyType::Rsa, Duration::days(30));
+    let expired = key(m.id, PublicKeyType::Ed25519, Duration::seconds(-1));
+    let other_user = machine(o.id, "other");
+    let foreign = key(other_user.id, PublicKeyType::Rsa, Duration::days(30));
+    let tx = store.begin().await.unwrap();
+    tx.users().insert(&other_user).await.unwrap();
+    for k in [&live, &expired, &foreign] {
+        tx.machine_keys().insert(k).await.unwrap();
+    }
+    tx.audit().append(&audit("keys")).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let found = store.machine_keys().find_for_auth(m.id).await.unwrap().unwrap();
+    let mut ids: Vec<KeyId> = found.keys.iter().map(|k| k.id).collect();
+    ids.sort();
+    let mut expected = vec![live.id, expired.id];
+    expected.sort();
+    assert_eq!(ids, expected, "both of the user's keys, expired included, and no one else's");
+    assert_eq!((found.owner.user_id, found.owner.org_id), (m.id, o.id));
+
+    m.state = UserState::Locked;
+    o.state = OrgState::Inactive;
+    let tx = store.begin().await.unwrap();
+    tx.users().update(&m).await.unwrap();
+    tx.orgs().update(&o).await.unwrap();
+    tx.audit().append(&audit("suspended")).await.unwrap();
+    tx.commit().await.unwrap();
+    let found = store.machine_keys().find_for_auth(m.id).await.unwrap().unwrap();
+    assert_eq!((found.owner.user_state, found.owner.org_state), (UserState::Locked, OrgState::Inactive));
+    assert!(!found.owner.is_active());
+}
+
+#[tokio::test]
+async fn keys_are_listed_with_filters_visibility_and_removed() {
+    let db = TestDb::new().await;
+    let store = db.store().await;
+    let (a, b) = (org("A"), org("B"));
+    let (ma, mb) = (machine(a.id, "a-bot"), machine(b.id, "b-bot"));
+    seed(&store, &a, &[&ma]).await;
+    seed(&store, &b, &[&mb]).await;
+    let short = key(ma.id, PublicKeyType::Rsa, Duration::days(1));
+    let long = key(ma.id, PublicKeyType::Rsa, Duration::days(365));
+    let foreign = key(mb.id, PublicKeyType::Rsa, Duration::days(30));
+    let tx = store.begin().await.unwrap();
+    for k in [&short, &long, &foreign] {
+        tx.machine_keys().insert(k).await.unwrap();
+    }
+    tx.audit().append(&audit("keys")).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let q = |filters, orgs, sort| KeyQuery {
+        filters,
+        visibility: Visibility { orgs, own_user: None },
+        sort,
+        page: Page::default(),
+    };
+    let repo = store.machine_keys();
+    let expiring = repo
+        .list(&q(
+            vec![KeyFilter::ExpiresAt(TimeFilter::Before(SystemClock.now() + Duration::days(60)))],
+            OrgFilter::All,
+            KeySort::ExpiresAt,
+        ))
+        .await
+        .unwrap();
+    assert_eq!(expiring.items.iter().map(|k| k.key.id).collect::<Vec<_>>(), vec![short.id, foreign.id]);
+    let in_a = repo.list(&q(vec![KeyFilter::Org(a.id)], OrgFilter::All, KeySort::CreatedAt)).await.unwrap();
+    assert_eq!(in_a.total, 2);
+    let one = repo
+        .list(&q(
+            vec![KeyFilter::Or(vec![KeyFilter::Key(long.id), KeyFilter::User(mb.id)])],
+            OrgFilter::Only(vec![b.id]),
+            KeySort::Id,
+        ))
+        .await
+        .unwrap();
+    assert_eq!(one.items.iter().map(|k| k.key.id).collect::<Vec<_>>(), vec![foreign.id], "org A is not visible");
+
+    let tx = store.begin().await.unwrap();
+    tx.machine_keys().delete(short.id).await.unwrap();
+    let err = tx.machine_keys().delete(short.id).await.unwrap_err();
+    assert!(matches!(err, RepoError::NotFound { entity: "machine key" }), "{err:?}");
+    tx.audit().append(&audit("key.removed")).await.unwrap();
+    tx.commit().await.unwrap();
+    assert!(repo.get(short.id).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn a_new_secret_supersedes_the_current_one_and_drops_older_ones() {
+    let db = TestDb::new().await;
+    let (store, _, m) = with_robot(&db).await;
+    let t = SystemClock.now();
+    let (first, second, third) =
+        (secret(m.id, t, 1), secret(m.id, t + Duration::hours(1), 2), secret(m.id, t + Duration::hours(2), 3));
+    for s in [&first, &second] {
+        let tx = store.begin().await.unwrap();
+        tx.machine_secrets().rotate(s).await.unwrap();
+        tx.audit().append(&audit("secret.added")).await.unwrap();
+        tx.commit().await.unwrap();
+    }
+    let listed = store.machine_secrets().list_for_user(m.id).await.unwrap();
+    assert_eq!(
+        listed.iter().map(|s| (s.id, s.superseded_at)).collect::<Vec<_>>(),
+        vec![(second.id, None), (first.id, Some(second.created_at))]
+    );
+
+    let tx = store.begin().await.unwrap();
+    tx.machine_secrets().rotate(&third).await.unwrap();
+    tx.audit().append(&audit("secret.added")).await.unwrap();
+    tx.commit().await.unwrap();
+    let listed = store.machine_secrets().list_for_user(m.id).await.unwrap();
+    assert_eq!(
+        listed.iter().map(|s| (s.id, s.superseded_at)).collect::<Vec<_>>(),
+        vec![(third.id, None), (second.id, Some(third.created_at))]
+    );
+    assert!(store.machine_secrets().find_for_auth(first.id).await.unwrap().is_none());
+
+    let tx = store.begin().await.unwrap();
+    assert_eq!(tx.machine_secrets().delete_for_user(m.id).await.unwrap(), 2);
+    tx.audit().append(&audit("secret.removed")).await.unwrap();
+    tx.commit().await.unwrap();
+    assert!(store.machine_secrets().list_for_user(m.id).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn secret_lookup_for_auth_reads_owner_and_username() {
+    let db = TestDb::new().await;
+    let (store, o, mut m) = with_robot(&db).await;
+    let s = secret(m.id, SystemClock.now(), 5);
+    let tx = store.begin().await.unwrap();
+    tx.machine_secrets().rotate(&s).await.unwrap();
+    tx.audit().append(&audit("secret.added")).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let found = store.machine_secrets().find_for_auth(s.id).await.unwrap().unwrap();
+    assert_eq!(found.username.as_str(), "robot");
+    assert_eq!(found.secret.digest.as_bytes(), s.digest.as_bytes());
+    assert_eq!((found.owner.user_id, found.owner.org_id, found.secret.superseded_at), (m.id, o.id, None));
+    assert!(found.owner.is_active());
+    assert!(store.machine_secrets().find_for_auth(SecretId::new()).await.unwrap().is_none());
+
+    m.state = UserState::Inactive;
+    let tx = store.begin().await.unwrap();
+    tx.users().update(&m).await.unwrap();
+    tx.audit().append(&audit("deactivated")).await.unwrap();
+    tx.commit().await.unwrap();
+    assert!(!store.machine_secrets().find_for_auth(s.id).await.unwrap().unwrap().owner.is_active());
+}
+
+#[tokio::test]
+async fn signing_keys_round_trip_in_signing_order_and_sign_from_is_unique() {
+    let db = TestDb::new().await;
+    let store = db.store().await;
+    let t = SystemClock.now();
+    let later = signing_key(t + Duration::days(30));
+    let now = signing_key(t);
+    let tx = store.begin().await.unwrap();
+    tx.signing_keys().insert(&later).await.unwrap();
+    tx.signing_keys().insert(&now).await.unwrap();
+    tx.audit().append(&audit("signing_key.created")).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(store.signing_keys().list().await.unwrap(), vec![now.clone(), later.clone()]);
+
+    // A second node planning the same rotation creates nothing.
+    let tx = store.begin().await.unwrap();
+    let err = tx.signing_keys().insert(&signing_key(t + Duration::days(30))).await.unwrap_err();
+    assert!(matches!(err, RepoError::AlreadyExists { entity: "signing key", .. }), "{err:?}");
+    drop(tx);
+
+    let tx = store.begin().await.unwrap();
+    tx.signing_keys().delete(now.id).await.unwrap();
+    tx.audit().append(&audit("signing_key.retired")).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(store.signing_keys().list().await.unwrap(), vec![later]);
+}
+
+#[tokio::test]
+async fn access_tokens_round_trip_with_owner_state_and_are_revoked() {
+    let db = TestDb::new().await;
+    let (store, o, m) = with_robot(&db).await;
+    let t = access_token(m.id, Duration::hours(12));
+    let tx = store.begin().await.unwrap();
+    tx.access_tokens().insert(&t).await.unwrap();
+    tx.audit().append(&audit("token.issued")).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let (found, owner) = store.access_tokens().find_for_auth(t.id).await.unwrap().unwrap();
+    assert_eq!((found.client_id.as_str(), &found.scopes, &found.audience), ("robot", &t.scopes, &t.audience));
+    assert_eq!((found.created_at, found.expires_at), (t.created_at, t.expires_at));
+    assert_eq!(found.digest.as_bytes(), t.digest.as_bytes());
+    assert_eq!((owner.user_id, owner.org_id), (m.id, o.id));
+    assert!(owner.is_active());
+
+    let tx = store.begin().await.unwrap();
+    tx.access_tokens().delete(t.id).await.unwrap();
+    tx.audit().append(&audit("token.revoked")).await.unwrap();
+    tx.commit().await.unwrap();
+    assert!(store.access_tokens().find_for_auth(t.id).await.unwrap().is_none());
+    let tx = store.begin().await.unwrap();
+    assert!(matches!(tx.access_tokens().delete(t.id).await.unwrap_err(), RepoError::NotFound { .. }));
+}
+
+#[tokio::test]
+async fn issuing_an_access_token_must_be_audited() {
+    let db = TestDb::new().await;
+    let (store, _, m) = with_robot(&db).await;
+    let t = access_token(m.id, Duration::hours(1));
+    let tx = store.begin().await.unwrap();
+    tx.access_tokens().insert(&t).await.unwrap();
+    assert!(matches!(tx.commit().await.unwrap_err(), RepoError::Unaudited));
+    assert!(store.access_tokens().find_for_auth(t.id).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn expired_rows_are_purged_without_an_audit_event() {
+    let db = TestDb::new().await;
+    let (store, _, m) = with_robot(&db).await;
+    let now = SystemClock.now();
+    let (old, fresh) = (access_token(m.id, Duration::hours(-1)), access_token(m.id, Duration::hours(1)));
+    let tx = store.begin().await.unwrap();
+    tx.access_tokens().insert(&old).await.unwrap();
+    tx.access_tokens().insert(&fresh).await.unwrap();
+    tx.revoked_jwts().insert(&RevokedJwt::new("old", now - Duration::hours(1)).unwrap()).await.unwrap();
+    tx.revoked_jwts().insert(&RevokedJwt::new("new", now + Duration::hours(1)).unwrap()).await.unwrap();
+    tx.audit().append(&audit("setup")).await.unwrap();
+    tx.commit().await.unwrap();
+    let tx = store.begin().await.unwrap();
+    assert!(tx.used_jtis().record(&UsedJti::new("iss", "old", now - Duration::hours(1)).unwrap(), now).await.unwrap());
+    assert!(tx.used_jtis().record(&UsedJti::new("iss", "new", now + Duration::hours(1)).unwrap(), now).await.unwrap());
+    tx.commit().await.unwrap();
+
+    // Housekeeping: no audit event needed.
+    let tx = store.begin().await.unwrap();
+    assert_eq!(tx.access_tokens().purge_expired(now).await.unwrap(), 1);
+    assert_eq!(tx.revoked_jwts().purge_expired(now).await.unwrap(), 1);
+    assert_eq!(tx.used_jtis().purge_expired(now).await.unwrap(), 1);
+    tx.commit().await.unwrap();
+
+    assert!(store.access_tokens().find_for_auth(old.id).await.unwrap().is_none());
+    assert!(store.access_tokens().find_for_auth(fresh.id).await.unwrap().is_some());
+    assert!(!store.revoked_jwts().is_revoked("old").await.unwrap());
+    assert!(store.revoked_jwts().is_revoked("new").await.unwrap());
+}
+
+#[tokio::test]
+async fn revoking_a_jwt_is_idempotent_and_audited() {
+    let db = TestDb::new().await;
+    let store = db.store().await;
+    let r = RevokedJwt::new("jti-1", SystemClock.now() + Duration::hours(1)).unwrap();
+    assert!(!store.revoked_jwts().is_revoked("jti-1").await.unwrap());
+
+    let tx = store.begin().await.unwrap();
+    tx.revoked_jwts().insert(&r).await.unwrap();
+    tx.revoked_jwts().insert(&r).await.unwrap();
+    tx.audit().append(&audit("token.revoked")).await.unwrap();
+    tx.commit().await.unwrap();
+    assert!(store.revoked_jwts().is_revoked("jti-1").await.unwrap());
+    assert!(!store.revoked_jwts().is_revoked("jti-2").await.unwrap());
+
+    let tx = store.begin().await.unwrap();
+    tx.revoked_jwts().insert(&RevokedJwt::new("jti-2", SystemClock.now()).unwrap()).await.unwrap();
+    assert!(matches!(tx.commit().await.unwrap_err(), RepoError::Unaudited));
+}
+
+#[tokio::test]
+async fn a_used_jti_is_a_replay_until_it_expires() {
+    let db = TestDb::new().await;
+    let store = db.store().await;
+    let now = SystemClock.now();
+    let until = now + Duration::minutes(5);
+    let used = UsedJti::new("user-1", "jti-1", until).unwrap();
+
+    // Outside a transaction the write is refused.
+    assert!(matches!(store.used_jtis().record(&used, now).await.unwrap_err(), RepoError::Database(_)));
+
+    let tx = store.begin().await.unwrap();
+    assert!(tx.used_jtis().record(&used, now).await.unwrap(), "first use");
+    assert!(!tx.used_jtis().record(&used, now).await.unwrap(), "replay");
+    // The transaction is still usable after a replay (no constraint violation),
+    // also on PostgreSQL.
+    assert!(tx.used_jtis().record(&UsedJti::new("user-2", "jti-1", until).unwrap(), now).await.unwrap());
+    tx.commit().await.unwrap();
+
+    // Another transaction (another node) sees the replay too.
+    let tx = store.begin().await.unwrap();
+    assert!(!tx.used_jtis().record(&used, now + Duration::minutes(4)).await.unwrap());
+    // Once the record has expired the jti may be used again.
+    let again = UsedJti::new("user-1", "jti-1", until + Duration::minutes(10)).unwrap();
+    assert!(tx.used_jtis().record(&again, until).await.unwrap());
+    assert!(!tx.used_jtis().record(&again, until + Duration::minutes(1)).await.unwrap());
+    tx.commit().await.unwrap();
+}
+
+#[tokio::test]
+async fn deleting_a_user_removes_its_keys_secrets_and_access_tokens() {
+    let db = TestDb::new().await;
+    let (store, _, m) = with_robot(&db).await;
+    let k = key(m.id, PublicKeyType::Rsa, Duration::days(1));
+    let s = secret(m.id, SystemClock.now(), 1);
+    let t = access_token(m.id, Duration::hours(1));
+    let tx = store.begin().await.unwrap();
+    tx.machine_keys().insert(&k).await.unwrap();
+    tx.machine_secrets().rotate(&s).await.unwrap();
+    tx.access_tokens().insert(&t).await.unwrap();
+    tx.audit().append(&audit("setup")).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let tx = store.begin().await.unwrap();
+    tx.users().delete(m.id).await.unwrap();
+    tx.audit().append(&audit("user.deleted")).await.unwrap();
+    tx.commit().await.unwrap();
+
+    assert!(store.machine_keys().get(k.id).await.unwrap().is_none());
+    assert!(store.machine_keys().find_for_auth(m.id).await.unwrap().is_none());
+    assert!(store.machine_secrets().find_for_auth(s.id).await.unwrap().is_none());
+    assert!(store.access_tokens().find_for_auth(t.id).await.unwrap().is_none());
+}
