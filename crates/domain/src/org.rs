@@ -3,6 +3,7 @@
 use chrono::Duration;
 
 use crate::names::OrgName;
+use crate::user::TransitionError;
 use crate::{OrgId, Timestamp, ValidationError};
 
 /// Whether an organization's members may authenticate.
@@ -68,5 +69,77 @@ impl Organization {
             created_at: now,
             updated_at: now,
         }
+    }
+
+    /// Suspends the organization: every credential of every user in it stops
+    /// working until it is activated again.
+    ///
+    /// # Errors
+    /// When it is already inactive (ZITADEL's `Errors.Org.AlreadyDeactivated`);
+    /// the organization is left unchanged.
+    pub fn deactivate(&mut self, now: Timestamp) -> Result<(), TransitionError> {
+        if self.state == OrgState::Inactive {
+            return Err(TransitionError("the organization is already inactive"));
+        }
+        self.state = OrgState::Inactive;
+        self.updated_at = now;
+        Ok(())
+    }
+
+    /// Ends a suspension.
+    ///
+    /// # Errors
+    /// When it is already active (ZITADEL's `Errors.Org.AlreadyActive`); the
+    /// organization is left unchanged.
+    pub fn activate(&mut self, now: Timestamp) -> Result<(), TransitionError> {
+        if self.state == OrgState::Active {
+            return Err(TransitionError("the organization is already active"));
+        }
+        self.state = OrgState::Active;
+        self.updated_at = now;
+        Ok(())
+    }
+
+    /// Renames the organization.
+    ///
+    /// # Errors
+    /// When `name` is the current name (ZITADEL's `Errors.Org.NotChanged`); a
+    /// change of case only is a change.
+    pub fn rename(&mut self, name: OrgName, now: Timestamp) -> Result<(), TransitionError> {
+        if self.name == name {
+            return Err(TransitionError("the organization's name is not changed"));
+        }
+        self.name = name;
+        self.updated_at = now;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::{Clock, SystemClock};
+
+    fn acme() -> Organization {
+        Organization::new(OrgName::parse("Acme").unwrap(), SystemClock.now())
+    }
+
+    #[test]
+    fn state_changes_refuse_the_state_the_organization_is_in() {
+        let mut org = acme();
+        assert!(org.activate(SystemClock.now()).is_err());
+        assert!(org.deactivate(SystemClock.now()).is_ok());
+        assert_eq!(org.state, OrgState::Inactive);
+        assert!(org.deactivate(SystemClock.now()).is_err());
+        assert!(org.activate(SystemClock.now()).is_ok());
+        assert_eq!(org.state, OrgState::Active);
+    }
+
+    #[test]
+    fn renaming_to_the_same_name_is_not_a_change() {
+        let mut org = acme();
+        assert!(org.rename(OrgName::parse("Acme").unwrap(), SystemClock.now()).is_err());
+        assert!(org.rename(OrgName::parse("ACME").unwrap(), SystemClock.now()).is_ok());
+        assert_eq!(org.name.as_str(), "ACME");
     }
 }

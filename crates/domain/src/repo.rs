@@ -16,13 +16,15 @@ use crate::audit::AuditEvent;
 use crate::instance::Instance;
 use crate::machine_key::MachineKey;
 use crate::machine_secret::MachineSecret;
-use crate::names::Username;
+use crate::names::{DisplayName, OrgName, Username};
 use crate::org::{OrgState, Organization};
 use crate::pat::PersonalAccessToken;
 use crate::permission::{OrgFilter, Scope};
 use crate::signing_key::SigningKey;
 use crate::user::{User, UserState};
-use crate::{AccessTokenId, AdministratorId, KeyId, OrgId, PatId, SecretId, SigningKeyId, Timestamp, UserId};
+use crate::{
+    AccessTokenId, AdministratorId, KeyId, OrgId, PatId, ProjectId, SecretId, SigningKeyId, Timestamp, UserId,
+};
 
 /// A failure of the storage layer.
 #[derive(Debug, thiserror::Error)]
@@ -371,6 +373,10 @@ pub struct OrgQuery {
 pub enum AdminFilter {
     /// Memberships of this user.
     User(UserId),
+    /// Memberships of any of these users (none: matches nothing).
+    Users(Vec<UserId>),
+    /// Memberships of users owned by this organization.
+    UserOrg(OrgId),
     /// Memberships on this resource.
     Scope(Scope),
     /// Memberships on any organization.
@@ -379,8 +385,13 @@ pub enum AdminFilter {
     Role(crate::permission::Role),
     /// Memberships of users whose username matches.
     Username(TextFilter),
+    /// Memberships of users whose display name (machine name or human display
+    /// name) matches.
+    DisplayName(TextFilter),
     /// By creation time.
     CreatedAt(TimeFilter),
+    /// By time of the last change.
+    ChangedAt(TimeFilter),
     /// All must match.
     And(Vec<AdminFilter>),
     /// Any must match.
@@ -389,14 +400,70 @@ pub enum AdminFilter {
     Not(Box<AdminFilter>),
 }
 
-/// An administrator list request. Visibility is decided per row by the caller
-/// from the scopes it may read.
+/// Sort orders for administrator memberships.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AdminSort {
+    /// By creation time (and id), the default.
+    #[default]
+    CreatedAt,
+    /// By time of the last change.
+    ChangedAt,
+    /// By user id.
+    User,
+}
+
+/// Which administrator memberships a caller may see: per kind of resource, the
+/// resources whose members it may read, plus its own memberships (ZITADEL needs
+/// no permission to list one's own roles).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdminVisibility {
+    /// Memberships on the instance (`iam.member.read`).
+    pub instance: bool,
+    /// Memberships on these organizations (`org.member.read`).
+    pub orgs: OrgFilter,
+    /// Memberships on these projects (`project.member.read`); `None`: on every
+    /// project.
+    pub projects: Option<Vec<ProjectId>>,
+    /// A user whose own memberships are visible regardless of the above.
+    pub own_user: Option<UserId>,
+}
+
+impl AdminVisibility {
+    /// Everything is visible (internal callers).
+    #[must_use]
+    pub fn all() -> Self {
+        Self { instance: true, orgs: OrgFilter::All, projects: None, own_user: None }
+    }
+}
+
+/// An administrator list request.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AdminQuery {
     /// Filters, all of which must match.
     pub filters: Vec<AdminFilter>,
-    /// Order is always by creation time; this picks the direction and window.
+    /// Row-level visibility of the caller, applied in the query so that paging
+    /// and totals count only visible rows.
+    pub visibility: AdminVisibility,
+    /// Order.
+    pub sort: AdminSort,
+    /// Page.
     pub page: Page,
+}
+
+/// An administrator membership with the names a listing shows, read in the same
+/// query (no look-up per row).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AdminWithNames {
+    /// The membership.
+    pub admin: Administrator,
+    /// The member's username (Tessera's preferred login name).
+    pub username: Username,
+    /// The member's display name (machine name or human display name).
+    pub display_name: DisplayName,
+    /// The member's organization.
+    pub user_org_id: OrgId,
+    /// For organization scope, the organization's name.
+    pub org_name: Option<OrgName>,
 }
 
 /// The single instance row.
@@ -458,8 +525,8 @@ pub trait AdministratorRepository: Send + Sync {
     async fn update(&self, admin: &Administrator) -> RepoResult<()>;
     /// Removes a membership.
     async fn delete(&self, id: AdministratorId) -> RepoResult<()>;
-    /// Lists memberships.
-    async fn list(&self, query: &AdminQuery) -> RepoResult<Listed<Administrator>>;
+    /// Lists memberships with their member's and organization's names.
+    async fn list(&self, query: &AdminQuery) -> RepoResult<Listed<AdminWithNames>>;
 }
 
 /// Personal access tokens.

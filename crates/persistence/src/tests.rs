@@ -10,8 +10,9 @@ use tessera_domain::org::{OrgState, Organization};
 use tessera_domain::pat::{PersonalAccessToken, SecretDigest};
 use tessera_domain::permission::{OrgFilter, Role, Scope};
 use tessera_domain::repo::{
-    AdminFilter, AdminQuery, MetadataEntry, OrgQuery, OrgQueryFilter, OrgSort, Page, PatFilter, PatQuery, PatSort,
-    RepoError, Repos, Store, TextFilter, TextMethod, TimeFilter, UserFilter, UserQuery, UserSort, UserType, Visibility,
+    AdminFilter, AdminQuery, AdminSort, AdminVisibility, AdminWithNames, Listed, MetadataEntry, OrgQuery,
+    OrgQueryFilter, OrgSort, Page, PatFilter, PatQuery, PatSort, RepoError, Repos, Store, TextFilter, TextMethod,
+    TimeFilter, UserFilter, UserQuery, UserSort, UserType, Visibility,
 };
 use tessera_domain::user::{AccessTokenType, Human, Machine, User, UserState};
 use tessera_domain::{Clock, InstanceId, OrgId, PatId, SystemClock, UserId};
@@ -471,9 +472,15 @@ async fn administrators_round_trip_and_filter_by_exact_role() {
 
     assert_eq!(store.admins().get(owner.id, scope).await.unwrap().unwrap(), a1);
     assert_eq!(store.admins().list_for_user(owner.id).await.unwrap().len(), 2);
-    let q = |filters| AdminQuery { filters, page: Page::default() };
+    let q = |filters| AdminQuery {
+        filters,
+        visibility: AdminVisibility::all(),
+        sort: AdminSort::CreatedAt,
+        page: Page::default(),
+    };
+    let memberships = |l: Listed<AdminWithNames>| l.items.into_iter().map(|a| a.admin).collect::<Vec<_>>();
     let owners = store.admins().list(&q(vec![AdminFilter::Role(Role::OrgOwner)])).await.unwrap();
-    assert_eq!(owners.items, vec![a1.clone()]);
+    assert_eq!(memberships(owners), vec![a1.clone()]);
     let in_org = store.admins().list(&q(vec![AdminFilter::Scope(scope)])).await.unwrap();
     assert_eq!(in_org.total, 2);
     let by_name = store
@@ -481,7 +488,112 @@ async fn administrators_round_trip_and_filter_by_exact_role() {
         .list(&q(vec![AdminFilter::Username(TextFilter { value: "view".into(), method: TextMethod::StartsWith })]))
         .await
         .unwrap();
-    assert_eq!(by_name.items, vec![a2]);
+    assert_eq!(memberships(by_name), vec![a2]);
+}
+
+#[tokio::test]
+async fn administrator_listings_carry_names_and_honour_filters() {
+    let db = TestDb::new().await;
+    let store = db.store().await;
+    let (home, other) = (org("Home"), org("Other"));
+    let (bot, person) = (machine(home.id, "bot"), human(other.id, "ada"));
+    seed(&store, &home, &[&bot]).await;
+    seed(&store, &other, &[&person]).await;
+    let now = SystemClock.now();
+    let on_other = Administrator::new(
+        bot.id,
+        Scope::Org(other.id),
+        RoleSet::for_scope(Scope::Org(other.id), [Role::OrgOwner]).unwrap(),
+        now,
+    );
+    let inst = Administrator::new(
+        person.id,
+        Scope::Instance,
+        RoleSet::for_scope(Scope::Instance, [Role::IamOwnerViewer]).unwrap(),
+        now + Duration::seconds(1),
+    );
+    let tx = store.begin().await.unwrap();
+    tx.admins().insert(&on_other).await.unwrap();
+    tx.admins().insert(&inst).await.unwrap();
+    tx.audit().append(&audit("admins")).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let q = |filters, sort| AdminQuery { filters, visibility: AdminVisibility::all(), sort, page: Page::default() };
+    let all = store.admins().list(&q(vec![], AdminSort::CreatedAt)).await.unwrap();
+    assert_eq!(all.total, 2);
+    let first = &all.items[0];
+    assert_eq!(first.admin, on_other);
+    assert_eq!((first.username.as_str(), first.display_name.as_str()), ("bot", "bot"));
+    assert_eq!(first.user_org_id, home.id);
+    assert_eq!(first.org_name.as_ref().map(OrgName::as_str), Some("Other"));
+    let second = &all.items[1];
+    assert_eq!((second.display_name.as_str(), second.org_name.as_ref()), ("Ada Lovelace", None));
+
+    let ids = |l: Listed<AdminWithNames>| l.items.into_iter().map(|a| a.admin.id).collect::<Vec<_>>();
+    let store_ref = &store;
+    let filtered = |filters: Vec<AdminFilter>| async move {
+        ids(store_ref.admins().list(&q(filters, AdminSort::CreatedAt)).await.unwrap())
+    };
+    assert_eq!(filtered(vec![AdminFilter::UserOrg(home.id)]).await, vec![on_other.id]);
+    assert_eq!(filtered(vec![AdminFilter::Users(vec![person.id, UserId::new()])]).await, vec![inst.id]);
+    assert_eq!(filtered(vec![AdminFilter::Users(vec![])]).await, vec![]);
+    let ada = TextFilter { value: "ada lov".into(), method: TextMethod::StartsWithIgnoreCase };
+    assert_eq!(filtered(vec![AdminFilter::DisplayName(ada)]).await, vec![inst.id]);
+    assert_eq!(filtered(vec![AdminFilter::ChangedAt(TimeFilter::After(now))]).await, vec![inst.id]);
+    assert_eq!(
+        filtered(vec![AdminFilter::Not(Box::new(AdminFilter::Scope(Scope::Instance)))]).await,
+        vec![on_other.id]
+    );
+    let newest_first = AdminQuery { page: Page { asc: false, ..Page::default() }, ..q(vec![], AdminSort::ChangedAt) };
+    assert_eq!(ids(store.admins().list(&newest_first).await.unwrap()), vec![inst.id, on_other.id]);
+}
+
+#[tokio::test]
+async fn administrator_listings_show_only_visible_rows_and_count_only_those() {
+    let db = TestDb::new().await;
+    let store = db.store().await;
+    let (a, b) = (org("A"), org("B"));
+    let (ua, ub, me) = (machine(a.id, "in-a"), machine(b.id, "in-b"), machine(b.id, "me"));
+    seed(&store, &a, &[&ua]).await;
+    seed(&store, &b, &[&ub, &me]).await;
+    let now = SystemClock.now();
+    let member = |user: &User, scope: Scope, role: Role, at| {
+        Administrator::new(user.id, scope, RoleSet::for_scope(scope, [role]).unwrap(), now + Duration::seconds(at))
+    };
+    let on_a = member(&ua, Scope::Org(a.id), Role::OrgOwner, 0);
+    let on_b = member(&ub, Scope::Org(b.id), Role::OrgOwner, 1);
+    let inst = member(&ua, Scope::Instance, Role::IamOwner, 2);
+    let mine = member(&me, Scope::Org(a.id), Role::OrgUserManager, 3);
+    let tx = store.begin().await.unwrap();
+    for m in [&on_a, &on_b, &inst, &mine] {
+        tx.admins().insert(m).await.unwrap();
+    }
+    tx.audit().append(&audit("admins")).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let list = |visibility, limit| {
+        let store = &store;
+        async move {
+            let q = AdminQuery {
+                filters: vec![],
+                visibility,
+                sort: AdminSort::CreatedAt,
+                page: Page { offset: 0, limit, asc: true },
+            };
+            let l = store.admins().list(&q).await.unwrap();
+            (l.total, l.items.into_iter().map(|a| a.admin.id).collect::<Vec<_>>())
+        }
+    };
+    let vis = |instance, orgs, own_user| AdminVisibility { instance, orgs, projects: Some(vec![]), own_user };
+
+    assert_eq!(list(vis(false, OrgFilter::Only(vec![]), None), 100).await, (0, vec![]));
+    assert_eq!(list(vis(false, OrgFilter::Only(vec![]), Some(me.id)), 100).await, (1, vec![mine.id]));
+    assert_eq!(list(vis(false, OrgFilter::Only(vec![b.id]), Some(me.id)), 100).await, (2, vec![on_b.id, mine.id]));
+    assert_eq!(list(vis(true, OrgFilter::Only(vec![]), None), 100).await, (1, vec![inst.id]));
+    assert_eq!(list(vis(false, OrgFilter::All, None), 100).await, (3, vec![on_a.id, on_b.id, mine.id]));
+    // Paging counts visible rows only.
+    assert_eq!(list(vis(false, OrgFilter::Only(vec![a.id]), None), 1).await, (2, vec![on_a.id]));
+    assert_eq!(list(AdminVisibility::all(), 100).await.0, 4);
 }
 
 #[tokio::test]

@@ -150,6 +150,11 @@ async fn unary(
     let call = Call { req, body };
     let result = match service.as_str() {
         "zitadel.user.v2.UserService" => super::user::dispatch(&method, &call).await,
+        "zitadel.org.v2.OrganizationService" => super::org::dispatch(&method, &call).await,
+        "zitadel.internal_permission.v2.InternalPermissionService" => {
+            super::internal_permission::dispatch(&method, &call).await
+        }
+        "tessera.policy.v1.PolicyService" => super::policy::dispatch(&method, &call).await,
         _ => None,
     };
     match result {

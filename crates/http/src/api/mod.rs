@@ -4,7 +4,10 @@
 //! set a machine user's access token type.
 
 pub mod connect;
+pub mod internal_permission;
 pub mod mgmt_v1;
+pub mod org;
+pub mod policy;
 pub mod user;
 pub mod wire;
 
@@ -14,6 +17,7 @@ use actix_web::web;
 /// `/<dotted service name>/<method>`.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     user::rest_routes(cfg);
+    org::rest_routes(cfg);
     mgmt_v1::routes(cfg);
     connect::routes(cfg);
 }

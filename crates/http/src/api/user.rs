@@ -438,6 +438,44 @@ pub struct HumanInput {
 }
 
 impl HumanInput {
+    /// The human user to create from this input (CreateUser's `human`, and
+    /// AddOrganization's human administrators).
+    ///
+    /// # Errors
+    /// `invalid_argument` naming the field that is missing or malformed.
+    pub(crate) fn into_new_human(
+        self,
+        org_id: Option<OrgId>,
+        user_id: Option<UserId>,
+        username: Option<Username>,
+    ) -> Result<users::NewHuman, ServiceError> {
+        let password = self.password()?;
+        let profile = self.profile.unwrap_or_default();
+        let email = self.email.unwrap_or_default();
+        Ok(users::NewHuman {
+            org_id,
+            user_id,
+            username,
+            given_name: DisplayName::parse(
+                "human.profile.givenName",
+                profile.given_name.as_deref().unwrap_or_default(),
+            )?,
+            family_name: DisplayName::parse(
+                "human.profile.familyName",
+                profile.family_name.as_deref().unwrap_or_default(),
+            )?,
+            display_name: profile
+                .display_name
+                .as_deref()
+                .filter(|s| !s.is_empty())
+                .map(|s| DisplayName::parse("human.profile.displayName", s))
+                .transpose()?,
+            email: Email::parse(email.email.as_deref().unwrap_or_default())?,
+            email_verified: email.is_verified.unwrap_or(false),
+            password,
+        })
+    }
+
     fn password(&self) -> Result<Option<SecretString>, ServiceError> {
         let Some(p) = &self.password else { return Ok(None) };
         let inner = match p.get("password") {
@@ -483,7 +521,8 @@ pub struct CreateUserResponse {
     pub creation_date: Timestamp,
 }
 
-fn opt_username(s: Option<&str>) -> Result<Option<Username>, ServiceError> {
+/// An optional username: absent or empty means "use the default".
+pub(crate) fn opt_username(s: Option<&str>) -> Result<Option<Username>, ServiceError> {
     s.filter(|s| !s.is_empty()).map(Username::parse).transpose().map_err(Into::into)
 }
 
@@ -513,37 +552,7 @@ async fn create_user(ctx: Ctx, req: CreateUserRequest) -> Result<CreateUserRespo
             )
             .await?
         }
-        (None, Some(h)) => {
-            let password = h.password()?;
-            let profile = h.profile.unwrap_or_default();
-            let email = h.email.unwrap_or_default();
-            users::create_human(
-                &ctx,
-                users::NewHuman {
-                    org_id: Some(org_id),
-                    user_id,
-                    username,
-                    given_name: DisplayName::parse(
-                        "human.profile.givenName",
-                        profile.given_name.as_deref().unwrap_or_default(),
-                    )?,
-                    family_name: DisplayName::parse(
-                        "human.profile.familyName",
-                        profile.family_name.as_deref().unwrap_or_default(),
-                    )?,
-                    display_name: profile
-                        .display_name
-                        .as_deref()
-                        .filter(|s| !s.is_empty())
-                        .map(|s| DisplayName::parse("human.profile.displayName", s))
-                        .transpose()?,
-                    email: Email::parse(email.email.as_deref().unwrap_or_default())?,
-                    email_verified: email.is_verified.unwrap_or(false),
-                    password,
-                },
-            )
-            .await?
-        }
+        (None, Some(h)) => users::create_human(&ctx, h.into_new_human(Some(org_id), user_id, username)?).await?,
         _ => return Err(ServiceError::invalid("exactly one of machine or human is required").into()),
     };
     Ok(CreateUserResponse { id: user.id.to_string(), creation_date: user.created_at })
@@ -606,7 +615,7 @@ proto_enum!(
 );
 
 /// A text query leaf: the value under `key`, and a method.
-fn text_leaf(obj: &Value, key: &str, field: &str) -> Result<TextFilter, ServiceError> {
+pub(crate) fn text_leaf(obj: &Value, key: &str, field: &str) -> Result<TextFilter, ServiceError> {
     let value = obj.get(key).and_then(Value::as_str).unwrap_or_default();
     if value.is_empty() || value.chars().count() > 200 {
         return Err(ServiceError::invalid(format!("{field}.{key} must be 1 to 200 characters")));
@@ -621,7 +630,7 @@ fn text_leaf(obj: &Value, key: &str, field: &str) -> Result<TextFilter, ServiceE
     Ok(TextFilter { value: value.to_owned(), method: method.to_domain() })
 }
 
-fn wire_from<T: serde::de::DeserializeOwned>(v: Value) -> Result<T, serde_json::Error> {
+pub(crate) fn wire_from<T: serde::de::DeserializeOwned>(v: Value) -> Result<T, serde_json::Error> {
     serde_json::from_value(v)
 }
 

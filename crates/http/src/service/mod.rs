@@ -3,8 +3,11 @@
 //! event, and returning domain objects. The Connect API and the console both call
 //! these; neither contains business rules of its own.
 
+pub mod admins;
 pub mod metadata;
+pub mod orgs;
 pub mod pats;
+pub mod policy;
 pub mod users;
 
 use tessera_domain::Timestamp;

@@ -45,16 +45,16 @@ pub async fn add(
         .await?
         .ok_or_else(|| ServiceError::not_found("organization not found"))?;
     if let Some(max) = org.pat_max_lifetime {
-        let days = max.num_days();
+        let limit = describe_lifetime(max);
         match expires_at {
             None => {
                 return Err(ServiceError::invalid(format!(
-                    "this organization requires an expirationDate at most {days} days ahead"
+                    "this organization requires an expirationDate at most {limit} ahead"
                 )));
             }
             Some(t) if t - now > max => {
                 return Err(ServiceError::invalid(format!(
-                    "expirationDate exceeds this organization's maximum token lifetime of {days} days"
+                    "expirationDate exceeds this organization's maximum token lifetime of {limit}"
                 )));
             }
             Some(_) => {}
@@ -80,6 +80,16 @@ pub async fn add(
         .await?;
     tx.commit().await?;
     Ok((pat, token))
+}
+
+/// A lifetime in words: whole days when it is a number of days (the usual
+/// policy), seconds otherwise.
+fn describe_lifetime(d: chrono::Duration) -> String {
+    if d.num_seconds() % 86_400 == 0 {
+        format!("{} days", d.num_days())
+    } else {
+        format!("{} seconds", d.num_seconds())
+    }
 }
 
 /// Lists tokens the caller may see: those of users in organizations where it holds

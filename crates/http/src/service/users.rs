@@ -145,6 +145,17 @@ pub async fn create_human(ctx: &Ctx, new: NewHuman) -> ServiceResult<User> {
     let org = new.org_id.unwrap_or(ctx.caller.org_id);
     ctx.require(perm::USER_WRITE, Target::Org(org))?;
     existing_org(ctx, org).await?;
+    let user = build_human(ctx, org, new).await?;
+    insert(ctx, user, "user.human.created").await
+}
+
+/// A new human user in `org`, not yet stored: ZITADEL's defaults applied
+/// (username = e-mail, display name = "given family") and the password hashed.
+/// Checks no permission; the caller does.
+///
+/// # Errors
+/// `invalid_argument` when a default does not make a valid name.
+pub(crate) async fn build_human(ctx: &Ctx, org: OrgId, new: NewHuman) -> ServiceResult<User> {
     let username = match new.username {
         Some(u) => u,
         None => Username::parse(new.email.as_str())?,
@@ -169,7 +180,7 @@ pub async fn create_human(ctx: &Ctx, new: NewHuman) -> ServiceResult<User> {
     if let Some(id) = new.user_id {
         user.id = id;
     }
-    insert(ctx, user, "user.human.created").await
+    Ok(user)
 }
 
 /// Reads a user (`user.read` on its organization, or the caller itself).

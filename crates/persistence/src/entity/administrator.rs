@@ -31,6 +31,13 @@ pub enum Relation {
     /// The member.
     #[sea_orm(belongs_to = "super::user::Entity", from = "Column::UserId", to = "super::user::Column::Id")]
     User,
+    /// For organization scope, the organization.
+    #[sea_orm(
+        belongs_to = "super::organization::Entity",
+        from = "Column::ScopeOrgId",
+        to = "super::organization::Column::Id"
+    )]
+    Organization,
 }
 
 impl Related<super::user::Entity> for Entity {

@@ -2,20 +2,22 @@
 
 use async_trait::async_trait;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, JoinType, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, RelationTrait,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, JoinType, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, RelationTrait,
 };
 use tessera_domain::admin::{Administrator, RoleSet};
-use tessera_domain::permission::Scope;
+use tessera_domain::names::{DisplayName, OrgName, Username};
+use tessera_domain::permission::{OrgFilter, Scope};
 use tessera_domain::repo::{
-    AdminFilter, AdminQuery, AdministratorRepository, Listed, RepoResult, TextFilter, TextMethod,
+    AdminFilter, AdminQuery, AdminSort, AdminVisibility, AdminWithNames, AdministratorRepository, Listed, RepoResult,
+    TextFilter, TextMethod,
 };
-use tessera_domain::{AdministratorId, OrgId, ProjectId, UserId};
+use tessera_domain::{AdministratorId, OrgId, ProjectId, Timestamp, UserId};
 use uuid::Uuid;
 
 use super::{Ctx, expect_one};
 use crate::entity::administrator::{self, Column};
-use crate::entity::user;
+use crate::entity::{organization, user};
 use crate::{error, query};
 
 const INSTANCE: &str = "instance";
@@ -33,21 +35,65 @@ fn scope_key(scope: Scope) -> (&'static str, Uuid) {
 }
 
 fn to_domain(r: administrator::Model) -> RepoResult<Administrator> {
-    let scope = match r.scope_kind.as_str() {
+    membership(r.id, r.user_id, &r.scope_kind, r.scope_id, &r.roles, r.created_at, r.updated_at)
+}
+
+fn membership(
+    id: Uuid,
+    user_id: Uuid,
+    scope_kind: &str,
+    scope_id: Uuid,
+    roles: &str,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+) -> RepoResult<Administrator> {
+    let scope = match scope_kind {
         INSTANCE => Scope::Instance,
-        ORG => Scope::Org(OrgId::from_uuid(r.scope_id)),
-        PROJECT => Scope::Project(ProjectId::from_uuid(r.scope_id)),
+        ORG => Scope::Org(OrgId::from_uuid(scope_id)),
+        PROJECT => Scope::Project(ProjectId::from_uuid(scope_id)),
         other => return Err(error::corrupt("administrator scope", other)),
     };
     let roles =
-        RoleSet::parse(scope, r.roles.split_whitespace()).map_err(|e| error::corrupt("administrator roles", e))?;
+        RoleSet::parse(scope, roles.split_whitespace()).map_err(|e| error::corrupt("administrator roles", e))?;
     Ok(Administrator {
-        id: AdministratorId::from_uuid(r.id),
-        user_id: UserId::from_uuid(r.user_id),
+        id: AdministratorId::from_uuid(id),
+        user_id: UserId::from_uuid(user_id),
         scope,
         roles,
-        created_at: r.created_at,
-        updated_at: r.updated_at,
+        created_at,
+        updated_at,
+    })
+}
+
+/// A membership row joined with its member and, for organization scope, the
+/// organization.
+#[derive(Debug, FromQueryResult)]
+struct Row {
+    id: Uuid,
+    user_id: Uuid,
+    scope_kind: String,
+    scope_id: Uuid,
+    roles: String,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+    username: String,
+    display_name: String,
+    user_org_id: Uuid,
+    org_name: Option<String>,
+}
+
+fn with_names(r: Row) -> RepoResult<AdminWithNames> {
+    Ok(AdminWithNames {
+        admin: membership(r.id, r.user_id, &r.scope_kind, r.scope_id, &r.roles, r.created_at, r.updated_at)?,
+        username: Username::parse(&r.username).map_err(|e| error::corrupt("username", e))?,
+        display_name: DisplayName::parse("displayName", &r.display_name)
+            .map_err(|e| error::corrupt("display name", e))?,
+        user_org_id: OrgId::from_uuid(r.user_org_id),
+        org_name: r
+            .org_name
+            .map(|n| OrgName::parse(&n))
+            .transpose()
+            .map_err(|e| error::corrupt("organization name", e))?,
     })
 }
 
@@ -71,6 +117,11 @@ fn to_model(a: &Administrator) -> administrator::ActiveModel {
 fn condition(f: &AdminFilter) -> Condition {
     match f {
         AdminFilter::User(u) => Condition::all().add(Column::UserId.eq(*u.as_uuid())),
+        AdminFilter::Users(ids) if ids.is_empty() => query::never(),
+        AdminFilter::Users(ids) => {
+            Condition::all().add(Column::UserId.is_in(ids.iter().map(|u| *u.as_uuid()).collect::<Vec<_>>()))
+        }
+        AdminFilter::UserOrg(o) => Condition::all().add(user::Column::OrgId.eq(*o.as_uuid())),
         AdminFilter::Scope(s) => {
             let (kind, id) = scope_key(*s);
             Condition::all().add(Column::ScopeKind.eq(kind)).add(Column::ScopeId.eq(id))
@@ -88,11 +139,52 @@ fn condition(f: &AdminFilter) -> Condition {
                 .add(like(format!(" {r} "), TextMethod::Contains))
         }
         AdminFilter::Username(t) => query::text(user::Column::Username, Some(user::Column::UsernameKey), t),
+        AdminFilter::DisplayName(t) => query::text(user::Column::Name, None, t),
         AdminFilter::CreatedAt(t) => query::time(Column::CreatedAt, t),
+        AdminFilter::ChangedAt(t) => query::time(Column::UpdatedAt, t),
         AdminFilter::And(fs) => fs.iter().fold(Condition::all(), |c, f| c.add(condition(f))),
         AdminFilter::Or(fs) => fs.iter().fold(Condition::any(), |c, f| c.add(condition(f))),
         AdminFilter::Not(f) => condition(f).not(),
     }
+}
+
+/// Memberships on `kind` resources whose id is in `ids`.
+fn on(kind: &'static str, ids: Vec<Uuid>) -> Condition {
+    Condition::all().add(Column::ScopeKind.eq(kind)).add(Column::ScopeId.is_in(ids))
+}
+
+/// The rows a caller may see (see [`AdminVisibility`]).
+fn visibility(v: &AdminVisibility) -> Condition {
+    if v.instance && v.orgs == OrgFilter::All && v.projects.is_none() {
+        return Condition::all();
+    }
+    // An empty `Condition::any()` would be dropped (no restriction at all), so
+    // count the alternatives and fall back to a condition that never holds.
+    let mut alternatives = Vec::new();
+    if v.instance {
+        alternatives.push(Condition::all().add(Column::ScopeKind.eq(INSTANCE)));
+    }
+    match &v.orgs {
+        OrgFilter::All => alternatives.push(Condition::all().add(Column::ScopeKind.eq(ORG))),
+        OrgFilter::Only(orgs) if !orgs.is_empty() => {
+            alternatives.push(on(ORG, orgs.iter().map(|o| *o.as_uuid()).collect()));
+        }
+        OrgFilter::Only(_) => {}
+    }
+    match &v.projects {
+        None => alternatives.push(Condition::all().add(Column::ScopeKind.eq(PROJECT))),
+        Some(projects) if !projects.is_empty() => {
+            alternatives.push(on(PROJECT, projects.iter().map(|p| *p.as_uuid()).collect()));
+        }
+        Some(_) => {}
+    }
+    if let Some(user) = v.own_user {
+        alternatives.push(Condition::all().add(Column::UserId.eq(*user.as_uuid())));
+    }
+    if alternatives.is_empty() {
+        return query::never();
+    }
+    alternatives.into_iter().fold(Condition::any(), Condition::add)
 }
 
 #[async_trait]
@@ -157,21 +249,43 @@ impl<C: ConnectionTrait + Send + Sync> AdministratorRepository for Ctx<'_, C> {
         expect_one(res.rows_affected, error::ADMIN.name)
     }
 
-    async fn list(&self, q: &AdminQuery) -> RepoResult<Listed<Administrator>> {
-        let cond = q.filters.iter().fold(Condition::all(), |c, f| c.add(condition(f)));
-        let select =
-            administrator::Entity::find().join(JoinType::InnerJoin, administrator::Relation::User.def()).filter(cond);
+    async fn list(&self, q: &AdminQuery) -> RepoResult<Listed<AdminWithNames>> {
+        let cond = q.filters.iter().fold(Condition::all(), |c, f| c.add(condition(f))).add(visibility(&q.visibility));
+        let select = administrator::Entity::find()
+            .select_only()
+            .columns([
+                Column::Id,
+                Column::UserId,
+                Column::ScopeKind,
+                Column::ScopeId,
+                Column::Roles,
+                Column::CreatedAt,
+                Column::UpdatedAt,
+            ])
+            .column_as(user::Column::Username, "username")
+            .column_as(user::Column::Name, "display_name")
+            .column_as(user::Column::OrgId, "user_org_id")
+            .column_as(organization::Column::Name, "org_name")
+            .join(JoinType::InnerJoin, administrator::Relation::User.def())
+            .join(JoinType::LeftJoin, administrator::Relation::Organization.def())
+            .filter(cond);
         let total = select.clone().count(self.conn).await.map_err(error::db)?;
         let order = if q.page.asc { sea_orm::Order::Asc } else { sea_orm::Order::Desc };
+        let sort_col = match q.sort {
+            AdminSort::CreatedAt => Column::CreatedAt,
+            AdminSort::ChangedAt => Column::UpdatedAt,
+            AdminSort::User => Column::UserId,
+        };
         let (offset, limit) = query::window(&q.page);
         let rows = select
-            .order_by(Column::CreatedAt, order.clone())
+            .order_by(sort_col, order.clone())
             .order_by(Column::Id, order)
             .offset(offset)
             .limit(limit)
+            .into_model::<Row>()
             .all(self.conn)
             .await
             .map_err(error::db)?;
-        Ok(Listed { items: rows.into_iter().map(to_domain).collect::<RepoResult<_>>()?, total })
+        Ok(Listed { items: rows.into_iter().map(with_names).collect::<RepoResult<_>>()?, total })
     }
 }

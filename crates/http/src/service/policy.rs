@@ -1,0 +1,47 @@
+//! Tessera's organization policy on personal access tokens: the longest
+//! lifetime a new PAT may have (ZITADEL has none; `service::pats::add` enforces
+//! it). Tokens issued before a change keep their expiration.
+
+use chrono::Duration;
+use serde_json::json;
+use tessera_domain::OrgId;
+use tessera_domain::org::Organization;
+use tessera_domain::permission::{Target, perm};
+
+use super::{Ctx, ServiceResult, orgs};
+
+/// The organization's PAT policy (`policy.read` on it).
+///
+/// # Errors
+/// `permission_denied`, `not_found`.
+pub async fn get_pat_policy(ctx: &Ctx, org: OrgId) -> ServiceResult<Organization> {
+    ctx.require(perm::POLICY_READ, Target::Org(org))?;
+    orgs::load(ctx, org).await
+}
+
+/// Sets the longest lifetime of new PATs in the organization; `None` lifts the
+/// limit (`policy.write` on it). Setting the value it already has changes
+/// nothing and succeeds.
+///
+/// # Errors
+/// `permission_denied`, `not_found`.
+pub async fn set_pat_policy(ctx: &Ctx, org: OrgId, max_lifetime: Option<Duration>) -> ServiceResult<Organization> {
+    ctx.require(perm::POLICY_WRITE, Target::Org(org))?;
+    let mut organization = orgs::load(ctx, org).await?;
+    if organization.pat_max_lifetime == max_lifetime {
+        return Ok(organization);
+    }
+    let previous = organization.pat_max_lifetime.map(|d| d.num_seconds());
+    organization.pat_max_lifetime = max_lifetime;
+    organization.updated_at = ctx.now();
+    let tx = ctx.begin().await?;
+    tx.orgs().update(&organization).await?;
+    tx.audit()
+        .append(&ctx.event("organization.policy.pat.changed", "organization", org, Some(org)).with_details(json!({
+            "maxLifetimeSeconds": max_lifetime.map(|d| d.num_seconds()),
+            "previousMaxLifetimeSeconds": previous,
+        })))
+        .await?;
+    tx.commit().await?;
+    Ok(organization)
+}
