@@ -501,6 +501,10 @@ pub trait UserRepository: Send + Sync {
     async fn find_by_username(&self, org: OrgId, username: &str) -> RepoResult<Option<User>>;
     /// Users with this username (case-insensitive) in any organization.
     async fn find_by_username_anywhere(&self, username: &str) -> RepoResult<Vec<User>>;
+    /// The state of a user and its organization in one point read: what a
+    /// credential check needs when the credential itself carries the user id
+    /// (JWT access tokens).
+    async fn owner(&self, id: UserId) -> RepoResult<Option<CredentialOwner>>;
     /// Writes back every mutable field and `updated_at`.
     async fn update(&self, user: &User) -> RepoResult<()>;
     /// Deletes a user and, by cascade, its credentials and memberships.

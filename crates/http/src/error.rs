@@ -333,3 +333,121 @@ impl ResponseError for GatewayError {
         }))
     }
 }
+
+/// An OAuth 2.0 error response (RFC 6749 §5.2): `{"error", "error_description"}`
+/// with `400`, or `401` and a `WWW-Authenticate` challenge for `invalid_client`
+/// (RFC 6749 §5.2) and `invalid_token` (RFC 6750 §3.1). Descriptions never
+/// contain a credential.
+#[derive(Debug)]
+pub struct OAuthError {
+    /// The error code, e.g. `invalid_grant`.
+    pub error: &'static str,
+    /// A human-readable description.
+    pub description: Cow<'static, str>,
+    /// The HTTP status.
+    pub status: StatusCode,
+    /// The `WWW-Authenticate` value, for 401s.
+    pub challenge: Option<&'static str>,
+}
+
+impl OAuthError {
+    fn new(error: &'static str, description: impl Into<Cow<'static, str>>) -> Self {
+        Self { error, description: description.into(), status: StatusCode::BAD_REQUEST, challenge: None }
+    }
+
+    /// `invalid_request` (400).
+    pub fn invalid_request(description: impl Into<Cow<'static, str>>) -> Self {
+        Self::new("invalid_request", description)
+    }
+
+    /// `invalid_client` (401 with a `Basic` challenge: RFC 6749 §5.2 requires it
+    /// when the client used Basic and allows it otherwise).
+    pub fn invalid_client(description: impl Into<Cow<'static, str>>) -> Self {
+        Self {
+            status: StatusCode::UNAUTHORIZED,
+            challenge: Some("Basic realm=\"tessera\""),
+            ..Self::new("invalid_client", description)
+        }
+    }
+
+    /// `invalid_grant` (400).
+    pub fn invalid_grant(description: impl Into<Cow<'static, str>>) -> Self {
+        Self::new("invalid_grant", description)
+    }
+
+    /// `invalid_scope` (400).
+    pub fn invalid_scope(description: impl Into<Cow<'static, str>>) -> Self {
+        Self::new("invalid_scope", description)
+    }
+
+    /// `unsupported_grant_type` (400).
+    pub fn unsupported_grant_type() -> Self {
+        Self::new("unsupported_grant_type", "the grant type is not supported")
+    }
+
+    /// `invalid_token` (401, RFC 6750 §3.1) for protected resources such as userinfo.
+    pub fn invalid_token() -> Self {
+        Self {
+            status: StatusCode::UNAUTHORIZED,
+            challenge: Some("Bearer realm=\"tessera\", error=\"invalid_token\""),
+            ..Self::new("invalid_token", "the access token is invalid, expired or revoked")
+        }
+    }
+
+    /// A missing bearer token at a protected resource (RFC 6750 §3.1: no error code).
+    pub fn missing_token() -> Self {
+        Self {
+            status: StatusCode::UNAUTHORIZED,
+            challenge: Some("Bearer realm=\"tessera\""),
+            ..Self::new("invalid_request", "authentication required: send a Bearer token")
+        }
+    }
+
+    /// `server_error` (500); the cause goes to the log only.
+    pub fn server_error(cause: &(dyn StdError + 'static)) -> Self {
+        log_internal(cause);
+        Self { status: StatusCode::INTERNAL_SERVER_ERROR, ..Self::new("server_error", "internal error") }
+    }
+}
+
+impl fmt::Display for OAuthError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.error, self.description)
+    }
+}
+
+impl From<tessera_oauth::grant::GrantError> for OAuthError {
+    fn from(e: tessera_oauth::grant::GrantError) -> Self {
+        use tessera_oauth::grant::GrantError as G;
+        match e {
+            G::InvalidRequest(m) => Self::invalid_request(m),
+            G::InvalidClient(m) => Self::invalid_client(m),
+            G::InvalidGrant(m) => Self::invalid_grant(m),
+            G::InvalidScope(m) => Self::invalid_scope(m),
+            G::UnsupportedGrantType => Self::unsupported_grant_type(),
+            G::Server(cause) => Self::server_error(cause.as_ref()),
+        }
+    }
+}
+
+impl From<RepoError> for OAuthError {
+    fn from(e: RepoError) -> Self {
+        Self::server_error(&e)
+    }
+}
+
+impl ResponseError for OAuthError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut res = HttpResponse::build(self.status);
+        if let Some(challenge) = self.challenge {
+            res.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge)));
+        }
+        res.insert_header(header::CacheControl(vec![header::CacheDirective::NoStore]))
+            .insert_header((header::PRAGMA, HeaderValue::from_static("no-cache")))
+            .json(serde_json::json!({ "error": self.error, "error_description": self.description }))
+    }
+}

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod error;
 pub mod health;
 pub mod metrics;
+pub mod oauth;
 pub mod observe;
 pub mod service;
 pub mod state;
@@ -20,6 +21,6 @@ pub use state::AppState;
 /// Registers every route and the shared state on an actix `App`.
 pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) + Clone {
     move |cfg: &mut web::ServiceConfig| {
-        cfg.app_data(web::Data::new(state)).configure(health::routes).configure(api::routes);
+        cfg.app_data(web::Data::new(state)).configure(health::routes).configure(oauth::routes).configure(api::routes);
     }
 }

@@ -1,11 +1,12 @@
-//! What every handler shares: the store, the clock and the metrics.
+//! What every handler shares: the store, the clock, the credential validator,
+//! the token service and the metrics.
 
 use std::sync::Arc;
 
 use tessera_domain::Clock;
 use tessera_domain::repo::Store;
+use tessera_oauth::grant::TokenService;
 use tessera_oauth::password::PasswordHasher;
-use tessera_oauth::usage::UsageRecorder;
 use tessera_oauth::validator::Validator;
 
 use crate::metrics::Metrics;
@@ -21,15 +22,21 @@ pub struct AppState {
     pub metrics: Metrics,
     /// The one credential validator.
     pub validator: Arc<Validator>,
+    /// The token endpoint's grants and the signing keys.
+    pub tokens: Arc<TokenService>,
     /// argon2id for human passwords (console logins, password changes).
     pub hasher: PasswordHasher,
 }
 
 impl AppState {
-    /// State over `store` with the given clock, password hasher, a fresh metrics
-    /// registry and a fresh validator.
-    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, hasher: PasswordHasher) -> Self {
-        let validator = Arc::new(Validator::new(clock.clone(), Arc::new(UsageRecorder::default())));
-        Self { store, clock, metrics: Metrics::new(), validator, hasher }
+    /// State with a fresh metrics registry.
+    pub fn new(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        hasher: PasswordHasher,
+        validator: Arc<Validator>,
+        tokens: Arc<TokenService>,
+    ) -> Self {
+        Self { store, clock, metrics: Metrics::new(), validator, tokens, hasher }
     }
 }

@@ -10,13 +10,21 @@
 //! - [`signing`]: instance signing keys, the JWKS and the rotation schedule;
 //! - [`keyfile`]: ZITADEL-format key files and registered public keys;
 //! - [`assertion`]: JWT-bearer assertions (RFC 7523, RFC 8725);
-//! - [`jwt_access_token`]: RS256 JWT access tokens.
+//! - [`jwt_access_token`]: RS256 JWT access tokens;
+//! - [`keyring`]: the signing keys in memory, kept in step with the database;
+//! - [`scope`]: scopes with ZITADEL's semantics;
+//! - [`claims`]: claims about users by scope;
+//! - [`grant`]: the token endpoint's grants.
 
 pub mod assertion;
+pub mod claims;
 pub mod credential;
+pub mod grant;
 pub mod jwt_access_token;
 pub mod keyfile;
+pub mod keyring;
 pub mod password;
+pub mod scope;
 pub mod sealing;
 pub mod signing;
 pub mod usage;

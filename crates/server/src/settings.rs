@@ -40,6 +40,10 @@ pub struct Settings {
     pub log: LogSettings,
     /// First-instance bootstrap.
     pub bootstrap: BootstrapSettings,
+    /// Tokens from the token endpoint.
+    pub tokens: TokenSettings,
+    /// Instance signing keys.
+    pub signing_keys: SigningKeySettings,
 }
 
 impl Default for Settings {
@@ -52,7 +56,53 @@ impl Default for Settings {
             database: DatabaseSettings::default(),
             log: LogSettings::default(),
             bootstrap: BootstrapSettings::default(),
+            tokens: TokenSettings::default(),
+            signing_keys: SigningKeySettings::default(),
         }
+    }
+}
+
+/// Tokens from the token endpoint.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct TokenSettings {
+    /// Lifetime of access tokens, in seconds (ZITADEL's default: 12 h).
+    pub access_token_lifetime_secs: u64,
+    /// Lifetime of ID tokens, in seconds.
+    pub id_token_lifetime_secs: u64,
+    /// Allowed clock difference for assertions and JWTs, in seconds.
+    pub clock_skew_secs: u64,
+    /// How long a machine user's previous client secret keeps working after a
+    /// new one is added, in seconds (0: cut off at once, as ZITADEL does).
+    pub secret_overlap_secs: u64,
+}
+
+impl Default for TokenSettings {
+    fn default() -> Self {
+        Self {
+            access_token_lifetime_secs: 43_200,
+            id_token_lifetime_secs: 43_200,
+            clock_skew_secs: 5,
+            secret_overlap_secs: 0,
+        }
+    }
+}
+
+/// Instance signing keys (RS256).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct SigningKeySettings {
+    /// How long one key signs, in seconds.
+    pub rotation_period_secs: u64,
+    /// How long before it signs a key is published in the JWKS, in seconds.
+    pub publish_ahead_secs: u64,
+    /// How often each node reloads the keys and runs the rotation plan, in seconds.
+    pub refresh_interval_secs: u64,
+}
+
+impl Default for SigningKeySettings {
+    fn default() -> Self {
+        Self { rotation_period_secs: 30 * 86_400, publish_ahead_secs: 7 * 86_400, refresh_interval_secs: 600 }
     }
 }
 
@@ -262,6 +312,23 @@ impl Settings {
         if self.database.max_connections == 0 {
             return Err(invalid("database.max_connections", "must be at least 1"));
         }
+        for (key, value, max) in [
+            ("tokens.access_token_lifetime_secs", self.tokens.access_token_lifetime_secs, 30 * 86_400),
+            ("tokens.id_token_lifetime_secs", self.tokens.id_token_lifetime_secs, 30 * 86_400),
+        ] {
+            if value == 0 || value > max {
+                return Err(invalid(key, format!("must be between 1 and {max}")));
+            }
+        }
+        if self.tokens.clock_skew_secs > 300 {
+            return Err(invalid("tokens.clock_skew_secs", "must be at most 300"));
+        }
+        if self.signing_keys.refresh_interval_secs == 0 {
+            return Err(invalid("signing_keys.refresh_interval_secs", "must be at least 1"));
+        }
+        if let Err(e) = self.rotation_policy() {
+            return Err(invalid("signing_keys.publish_ahead_secs", e));
+        }
         if self.bootstrap.org_name.trim().is_empty() {
             return Err(invalid("bootstrap.org_name", "must not be empty"));
         }
@@ -309,6 +376,22 @@ impl Settings {
     #[must_use]
     pub fn password_path(&self) -> PathBuf {
         self.bootstrap.password_path.clone().unwrap_or_else(|| self.data_dir.join("admin.password"))
+    }
+
+    /// The signing key rotation schedule: keys stay published for the longest
+    /// token lifetime (plus skew) after they stop signing.
+    ///
+    /// # Errors
+    /// When publication ahead is under an hour or not shorter than the period.
+    pub fn rotation_policy(&self) -> Result<tessera_oauth::signing::RotationPolicy, tessera_domain::ValidationError> {
+        let secs = |s: u64| chrono::Duration::seconds(i64::try_from(s).unwrap_or(i64::MAX / 1000));
+        let longest = secs(self.tokens.access_token_lifetime_secs.max(self.tokens.id_token_lifetime_secs));
+        tessera_oauth::signing::RotationPolicy::new(
+            secs(self.signing_keys.rotation_period_secs),
+            secs(self.signing_keys.publish_ahead_secs),
+            longest + secs(self.tokens.clock_skew_secs),
+            longest,
+        )
     }
 
     /// The graceful shutdown window.

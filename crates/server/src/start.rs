@@ -8,9 +8,13 @@ use actix_web::middleware::{NormalizePath, TrailingSlash, from_fn};
 use actix_web::{App, HttpServer};
 use secrecy::ExposeSecret;
 use tessera_domain::SystemClock;
-use tessera_domain::repo::Store;
+use tessera_domain::repo::{Repos, Store};
 use tessera_http::{AppState, observe};
+use tessera_oauth::grant::{TokenConfig, TokenService};
+use tessera_oauth::keyring::KeyRing;
+use tessera_oauth::sealing::Sealer;
 use tessera_oauth::usage::UsageRecorder;
+use tessera_oauth::validator::{JwtSettings, Validator};
 use tessera_persistence::{ConnectError, DatabaseOptions, SeaStore};
 
 use crate::bootstrap::{self, Outcome};
@@ -50,6 +54,9 @@ pub enum StartError {
     /// `migrate --check` found pending migrations.
     #[error("{0} pending migration(s)")]
     PendingMigrations(usize),
+    /// The signing keys cannot be created or opened (e.g. a wrong master key).
+    #[error("{0} (masterkey, TESSERA_MASTERKEY)")]
+    Keys(String),
     /// The server stopped with an I/O error.
     #[error("server error: {0}")]
     Serve(std::io::Error),
@@ -136,7 +143,7 @@ pub async fn start(settings: Settings) -> Result<(), StartError> {
         files::ensure_private_dir(&settings.data_dir)
             .map_err(|source| StartError::DataDir { path: settings.data_dir.clone(), source })?;
     }
-    let (_masterkey, origin) = masterkey::resolve(&settings)?;
+    let (masterkey, origin) = masterkey::resolve(&settings)?;
     match &origin {
         Origin::Generated(path) => tracing::info!(path = %path.display(), "generated a master key"),
         Origin::File(path) if !settings.is_sqlite() => tracing::warn!(
@@ -161,10 +168,49 @@ pub async fn start(settings: Settings) -> Result<(), StartError> {
     let listener = TcpListener::bind(&addr).map_err(|source| StartError::Bind { addr: addr.clone(), source })?;
     let local = listener.local_addr().map_err(|source| StartError::Bind { addr: addr.clone(), source })?;
 
+    let instance = store
+        .instance()
+        .get()
+        .await
+        .map_err(|e| StartError::Keys(e.to_string()))?
+        .ok_or_else(|| StartError::Keys("the instance is missing after bootstrap".into()))?;
+    let sealer = Sealer::for_signing_keys(&masterkey).map_err(|e| StartError::Keys(e.to_string()))?;
+    let policy = settings.rotation_policy().map_err(|e| StartError::Keys(e.to_string()))?;
+    let keys = Arc::new(
+        KeyRing::open(&store, clock.as_ref(), sealer, policy).await.map_err(|e| StartError::Keys(e.to_string()))?,
+    );
+
+    let external_url = settings.external_url_for(local.port());
+    let secs = |s: u64| chrono::Duration::seconds(i64::try_from(s).unwrap_or(i64::MAX / 1000));
+    let config = TokenConfig {
+        issuer: external_url.clone(),
+        token_endpoint: format!("{external_url}{}", tessera_http::oauth::TOKEN_PATH),
+        // The management API is ZITADEL's "zitadel" project; in Tessera its id
+        // is the instance id.
+        api_audience: instance.id.to_string(),
+        access_token_lifetime: secs(settings.tokens.access_token_lifetime_secs),
+        id_token_lifetime: secs(settings.tokens.id_token_lifetime_secs),
+        skew: secs(settings.tokens.clock_skew_secs),
+        secret_overlap: secs(settings.tokens.secret_overlap_secs),
+    };
+    let validator = Arc::new(Validator::new(
+        clock.clone(),
+        Arc::new(UsageRecorder::default()),
+        config.api_audience.clone(),
+        Some(JwtSettings { keys: keys.clone(), issuer: config.issuer.clone(), skew: config.skew }),
+    ));
+    let tokens = Arc::new(TokenService::new(config, keys.clone(), clock.clone()));
+
     let store = Arc::new(store);
-    let state = AppState::new(store.clone(), clock, hasher);
+    let state = AppState::new(store.clone(), clock.clone(), hasher, validator, tokens);
     let usage = state.validator.usage().clone();
     let flusher = actix_web::rt::spawn(flush_usage_forever(store.clone(), usage.clone()));
+    let refresher = actix_web::rt::spawn(refresh_keys_forever(
+        store.clone(),
+        clock,
+        keys,
+        std::time::Duration::from_secs(settings.signing_keys.refresh_interval_secs),
+    ));
     let mut server = HttpServer::new(move || {
         App::new()
             .wrap(from_fn(observe::middleware))
@@ -192,11 +238,11 @@ pub async fn start(settings: Settings) -> Result<(), StartError> {
     });
 
     // The one line on standard output: scripts and tests wait for it.
-    let external_url = settings.external_url_for(local.port());
     println!("tessera listening on http://{local} (external URL {external_url})");
     tracing::info!(address = %local, external_url = %external_url, "serving");
     let served = server.await;
     flusher.abort();
+    refresher.abort();
     flush_usage(store.as_ref(), &usage).await;
     served.map_err(StartError::Serve)?;
     tracing::info!("shut down cleanly");
@@ -227,6 +273,25 @@ fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
     Ok(async {
         let _ = tokio::signal::ctrl_c().await;
     })
+}
+
+/// Reloads the signing keys and runs the rotation plan every `interval`, so
+/// that every node publishes and uses keys another node created.
+async fn refresh_keys_forever(
+    store: Arc<SeaStore>,
+    clock: Arc<SystemClock>,
+    keys: Arc<KeyRing>,
+    interval: std::time::Duration,
+) {
+    let mut tick = tokio::time::interval(interval);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        if let Err(e) = keys.refresh(store.as_ref(), clock.as_ref()).await {
+            tracing::error!(error = %e, "could not refresh the signing keys; will retry");
+        }
+    }
 }
 
 /// How often batched last-use times are written.

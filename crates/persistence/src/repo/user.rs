@@ -2,15 +2,19 @@
 
 use async_trait::async_trait;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, JoinType, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, RelationTrait,
 };
 use tessera_domain::names::{Description, DisplayName, Email, Username};
-use tessera_domain::repo::{Listed, RepoResult, UserFilter, UserQuery, UserRepository, UserSort, UserType};
+use tessera_domain::org::OrgState;
+use tessera_domain::repo::{
+    CredentialOwner, Listed, RepoResult, UserFilter, UserQuery, UserRepository, UserSort, UserType,
+};
 use tessera_domain::user::{AccessTokenType, Human, Machine, PasswordHash, User, UserKind, UserState};
 use tessera_domain::{OrgId, UserId};
 
 use super::{Ctx, expect_one};
+use crate::entity::organization;
 use crate::entity::user::{self, Column};
 use crate::{error, query};
 
@@ -145,6 +149,33 @@ impl<C: ConnectionTrait + Send + Sync> UserRepository for Ctx<'_, C> {
             .into_iter()
             .map(to_domain)
             .collect()
+    }
+
+    async fn owner(&self, id: UserId) -> RepoResult<Option<CredentialOwner>> {
+        #[derive(Debug, FromQueryResult)]
+        struct Row {
+            state: String,
+            kind: String,
+            org_id: uuid::Uuid,
+            org_state: String,
+        }
+        let row = user::Entity::find_by_id(*id.as_uuid())
+            .select_only()
+            .columns([Column::State, Column::Kind, Column::OrgId])
+            .column_as(organization::Column::State, "org_state")
+            .join(JoinType::InnerJoin, user::Relation::Organization.def())
+            .into_model::<Row>()
+            .one(self.conn)
+            .await
+            .map_err(error::db)?;
+        let Some(r) = row else { return Ok(None) };
+        Ok(Some(CredentialOwner {
+            user_id: id,
+            user_state: UserState::parse(&r.state).map_err(|e| error::corrupt("user state", e))?,
+            is_machine: r.kind == MACHINE,
+            org_id: OrgId::from_uuid(r.org_id),
+            org_state: OrgState::parse(&r.org_state).map_err(|e| error::corrupt("organization state", e))?,
+        }))
     }
 
     async fn update(&self, u: &User) -> RepoResult<()> {

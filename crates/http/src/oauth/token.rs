@@ -1,0 +1,53 @@
+//! `POST /oauth/v2/token` (RFC 6749 §3.2): the JWT Profile grant (RFC 7523 §2.1)
+//! and client credentials (RFC 6749 §4.4). Responses carry `Cache-Control:
+//! no-store` and `Pragma: no-cache` (RFC 6749 §5.1).
+
+use actix_web::http::header::{self, CacheControl, CacheDirective};
+use actix_web::{HttpRequest, HttpResponse, web};
+use secrecy::ExposeSecret;
+use serde_json::json;
+use tessera_oauth::grant::{CLIENT_CREDENTIALS, JWT_BEARER, TokenResponse};
+
+use super::form::{Form, client_secret};
+use crate::AppState;
+use crate::error::OAuthError;
+
+/// The token endpoint.
+pub async fn token(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, OAuthError> {
+    let form = Form::read(&req, payload).await?;
+    let grant_type = form.require("grant_type")?;
+    let scope = form.get("scope").unwrap_or_default();
+    let store = state.store.as_ref();
+    let response = match grant_type {
+        // RFC 7523 §2.1: the assertion is the authentication; client
+        // parameters are ignored (ZITADEL's SDK sends client_id=None).
+        JWT_BEARER => state.tokens.jwt_bearer(store, form.require("assertion")?, scope).await?,
+        CLIENT_CREDENTIALS => {
+            let client = client_secret(&req, &form)?
+                .ok_or_else(|| OAuthError::invalid_client("client authentication is required"))?;
+            state.tokens.client_credentials(store, &client.client_id, &client.secret, scope).await?
+        }
+        _ => return Err(OAuthError::unsupported_grant_type()),
+    };
+    Ok(render(&response))
+}
+
+fn render(r: &TokenResponse) -> HttpResponse {
+    let mut body = json!({
+        "access_token": r.access_token.expose_secret(),
+        "token_type": r.token_type,
+        "expires_in": r.expires_in,
+        "scope": r.scope,
+    });
+    if let Some(id_token) = &r.id_token {
+        body["id_token"] = json!(id_token);
+    }
+    HttpResponse::Ok()
+        .insert_header(CacheControl(vec![CacheDirective::NoStore]))
+        .insert_header((header::PRAGMA, "no-cache"))
+        .json(body)
+}

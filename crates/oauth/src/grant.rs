@@ -1,0 +1,360 @@
+//! The token endpoint's grants (RFC 6749 §4.4 client credentials, RFC 7523 §2.1
+//! JWT bearer) and the tokens they issue: opaque `tsr_at_` access tokens or
+//! RS256 JWTs (per the machine user's access token type), plus an ID token when
+//! `openid` is granted.
+//!
+//! A deactivated, locked or deleted user, or one of a deactivated organization,
+//! gets nothing from any grant (ZITADEL CVE-2024-47000 was this bug).
+
+use std::error::Error as StdError;
+use std::sync::Arc;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::Duration;
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::{Map, Value, json};
+use sha2::{Digest as _, Sha256};
+use tessera_domain::access_token::{AccessToken, UsedJti};
+use tessera_domain::audit::AuditEvent;
+use tessera_domain::repo::{CredentialOwner, RepoError, Store};
+use tessera_domain::user::{AccessTokenType, User};
+use tessera_domain::{AccessTokenId, Clock, SecretId, Timestamp, UserId};
+
+use crate::assertion::{AssertionPolicy, CandidateKey, parse_assertion};
+use crate::claims;
+use crate::credential::{Credential, CredentialKind, ParsedCredential};
+use crate::jwt_access_token::{self, AccessTokenClaims};
+use crate::keyring::KeyRing;
+use crate::scope::{ScopeError, Scopes};
+
+/// Grant type of the JWT Profile (RFC 7523 §2.1).
+pub const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+/// Grant type of client credentials (RFC 6749 §4.4).
+pub const CLIENT_CREDENTIALS: &str = "client_credentials";
+
+/// What the token endpoint is configured with.
+#[derive(Debug, Clone)]
+pub struct TokenConfig {
+    /// The issuer (`iss`), the external URL.
+    pub issuer: String,
+    /// The token endpoint URL (also an accepted assertion audience).
+    pub token_endpoint: String,
+    /// The audience that lets a token call the management API (the instance id,
+    /// ZITADEL's "zitadel" project).
+    pub api_audience: String,
+    /// Lifetime of access tokens.
+    pub access_token_lifetime: Duration,
+    /// Lifetime of ID tokens.
+    pub id_token_lifetime: Duration,
+    /// Allowed clock difference for assertions and JWTs.
+    pub skew: Duration,
+    /// How long a superseded client secret keeps working (0: not at all).
+    pub secret_overlap: Duration,
+}
+
+/// Why a grant failed, by RFC 6749 §5.2 error code. Descriptions never contain
+/// the credential or assertion.
+#[derive(Debug, thiserror::Error)]
+pub enum GrantError {
+    /// RFC 6749 §5.2 `invalid_request`: a missing, repeated or malformed parameter.
+    #[error("{0}")]
+    InvalidRequest(&'static str),
+    /// RFC 6749 §5.2 `invalid_client`: client authentication failed (401).
+    #[error("{0}")]
+    InvalidClient(&'static str),
+    /// RFC 6749 §5.2 / RFC 7523 §3.1 `invalid_grant`: the assertion is invalid.
+    #[error("{0}")]
+    InvalidGrant(&'static str),
+    /// RFC 6749 §5.2 `invalid_scope`.
+    #[error("{0}")]
+    InvalidScope(String),
+    /// RFC 6749 §5.2 `unsupported_grant_type`.
+    #[error("the grant type is not supported")]
+    UnsupportedGrantType,
+    /// Anything else; details are logged, not sent.
+    #[error("server error")]
+    Server(#[source] Box<dyn StdError + Send + Sync>),
+}
+
+impl From<RepoError> for GrantError {
+    fn from(e: RepoError) -> Self {
+        Self::Server(Box::new(e))
+    }
+}
+
+impl From<ScopeError> for GrantError {
+    fn from(e: ScopeError) -> Self {
+        Self::InvalidScope(e.to_string())
+    }
+}
+
+/// A successful token response (RFC 6749 §5.1).
+pub struct TokenResponse {
+    /// The access token.
+    pub access_token: SecretString,
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    pub expires_in: i64,
+    /// The granted scopes.
+    pub scope: String,
+    /// An ID token when `openid` was granted.
+    pub id_token: Option<String>,
+}
+
+impl std::fmt::Debug for TokenResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenResponse").field("scope", &self.scope).finish_non_exhaustive()
+    }
+}
+
+/// Issues tokens.
+pub struct TokenService {
+    config: TokenConfig,
+    keys: Arc<KeyRing>,
+    clock: Arc<dyn Clock>,
+}
+
+impl TokenService {
+    /// A token service.
+    pub fn new(config: TokenConfig, keys: Arc<KeyRing>, clock: Arc<dyn Clock>) -> Self {
+        Self { config, keys, clock }
+    }
+
+    /// The configuration.
+    #[must_use]
+    pub fn config(&self) -> &TokenConfig {
+        &self.config
+    }
+
+    /// The signing keys.
+    #[must_use]
+    pub fn keys(&self) -> &Arc<KeyRing> {
+        &self.keys
+    }
+
+    /// RFC 7523 §2.1: exchanges a JWT signed with a machine user's registered key
+    /// for tokens. No client authentication takes part (RFC 7523 §2.1; the
+    /// official SDK sends `client_id=None`, which is ignored).
+    ///
+    /// # Errors
+    /// `invalid_grant` for every assertion problem (RFC 7523 §3.1) and for a
+    /// user that may not authenticate; `invalid_scope`; server errors.
+    pub async fn jwt_bearer(
+        &self,
+        store: &dyn Store,
+        assertion: &str,
+        scope: &str,
+    ) -> Result<TokenResponse, GrantError> {
+        let now = self.clock.now();
+        let refuse = |reason: &dyn std::fmt::Display| {
+            tracing::debug!(reason = %reason, "jwt-bearer grant refused");
+            GrantError::InvalidGrant("the assertion is invalid")
+        };
+        let parsed = parse_assertion(assertion).map_err(|e| refuse(&e))?;
+        let subject = parsed.subject().map_err(|e| refuse(&e))?;
+        let user_id = UserId::parse(subject).map_err(|_| refuse(&"subject is not a user id"))?;
+        let Some(found) = store.machine_keys().find_for_auth(user_id).await? else {
+            return Err(refuse(&"no such user"));
+        };
+        let keys: Vec<CandidateKey> = found.keys.iter().map(CandidateKey::from).collect();
+        let policy = AssertionPolicy::new(&self.config.issuer, &self.config.token_endpoint).with_skew(self.config.skew);
+        let verified = parsed.verify(subject, &keys, &policy, now).map_err(|e| refuse(&e))?;
+        // Only after the signature: do not reveal user states to anyone.
+        require_active(&found.owner).map_err(|()| GrantError::InvalidGrant("the user may not authenticate"))?;
+        let jti = match &verified.jti {
+            Some(jti) => Some(
+                UsedJti::new(subject, jti.clone(), verified.replay_window_end())
+                    .map_err(|_| GrantError::InvalidGrant("the assertion is invalid"))?,
+            ),
+            None => None,
+        };
+        let user = self.user(store, user_id).await?;
+        let scopes = Scopes::parse(scope, user.org_id)?;
+        self.issue(store, &user, scopes, jti, JWT_BEARER, now).await
+    }
+
+    /// RFC 6749 §4.4: a machine user authenticated by its client secret
+    /// (`client_id` is its username, as in ZITADEL).
+    ///
+    /// # Errors
+    /// `invalid_client` for any authentication problem (including a user that
+    /// may not authenticate), `invalid_scope`, server errors.
+    pub async fn client_credentials(
+        &self,
+        store: &dyn Store,
+        client_id: &str,
+        secret: &SecretString,
+        scope: &str,
+    ) -> Result<TokenResponse, GrantError> {
+        let now = self.clock.now();
+        let user = self.authenticate_machine(store, client_id, secret, now).await?;
+        let scopes = Scopes::parse(scope, user.org_id)?;
+        self.issue(store, &user, scopes, None, CLIENT_CREDENTIALS, now).await
+    }
+
+    /// Checks a machine user's client secret (`client_secret_basic` or
+    /// `client_secret_post`): one point read by the secret's embedded id, one
+    /// SHA-256, a constant-time compare.
+    ///
+    /// # Errors
+    /// `invalid_client` for every failure, server errors.
+    pub async fn authenticate_machine(
+        &self,
+        store: &dyn Store,
+        client_id: &str,
+        secret: &SecretString,
+        now: Timestamp,
+    ) -> Result<User, GrantError> {
+        const BAD: GrantError = GrantError::InvalidClient("client authentication failed");
+        let parsed =
+            ParsedCredential::parse(Some(CredentialKind::ClientSecret), secret.expose_secret()).map_err(|_| BAD)?;
+        let Some(found) = store.machine_secrets().find_for_auth(SecretId::from_uuid(parsed.id())).await? else {
+            return Err(BAD);
+        };
+        let ok = parsed.verify(&found.secret.digest)
+            && found.secret.accepted_at(now, self.config.secret_overlap)
+            && found.username.key() == client_id.to_lowercase()
+            && require_active(&found.owner).is_ok();
+        if !ok {
+            return Err(BAD);
+        }
+        self.user(store, found.owner.user_id).await.map_err(|_| BAD)
+    }
+
+    async fn user(&self, store: &dyn Store, id: UserId) -> Result<User, GrantError> {
+        store.users().get(id).await?.ok_or(GrantError::InvalidGrant("the user may not authenticate"))
+    }
+
+    async fn issue(
+        &self,
+        store: &dyn Store,
+        user: &User,
+        scopes: Scopes,
+        jti: Option<UsedJti>,
+        grant: &'static str,
+        now: Timestamp,
+    ) -> Result<TokenResponse, GrantError> {
+        // Projects and role keys arrive with projects (issue #5); until a project
+        // exists, asking for one is asking for something the client may not have.
+        if let Some(p) = scopes.projects.first() {
+            return Err(GrantError::InvalidScope(format!(
+                "scope urn:zitadel:iam:org:project:id:{p}:aud names no project"
+            )));
+        }
+        if let Some(r) = scopes.roles.first() {
+            return Err(GrantError::InvalidScope(format!(
+                "scope urn:zitadel:iam:org:project:role:{r} names no role of the user"
+            )));
+        }
+        let client_id = user.username.to_string();
+        let mut audience = scopes.audience(&self.config.api_audience);
+        if audience.is_empty() {
+            audience.push(client_id.clone());
+        }
+        let lifetime = self.config.access_token_lifetime;
+        let user_claims = claims::user_claims(store, user, &scopes).await?;
+        let token_type = user.machine().map_or(AccessTokenType::Bearer, |m| m.access_token_type);
+        let id = AccessTokenId::new();
+        let (access_token, stored) = match token_type {
+            AccessTokenType::Bearer => {
+                let (token, digest) =
+                    Credential::generate(CredentialKind::AccessToken, *id.as_uuid(), &mut rand::rngs::OsRng);
+                let row = AccessToken {
+                    id,
+                    user_id: user.id,
+                    client_id: client_id.clone(),
+                    scopes: scopes.granted.clone(),
+                    audience: audience.clone(),
+                    digest,
+                    created_at: now,
+                    expires_at: now + lifetime,
+                };
+                (SecretString::from(token.expose_secret().to_owned()), Some(row))
+            }
+            AccessTokenType::Jwt => {
+                let mut claims = AccessTokenClaims::new(
+                    &self.config.issuer,
+                    user.id.to_string(),
+                    audience.clone(),
+                    &client_id,
+                    &scopes.granted,
+                    id.to_string(),
+                    now,
+                    lifetime,
+                );
+                // As ZITADEL: only the urn:zitadel claims go into JWT access tokens.
+                for (k, v) in user_claims.iter().filter(|(k, _)| k.starts_with("urn:")) {
+                    claims = claims.with_claim(k.clone(), v.clone()).map_err(|e| GrantError::Server(Box::new(e)))?;
+                }
+                let jwt = jwt_access_token::issue(&self.keys.signer(), &claims, now)
+                    .map_err(|e| GrantError::Server(Box::new(e)))?;
+                (SecretString::from(jwt), None)
+            }
+        };
+
+        let tx = store.begin().await?;
+        if let Some(jti) = &jti
+            && !tx.used_jtis().record(jti, now).await?
+        {
+            return Err(GrantError::InvalidGrant("the assertion was already used"));
+        }
+        if let Some(row) = &stored {
+            tx.access_tokens().insert(row).await?;
+        }
+        tx.audit()
+            .append(
+                &AuditEvent::new(now, Some(user.id), "token.issued", "access_token", id, Some(user.org_id)).with_details(
+                    json!({"grant": grant, "clientId": client_id, "scope": scopes.joined(), "type": token_type.as_str()}),
+                ),
+            )
+            .await?;
+        tx.commit().await?;
+
+        let id_token = if scopes.openid {
+            Some(self.id_token(user, &client_id, &audience, &access_token, user_claims, now)?)
+        } else {
+            None
+        };
+        Ok(TokenResponse {
+            access_token,
+            token_type: "Bearer",
+            expires_in: lifetime.num_seconds(),
+            scope: scopes.joined(),
+            id_token,
+        })
+    }
+
+    /// An OpenID Connect ID token (OIDC Core §2): `aud` holds the client id
+    /// first, `azp` names it, `at_hash` binds the access token (§3.2.2.9).
+    fn id_token(
+        &self,
+        user: &User,
+        client_id: &str,
+        audience: &[String],
+        access_token: &SecretString,
+        user_claims: Map<String, Value>,
+        now: Timestamp,
+    ) -> Result<String, GrantError> {
+        let mut aud = vec![client_id.to_owned()];
+        aud.extend(audience.iter().filter(|a| a.as_str() != client_id).cloned());
+        let digest = Sha256::digest(access_token.expose_secret().as_bytes());
+        let mut claims = Map::new();
+        claims.insert("iss".into(), json!(self.config.issuer));
+        claims.insert("sub".into(), json!(user.id));
+        claims.insert("aud".into(), json!(aud));
+        claims.insert("exp".into(), json!((now + self.config.id_token_lifetime).timestamp()));
+        claims.insert("iat".into(), json!(now.timestamp()));
+        claims.insert("auth_time".into(), json!(now.timestamp()));
+        claims.insert("azp".into(), json!(client_id));
+        claims.insert("client_id".into(), json!(client_id));
+        claims.insert("at_hash".into(), json!(URL_SAFE_NO_PAD.encode(&digest[..16])));
+        claims.extend(user_claims);
+        self.keys.signer().sign(&Value::Object(claims), "JWT", now).map_err(|e| GrantError::Server(Box::new(e)))
+    }
+}
+
+fn require_active(owner: &CredentialOwner) -> Result<(), ()> {
+    if owner.is_active() && owner.is_machine { Ok(()) } else { Err(()) }
+}

@@ -1,0 +1,161 @@
+//! The instance signing keys in memory: the [`Signer`] that signs now and the
+//! published keys of the JWKS, kept in step with the database by
+//! [`KeyRing::refresh`] (at start and periodically), which also runs the
+//! rotation plan (DESIGN.md §4: rotated with overlap, the next key published
+//! before it signs).
+//!
+//! Several nodes may refresh at once: a key planned by two of them collides on
+//! its signing window (`AlreadyExists`) and the loser simply reloads.
+
+use std::sync::{Arc, RwLock};
+
+use serde_json::json;
+use tessera_domain::audit::AuditEvent;
+use tessera_domain::repo::{RepoError, Store};
+use tessera_domain::signing_key::SigningKey;
+use tessera_domain::{Clock, Timestamp};
+
+use crate::sealing::Sealer;
+use crate::signing::{self, Jwks, RotationPolicy, Signer, SigningError};
+
+/// Why the key ring could not be refreshed.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyRingError {
+    /// The database failed.
+    #[error("signing keys: {0}")]
+    Store(#[from] RepoError),
+    /// A key could not be generated, opened or used (e.g. a wrong master key).
+    #[error("signing keys: {0}")]
+    Signing(#[from] SigningError),
+    /// Key generation could not run.
+    #[error("signing keys: key generation was interrupted")]
+    Interrupted,
+}
+
+struct Loaded {
+    signer: Arc<Signer>,
+    published: Arc<Vec<SigningKey>>,
+}
+
+/// The signing keys of the instance.
+pub struct KeyRing {
+    sealer: Arc<Sealer>,
+    policy: RotationPolicy,
+    loaded: RwLock<Loaded>,
+}
+
+impl std::fmt::Debug for KeyRing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyRing").field("policy", &self.policy).finish_non_exhaustive()
+    }
+}
+
+impl KeyRing {
+    /// Creates the ring and brings the database's keys up to the rotation plan.
+    ///
+    /// # Errors
+    /// See [`KeyRing::refresh`].
+    pub async fn open(
+        store: &dyn Store,
+        clock: &dyn Clock,
+        sealer: Sealer,
+        policy: RotationPolicy,
+    ) -> Result<Self, KeyRingError> {
+        let ring = Self {
+            loaded: RwLock::new(Loaded {
+                signer: Arc::new(Signer::load(&[], &sealer, clock.now())?),
+                published: Arc::new(Vec::new()),
+            }),
+            sealer: Arc::new(sealer),
+            policy,
+        };
+        ring.refresh(store, clock).await?;
+        Ok(ring)
+    }
+
+    /// The rotation policy.
+    #[must_use]
+    pub fn policy(&self) -> &RotationPolicy {
+        &self.policy
+    }
+
+    /// Runs the rotation plan (creating and deleting keys as due) and reloads
+    /// the keys from the database.
+    ///
+    /// # Errors
+    /// A database failure, or keys that do not open with this master key.
+    pub async fn refresh(&self, store: &dyn Store, clock: &dyn Clock) -> Result<(), KeyRingError> {
+        let now = clock.now();
+        let keys = store.signing_keys().list().await?;
+        let plan = signing::plan_rotation(&keys, now, &self.policy);
+        if !plan.is_empty() {
+            self.apply(store, plan, now).await?;
+        }
+        let keys = store.signing_keys().list().await?;
+        let signer = Arc::new(Signer::load(&keys, &self.sealer, now)?);
+        let published = Arc::new(keys);
+        let mut loaded = self.loaded.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        *loaded = Loaded { signer, published };
+        Ok(())
+    }
+
+    async fn apply(&self, store: &dyn Store, plan: signing::RotationPlan, now: Timestamp) -> Result<(), KeyRingError> {
+        let mut created = Vec::new();
+        for schedule in plan.create {
+            let sealer = self.sealer.clone();
+            // RSA key generation takes tens of milliseconds: off the async runtime.
+            let key = tokio::task::spawn_blocking(move || {
+                signing::generate_signing_key(&mut rand::rngs::OsRng, &sealer, schedule, now)
+            })
+            .await
+            .map_err(|_| KeyRingError::Interrupted)??;
+            created.push(key);
+        }
+        let tx = store.begin().await?;
+        for key in &created {
+            match tx.signing_keys().insert(key).await {
+                Ok(()) => {}
+                // Another node planned the same key first; use its key.
+                Err(RepoError::AlreadyExists { .. }) => return Ok(()),
+                Err(e) => return Err(e.into()),
+            }
+            tx.audit()
+                .append(&AuditEvent::new(now, None, "signing_key.created", "signing_key", key.id, None).with_details(
+                    json!({
+                        "signFrom": key.schedule.sign_from(),
+                        "signUntil": key.schedule.sign_until(),
+                    }),
+                ))
+                .await?;
+        }
+        for id in &plan.delete {
+            match tx.signing_keys().delete(*id).await {
+                Ok(()) | Err(RepoError::NotFound { .. }) => {}
+                Err(e) => return Err(e.into()),
+            }
+            tx.audit().append(&AuditEvent::new(now, None, "signing_key.retired", "signing_key", id, None)).await?;
+        }
+        match tx.commit().await {
+            Ok(()) | Err(RepoError::AlreadyExists { .. }) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The signer for tokens issued now.
+    #[must_use]
+    pub fn signer(&self) -> Arc<Signer> {
+        self.loaded.read().unwrap_or_else(std::sync::PoisonError::into_inner).signer.clone()
+    }
+
+    /// Every key that is not retired (what verification may accept).
+    #[must_use]
+    pub fn keys(&self) -> Arc<Vec<SigningKey>> {
+        self.loaded.read().unwrap_or_else(std::sync::PoisonError::into_inner).published.clone()
+    }
+
+    /// The JWKS document at `now`.
+    #[must_use]
+    pub fn jwks(&self, now: Timestamp) -> Jwks {
+        signing::jwks(&self.keys(), now)
+    }
+}
