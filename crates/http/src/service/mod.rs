@@ -4,10 +4,13 @@
 //! these; neither contains business rules of its own.
 
 pub mod admins;
+pub mod applications;
+pub mod authorizations;
 pub mod metadata;
 pub mod orgs;
 pub mod pats;
 pub mod policy;
+pub mod projects;
 pub mod users;
 
 use tessera_domain::Timestamp;
