@@ -255,9 +255,8 @@ async fn applications_are_found_for_client_authentication_by_client_id() {
     let listed =
         w.store.applications().list(&q(vec![AppFilter::Project(w.project.id)], ProjectVisibility::all())).await;
     assert_eq!(listed.unwrap().total, 2);
-    let by_client =
-        w.store.applications().list(&q(vec![AppFilter::ClientId(jwt.client_id.clone())], ProjectVisibility::all()));
-    assert_eq!(by_client.await.unwrap().items[0].app.id, jwt.id);
+    let by_client = q(vec![AppFilter::ClientId(jwt.client_id.clone())], ProjectVisibility::all());
+    assert_eq!(w.store.applications().list(&by_client).await.unwrap().items[0].app.id, jwt.id);
     let hidden = ProjectVisibility { orgs: OrgFilter::Only(vec![OrgId::new()]), projects: vec![], own_user: None };
     assert_eq!(w.store.applications().list(&q(vec![], hidden)).await.unwrap().total, 0);
 
