@@ -560,7 +560,8 @@ async fn api_applications_secrets_and_keys() {
     let owner = create_machine(&app, &admin, &org, "owner").await;
     grant(&app, &admin, &owner, json!({"organizationId": org}), &["ORG_OWNER"]).await;
     let owner_pat = add_pat(&app, &admin, &owner, None).await;
-    ok(&app, &owner_pat, APPS, "GenerateClientSecret", json!({"applicationId": basic_id})).await.to_string();
+    ok(&app, &owner_pat, APPS, "UpdateApplication", json!({"applicationId": basic_id, "name": "renamed by owner"}))
+        .await;
     let (status, _) = call(&app, &owner_pat, APPS, "DeleteApplication", json!({"applicationId": jwt_id})).await;
     assert_eq!(status, 403);
 
