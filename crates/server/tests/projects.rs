@@ -652,7 +652,7 @@ async fn authorizations_give_users_project_roles() {
     snap!("list_authorizations", &listed);
     let of_bot =
         ok(&app, &admin, AUTHZ, "ListAuthorizations", json!({"filters": [{"inUserIds": {"ids": [bot]}}]})).await;
-    assert_eq!(keys(&of_bot, "authorizations", "id"), [id.clone()]);
+    assert_eq!(keys(&of_bot, "authorizations", "id"), [id.as_str()]);
     let by_role =
         ok(&app, &admin, AUTHZ, "ListAuthorizations", json!({"filters": [{"roleKey": {"key": "writer"}}]})).await;
     assert_eq!(by_role["authorizations"][0]["user"]["id"], other_bot);
@@ -687,7 +687,7 @@ async fn authorizations_give_users_project_roles() {
     let inactive =
         ok(&app, &admin, AUTHZ, "ListAuthorizations", json!({"filters": [{"state": {"state": "STATE_INACTIVE"}}]}))
             .await;
-    assert_eq!(keys(&inactive, "authorizations", "id"), [id.clone()]);
+    assert_eq!(keys(&inactive, "authorizations", "id"), [id.as_str()]);
     let activated = ok(&app, &admin, AUTHZ, "ActivateAuthorization", json!({"id": id})).await;
     snap!("activate_authorization", &activated);
 
@@ -701,7 +701,7 @@ async fn authorizations_give_users_project_roles() {
     // sees its own; a user without rights sees nothing else.
     let bot_pat = add_pat(&app, &admin, &bot, None).await;
     let own = ok(&app, &bot_pat, AUTHZ, "ListAuthorizations", json!({})).await;
-    assert_eq!(keys(&own, "authorizations", "id"), [id.clone()]);
+    assert_eq!(keys(&own, "authorizations", "id"), [id.as_str()]);
     let (status, err) = call(&app, &bot_pat, AUTHZ, "DeleteAuthorization", json!({"id": id})).await;
     assert_eq!(status, 403);
     snap!("delete_authorization_denied", &err);
