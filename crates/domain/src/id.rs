@@ -113,6 +113,15 @@ define_id!(
 define_id!(
     /// An opaque access token (also the token's embedded lookup id).
     AccessTokenId, "accessTokenId");
+define_id!(
+    /// An application of a project (also its default client id).
+    ApplicationId, "applicationId");
+define_id!(
+    /// A public key of an API application (the `keyId` of its key file).
+    AppKeyId, "keyId");
+define_id!(
+    /// An authorization (ZITADEL's user grant): a user's roles on a project.
+    AuthorizationId, "id");
 
 #[cfg(test)]
 mod tests {

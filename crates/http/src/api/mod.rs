@@ -3,11 +3,14 @@
 //! ZITADEL's REST paths, plus the two v1 management (grpc-gateway) methods that
 //! set a machine user's access token type.
 
+pub mod application;
+pub mod authorization;
 pub mod connect;
 pub mod internal_permission;
 pub mod mgmt_v1;
 pub mod org;
 pub mod policy;
+pub mod project;
 pub mod user;
 pub mod user_credentials;
 pub mod wire;

@@ -4,11 +4,14 @@
 //! these; neither contains business rules of its own.
 
 pub mod admins;
+pub mod applications;
+pub mod authorizations;
 pub mod keys;
 pub mod metadata;
 pub mod orgs;
 pub mod pats;
 pub mod policy;
+pub mod projects;
 pub mod secrets;
 pub mod users;
 

@@ -3,7 +3,9 @@
 
 mod access_token;
 mod admin;
+mod application;
 mod audit;
+mod authorization;
 mod instance;
 mod jti;
 mod machine_key;
@@ -11,6 +13,7 @@ mod machine_secret;
 mod metadata;
 mod org;
 mod pat;
+mod project;
 mod signing_key;
 mod user;
 
