@@ -11,16 +11,13 @@
 mod api;
 mod common;
 
-use api::{USERS, add_pat, create_machine, default_org, ok};
+use api::{APPS, AUTHZ, PROJECTS, USERS, add_pat, create_machine, default_org, ok};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use common::TestApp;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
 
-const PROJECTS: &str = "zitadel.project.v2.ProjectService";
-const APPS: &str = "zitadel.application.v2.ApplicationService";
-const AUTHZ: &str = "zitadel.authorization.v2.AuthorizationService";
 const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 const CLIENT_ASSERTION: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 

@@ -203,7 +203,7 @@ async fn a_resource_server_built_on_authlib_introspects_with_both_client_auth_me
     let project = api::ok(
         &app,
         &admin,
-        "zitadel.project.v2.ProjectService",
+        api::PROJECTS,
         "CreateProject",
         json!({"organizationId": org, "name": "Orders"}),
     )
@@ -214,12 +214,12 @@ async fn a_resource_server_built_on_authlib_introspects_with_both_client_auth_me
     api::ok(
         &app,
         &admin,
-        "zitadel.project.v2.ProjectService",
+        api::PROJECTS,
         "AddProjectRole",
         json!({"projectId": project, "roleKey": "reader", "displayName": "Reader"}),
     )
     .await;
-    let apps = "zitadel.application.v2.ApplicationService";
+    let apps = api::APPS;
     let basic = api::ok(&app, &admin, apps, "CreateApplication", json!({"projectId": project, "name": "orders-api", "apiConfiguration": {"authMethodType": "API_AUTH_METHOD_TYPE_BASIC"}})).await;
     let keyed = api::ok(&app, &admin, apps, "CreateApplication", json!({"projectId": project, "name": "orders-api-jwt", "apiConfiguration": {"authMethodType": "API_AUTH_METHOD_TYPE_PRIVATE_KEY_JWT"}})).await;
     let key = api::ok(
@@ -239,7 +239,7 @@ async fn a_resource_server_built_on_authlib_introspects_with_both_client_auth_me
     api::ok(
         &app,
         &admin,
-        "zitadel.authorization.v2.AuthorizationService",
+        api::AUTHZ,
         "CreateAuthorization",
         json!({"userId": user, "projectId": project, "roleKeys": ["reader"]}),
     )
