@@ -18,12 +18,13 @@ const PROJECTS: &str = "zitadel.project.v2.ProjectService";
 const PROJECTS_BETA: &str = "zitadel.project.v2beta.ProjectService";
 const APPS: &str = "zitadel.application.v2.ApplicationService";
 const AUTHZ: &str = "zitadel.authorization.v2.AuthorizationService";
+const AUTHZ_BETA: &str = "zitadel.authorization.v2beta.AuthorizationService";
 const UNKNOWN: &str = "0190f0f0-0000-7000-8000-000000000000";
 
 /// The shared redactions plus the ids, dates and secrets of these services.
 fn redacted() -> insta::Settings {
     let mut settings = api::redacted();
-    for key in ["projectId", "applicationId", "keyId", "clientId"] {
+    for key in ["projectId", "applicationId", "keyId", "clientId", "projectOrganizationId"] {
         settings.add_redaction(&format!(".**.{key}"), "[uuid]");
     }
     for key in ["removalDate", "deactivationDate", "reactivationDate"] {
@@ -89,6 +90,19 @@ async fn projects_and_roles_are_created_read_listed_changed_and_deleted() {
     assert_eq!(got["project"]["projectRoleAssertion"], true);
     assert_eq!(got["project"]["authorizationRequired"], true);
     assert_eq!(got["project"]["projectAccessRequired"], false);
+    let beta_created = ok(
+        &app,
+        &admin,
+        PROJECTS_BETA,
+        "CreateProject",
+        json!({"organizationId": org, "name": "Beta", "projectRoleCheck": true}),
+    )
+    .await;
+    snap!("create_project_v2beta", &beta_created);
+    let beta_id = beta_created["id"].as_str().unwrap().to_owned();
+    let beta_project = ok(&app, &admin, PROJECTS, "GetProject", json!({"projectId": beta_id})).await;
+    assert_eq!(beta_project["project"]["authorizationRequired"], true);
+    ok(&app, &admin, PROJECTS_BETA, "DeleteProject", json!({"id": beta_id})).await;
     let beta = ok(&app, &admin, PROJECTS_BETA, "GetProject", json!({"id": project})).await;
     snap!("get_project_v2beta", &beta);
     assert_eq!(beta["project"]["id"], project);
@@ -667,6 +681,10 @@ async fn authorizations_give_users_project_roles() {
     assert_eq!(by_project["pagination"]["totalResult"], "2");
     let by_login = ok(&app, &admin, AUTHZ, "ListAuthorizations", json!({"filters": [{"userPreferredLoginName": {"loginName": "other", "method": "TEXT_FILTER_METHOD_STARTS_WITH"}}]})).await;
     assert_eq!(by_login["authorizations"][0]["user"]["id"], other_bot);
+    let beta = ok(&app, &admin, AUTHZ_BETA, "ListAuthorizations", json!({"filters": [{"userId": {"id": bot}}]})).await;
+    snap!("list_authorizations_v2beta", &beta);
+    assert_eq!(beta["authorizations"][0]["projectId"], project);
+    assert_eq!(beta["authorizations"][0]["roles"], json!(["reader"]));
     let none =
         ok(&app, &admin, AUTHZ, "ListAuthorizations", json!({"filters": [{"projectGrantId": {"id": UNKNOWN}}]})).await;
     assert_eq!(none["authorizations"], json!([]));

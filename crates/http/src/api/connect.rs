@@ -158,7 +158,10 @@ async fn unary(
         "zitadel.project.v2.ProjectService" => super::project::dispatch(&method, &call, false).await,
         "zitadel.project.v2beta.ProjectService" => super::project::dispatch(&method, &call, true).await,
         "zitadel.application.v2.ApplicationService" => super::application::dispatch(&method, &call).await,
-        "zitadel.authorization.v2.AuthorizationService" => super::authorization::dispatch(&method, &call).await,
+        "zitadel.authorization.v2.AuthorizationService" => super::authorization::dispatch(&method, &call, false).await,
+        "zitadel.authorization.v2beta.AuthorizationService" => {
+            super::authorization::dispatch(&method, &call, true).await
+        }
         _ => None,
     };
     match result {
