@@ -106,6 +106,7 @@ async fn projects_and_roles_are_created_read_listed_changed_and_deleted() {
     let beta = ok(&app, &admin, PROJECTS_BETA, "GetProject", json!({"id": project})).await;
     snap!("get_project_v2beta", &beta);
     assert_eq!(beta["project"]["id"], project);
+    assert_eq!(beta["project"]["authorizationRequired"], true, "v2beta's Project keeps the v2 names of the checks");
     let (status, err) = call(&app, &admin, PROJECTS, "GetProject", json!({"projectId": UNKNOWN})).await;
     assert_eq!(status, 404);
     snap!("get_project_not_found", &err);
