@@ -668,6 +668,9 @@ pub trait MachineSecretRepository: Send + Sync {
     /// Removes every secret of the user (ZITADEL's `RemoveSecret`); returns how
     /// many there were.
     async fn delete_for_user(&self, user: UserId) -> RepoResult<u64>;
+    /// Which of `users` have a current (not superseded) secret: the `hasSecret`
+    /// of ZITADEL's machine user, for a whole page of users in one query.
+    async fn users_with_secret(&self, users: &[UserId]) -> RepoResult<Vec<UserId>>;
 }
 
 /// Instance signing keys.

@@ -12,6 +12,7 @@ pub mod org;
 pub mod policy;
 pub mod project;
 pub mod user;
+pub mod user_credentials;
 pub mod wire;
 
 use actix_web::web;
@@ -19,6 +20,8 @@ use actix_web::web;
 /// Mounts every API route. REST routes first: the Connect route matches any
 /// `/<dotted service name>/<method>`.
 pub fn routes(cfg: &mut web::ServiceConfig) {
+    // Before the user routes: `/v2/users/keys/search` must not match `/v2/users/{userId}`.
+    user_credentials::rest_routes(cfg);
     user::rest_routes(cfg);
     org::rest_routes(cfg);
     mgmt_v1::routes(cfg);
