@@ -224,7 +224,7 @@ async fn the_official_python_sdk_drives_projects_applications_and_authorizations
         redact(&stderr, &secrets)
     );
     assert!(stdout.lines().any(|l| l == "OK"), "the script did not finish:\n{}", redact(&stdout, &secrets));
-    assert_eq!(secrets.len(), 4, "two client secrets, a line of a private key, and the admin's PAT");
+    assert_eq!(secrets.len(), 5, "three client secrets, a line of a private key, and the admin's PAT");
 
     let logs = app.logs();
     for path in [

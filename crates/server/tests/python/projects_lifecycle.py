@@ -36,6 +36,11 @@ from zitadel_client.models import (
     AuthorizationServiceIDFilter,
     AuthorizationServiceListAuthorizationsRequest,
     AuthorizationServiceUpdateAuthorizationRequest,
+    BetaAppServiceAPIAuthMethodType,
+    BetaAppServiceCreateAPIApplicationRequest,
+    BetaAppServiceCreateApplicationRequest,
+    BetaAppServiceDeleteApplicationRequest,
+    BetaAppServiceGetApplicationRequest,
     BetaAuthorizationServiceListAuthorizationsRequest,
     BetaProjectServiceGetProjectRequest,
     ProjectServiceAddProjectRoleRequest,
@@ -162,6 +167,21 @@ def main():
             raise AssertionError("a deleted key is still there")
         except ApiError as e:
             assert e.code == 404, e.code
+
+        # The v2beta application service.
+        beta_app = z.beta_apps.create_application(
+            BetaAppServiceCreateApplicationRequest(
+                project_id=project_id,
+                name="beta",
+                api_request=BetaAppServiceCreateAPIApplicationRequest(
+                    auth_method_type=BetaAppServiceAPIAuthMethodType.API_AUTH_METHOD_TYPE_BASIC
+                ),
+            )
+        )
+        issued(beta_app.api_response.client_secret)
+        got_beta = z.beta_apps.get_application(BetaAppServiceGetApplicationRequest(id=beta_app.app_id)).app
+        assert got_beta.id == beta_app.app_id and got_beta.api_config.client_id == beta_app.api_response.client_id
+        z.beta_apps.delete_application(BetaAppServiceDeleteApplicationRequest(project_id=project_id, id=beta_app.app_id))
 
         # Authorizations, in v2 and v2beta shape.
         grant = z.authorizations.create_authorization(
