@@ -1,10 +1,16 @@
 //! `cargo xtask <task>`: the project's chores in one place (CONVENTIONS.md §8).
 //!
 //! - `ci` — what CI runs: fmt check, clippy with `-D warnings`, the test suite on
-//!   SQLite and, when `TESSERA_TEST_POSTGRES_URL` is set, again on PostgreSQL.
+//!   SQLite, a smoke run of the benchmark, and, when `TESSERA_TEST_POSTGRES_URL`
+//!   is set, the suite again on PostgreSQL.
 //! - `migrate up|down|status|fresh [--database-url URL]` — the schema, without
 //!   starting a server.
+//! - `bench [--database-url URL] [--users N] [--tokens N] [--smoke]` — the
+//!   performance figures of issue #7 (see `bench.rs`).
 
+mod bench;
+
+use std::path::PathBuf;
 use std::process::{Command, ExitCode};
 
 use anyhow::{Context, Result, bail};
@@ -35,6 +41,8 @@ enum Task {
         #[arg(long, default_value_t = 1)]
         steps: u32,
     },
+    /// Benchmarks a release server under load (docs/benchmarks.md).
+    Bench(bench::BenchArgs),
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -50,6 +58,7 @@ fn main() -> ExitCode {
     let result = match cli.task {
         Task::Ci => ci(),
         Task::Migrate { action, database_url, steps } => migrate(action, database_url, steps),
+        Task::Bench(args) => bench::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -61,7 +70,7 @@ fn main() -> ExitCode {
 }
 
 /// Runs `cargo` with `args` (and extra environment), failing on a non-zero exit.
-fn cargo(args: &[&str], env: &[(&str, Option<&str>)]) -> Result<()> {
+pub(crate) fn cargo(args: &[&str], env: &[(&str, Option<&str>)]) -> Result<()> {
     eprintln!("xtask: cargo {}", args.join(" "));
     let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     cmd.args(args);
@@ -88,6 +97,9 @@ fn ci() -> Result<()> {
     cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"], &[])?;
     // The README's test command, on the embedded default.
     cargo(&["test", "--workspace"], &[(PG, None), ("INSTA_UPDATE", Some("no"))])?;
+    // Benchmarks are not timed tests: a smoke run of every scenario on the
+    // debug binary the tests built, asserting correct answers, not speeds.
+    bench::run(bench::BenchArgs::smoke(PathBuf::from("target/debug/tessera")))?;
     if let Some(url) = postgres {
         cargo(&["test", "--workspace"], &[(PG, Some(&url)), ("INSTA_UPDATE", Some("no"))])?;
     }
