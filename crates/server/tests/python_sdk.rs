@@ -2,9 +2,9 @@
 //! real binary: it drives the Personal Access Token life cycle
 //! (`tests/python/pat_lifecycle.py`), it authenticates with a key file from
 //! `AddKey` and a secret from `AddSecret` (`tests/python/key_file_and_secret.py`),
-//! and it manages projects, roles, API applications and authorizations
-//! (`tests/python/projects_lifecycle.py`). No credential it used may appear in
-//! the server's logs.
+//! and it manages projects, roles, API applications and authorizations through
+//! the v2 and v2beta services (`tests/python/projects_lifecycle.py`). No
+//! credential it used may appear in the server's logs.
 //!
 //! The interpreter is `TESSERA_TEST_PYTHON` (default `python3`). When it cannot
 //! import the SDK the test is skipped with a printed reason — unless `CI=true`,
