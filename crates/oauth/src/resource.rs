@@ -219,15 +219,15 @@ impl TokenService {
         let (allowed, actor, client_id) = match client {
             Client::Machine(user) => {
                 let name = user.username.to_string();
-                (resolved.client_id.as_deref() == Some(name.as_str()), user.id, name)
+                (resolved.client_id.as_deref() == Some(name.as_str()), Some(user.id), name)
             }
-            Client::App(app) => (
-                resolved.has_audience(&app.app.project_id.to_string()),
-                resolved.auth.user_id,
-                app.app.client_id.clone(),
-            ),
+            // An application is no user: the audit event names it in its details.
+            Client::App(app) => {
+                (resolved.has_audience(&app.app.project_id.to_string()), None, app.app.client_id.clone())
+            }
         };
-        if !allowed {
+        // PATs are removed through the API, never here (ZITADEL semantics).
+        if !allowed || matches!(resolved.auth.credential, CredentialRef::Pat(_)) {
             return Ok(());
         }
         let now = self.clock_now();
@@ -250,7 +250,7 @@ impl TokenService {
         };
         tx.audit()
             .append(
-                &AuditEvent::new(now, Some(actor), "token.revoked", "access_token", id, Some(resolved.auth.org_id))
+                &AuditEvent::new(now, actor, "token.revoked", "access_token", id, Some(resolved.auth.org_id))
                     .with_details(json!({"clientId": client_id})),
             )
             .await?;
