@@ -113,6 +113,9 @@ define_id!(
 define_id!(
     /// An opaque access token (also the token's embedded lookup id).
     AccessTokenId, "accessTokenId");
+define_id!(
+    /// A console login session (also the session cookie's embedded lookup id).
+    ConsoleSessionId, "sessionId");
 
 #[cfg(test)]
 mod tests {

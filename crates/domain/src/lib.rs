@@ -7,6 +7,7 @@
 pub mod access_token;
 pub mod admin;
 pub mod audit;
+pub mod console_session;
 pub mod error;
 pub mod id;
 pub mod instance;
@@ -23,7 +24,7 @@ pub mod user;
 
 pub use error::ValidationError;
 pub use id::{
-    AccessTokenId, AdministratorId, AuditEventId, InstanceId, KeyId, OrgId, PatId, ProjectId, SecretId, SigningKeyId,
+    AccessTokenId, AdministratorId, AuditEventId, ConsoleSessionId, InstanceId, KeyId, OrgId, PatId, ProjectId, SecretId, SigningKeyId,
     UserId,
 };
 pub use time::{Clock, SystemClock, Timestamp};

@@ -29,6 +29,7 @@ pub(crate) const SIGNING_KEY: Entity =
 pub(crate) const ACCESS_TOKEN: Entity = Entity { name: "access token", unique: "the token id is taken" };
 pub(crate) const REVOKED_JWT: Entity = Entity { name: "revoked token", unique: "the token is already revoked" };
 pub(crate) const USED_JTI: Entity = Entity { name: "assertion id", unique: "the assertion was already used" };
+pub(crate) const CONSOLE_SESSION: Entity = Entity { name: "console session", unique: "the session id is taken" };
 pub(crate) const AUDIT: Entity = Entity { name: "audit event", unique: "the event id is taken" };
 
 /// Maps a database error raised while working on `entity`.

@@ -9,7 +9,7 @@ use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynch
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait};
 use sea_orm_migration::MigratorTrait;
 use tessera_domain::repo::{
-    AccessTokenRepository, AdministratorRepository, AuditRepository, Backend, InstanceRepository, MachineKeyRepository,
+    AccessTokenRepository, AdministratorRepository, AuditRepository, Backend, ConsoleSessionRepository, InstanceRepository, MachineKeyRepository,
     MachineSecretRepository, MetadataRepository, OrgRepository, PatRepository, RepoError, RepoResult, Repos,
     RevokedJwtRepository, SigningKeyRepository, Store, Transaction, UsedJtiRepository, UserRepository,
 };
@@ -228,6 +228,9 @@ impl Repos for SeaStore {
     fn used_jtis(&self) -> Box<dyn UsedJtiRepository + '_> {
         Box::new(Ctx::read(&self.read))
     }
+    fn console_sessions(&self) -> Box<dyn ConsoleSessionRepository + '_> {
+        Box::new(Ctx::read(&self.read))
+    }
     fn audit(&self) -> Box<dyn AuditRepository + '_> {
         Box::new(Ctx::read(&self.read))
     }
@@ -310,6 +313,9 @@ impl Repos for SeaTransaction {
         Box::new(Ctx::tx(&self.tx, &self.state))
     }
     fn used_jtis(&self) -> Box<dyn UsedJtiRepository + '_> {
+        Box::new(Ctx::tx(&self.tx, &self.state))
+    }
+    fn console_sessions(&self) -> Box<dyn ConsoleSessionRepository + '_> {
         Box::new(Ctx::tx(&self.tx, &self.state))
     }
     fn audit(&self) -> Box<dyn AuditRepository + '_> {

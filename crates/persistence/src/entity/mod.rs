@@ -4,6 +4,7 @@
 pub mod access_token;
 pub mod administrator;
 pub mod audit_event;
+pub mod console_session;
 pub mod instance;
 pub mod machine_key;
 pub mod machine_secret;

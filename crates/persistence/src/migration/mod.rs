@@ -9,6 +9,7 @@ use sea_orm_migration::prelude::*;
 
 mod m0001_initial;
 mod m0002_jwt_profile;
+mod m0003_console_sessions;
 
 /// The ordered list of Tessera's migrations.
 pub struct Migrator;
@@ -16,7 +17,7 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m0001_initial::Migration), Box::new(m0002_jwt_profile::Migration)]
+        vec![Box::new(m0001_initial::Migration), Box::new(m0002_jwt_profile::Migration), Box::new(m0003_console_sessions::Migration)]
     }
 
     fn migration_table_name() -> DynIden {

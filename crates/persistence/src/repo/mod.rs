@@ -4,6 +4,7 @@
 mod access_token;
 mod admin;
 mod audit;
+mod console_session;
 mod instance;
 mod jti;
 mod machine_key;
