@@ -24,7 +24,7 @@ pub mod user;
 
 pub use error::ValidationError;
 pub use id::{
-    AccessTokenId, AdministratorId, AuditEventId, ConsoleSessionId, InstanceId, KeyId, OrgId, PatId, ProjectId, SecretId, SigningKeyId,
-    UserId,
+    AccessTokenId, AdministratorId, AuditEventId, ConsoleSessionId, InstanceId, KeyId, OrgId, PatId, ProjectId,
+    SecretId, SigningKeyId, UserId,
 };
 pub use time::{Clock, SystemClock, Timestamp};

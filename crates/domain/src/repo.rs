@@ -24,7 +24,8 @@ use crate::permission::{OrgFilter, Scope};
 use crate::signing_key::SigningKey;
 use crate::user::{User, UserState};
 use crate::{
-    AccessTokenId, AdministratorId, ConsoleSessionId, KeyId, OrgId, PatId, ProjectId, SecretId, SigningKeyId, Timestamp, UserId,
+    AccessTokenId, AdministratorId, ConsoleSessionId, KeyId, OrgId, PatId, ProjectId, SecretId, SigningKeyId,
+    Timestamp, UserId,
 };
 
 /// A failure of the storage layer.

@@ -9,9 +9,10 @@ use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynch
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait};
 use sea_orm_migration::MigratorTrait;
 use tessera_domain::repo::{
-    AccessTokenRepository, AdministratorRepository, AuditRepository, Backend, ConsoleSessionRepository, InstanceRepository, MachineKeyRepository,
-    MachineSecretRepository, MetadataRepository, OrgRepository, PatRepository, RepoError, RepoResult, Repos,
-    RevokedJwtRepository, SigningKeyRepository, Store, Transaction, UsedJtiRepository, UserRepository,
+    AccessTokenRepository, AdministratorRepository, AuditRepository, Backend, ConsoleSessionRepository,
+    InstanceRepository, MachineKeyRepository, MachineSecretRepository, MetadataRepository, OrgRepository,
+    PatRepository, RepoError, RepoResult, Repos, RevokedJwtRepository, SigningKeyRepository, Store, Transaction,
+    UsedJtiRepository, UserRepository,
 };
 
 use crate::error;

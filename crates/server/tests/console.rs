@@ -196,8 +196,9 @@ async fn posts_without_the_csrf_token_are_refused() {
     // The login form itself: a token that does not match the cookie.
     let page = v.get("/ui/console/login").await;
     assert_eq!(page.status, StatusCode::OK);
-    let forged =
-        v.post("/ui/console/login", &[("csrf", "forged"), ("username", "admin"), ("password", &admin_password(&app))]).await;
+    let forged = v
+        .post("/ui/console/login", &[("csrf", "forged"), ("username", "admin"), ("password", &admin_password(&app))])
+        .await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
 
     assert_eq!(v.login("admin", &admin_password(&app)).await.status, StatusCode::SEE_OTHER);
@@ -205,7 +206,8 @@ async fn posts_without_the_csrf_token_are_refused() {
     assert_eq!(missing.status, StatusCode::FORBIDDEN);
     let wrong = v.post("/ui/console/users", &[("csrf", "not-the-token"), ("username", "csrf-victim")]).await;
     assert_eq!(wrong.status, StatusCode::FORBIDDEN);
-    let listed = ok(&app, &pat, USERS, "ListUsers", json!({"queries": [{"userNameQuery": {"userName": "csrf-victim"}}]})).await;
+    let listed =
+        ok(&app, &pat, USERS, "ListUsers", json!({"queries": [{"userNameQuery": {"userName": "csrf-victim"}}]})).await;
     assert_eq!(listed["details"]["totalResult"].as_str().unwrap_or("0"), "0", "{listed}");
 
     // With the token the same post works.

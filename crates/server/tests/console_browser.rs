@@ -84,7 +84,9 @@ async fn browser() -> Option<(Driver, Client, tempfile::TempDir)> {
             std::env::var("CI").as_deref() != Ok("true"),
             "CI=true but chromium/chromedriver are missing: install Debian's chromium and chromium-driver"
         );
-        eprintln!("SKIPPED: console browser test needs chromium and chromedriver (apt-get install chromium chromium-driver)");
+        eprintln!(
+            "SKIPPED: console browser test needs chromium and chromedriver (apt-get install chromium chromium-driver)"
+        );
         return None;
     };
     let driver = Driver::start(&chromedriver).await;
@@ -104,7 +106,8 @@ async fn browser() -> Option<(Driver, Client, tempfile::TempDir)> {
         }),
     );
     let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-    let client = ClientBuilder::new(connector).capabilities(caps).connect(&driver.url).await.expect("WebDriver session");
+    let client =
+        ClientBuilder::new(connector).capabilities(caps).connect(&driver.url).await.expect("WebDriver session");
     Some((driver, client, profile))
 }
 

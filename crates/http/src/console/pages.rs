@@ -18,9 +18,7 @@ use tessera_domain::user::{AccessTokenType, StateChange, User, UserState};
 use tessera_domain::{OrgId, PatId, Timestamp, UserId};
 
 use super::i18n::{Catalog, Lang};
-use super::session::{
-    self, ConsoleCaller, LANG_COOKIE, LOGIN_CSRF_COOKIE, LoginError, ORG_COOKIE, SESSION_COOKIE,
-};
+use super::session::{self, ConsoleCaller, LANG_COOKIE, LOGIN_CSRF_COOKIE, LoginError, ORG_COOKIE, SESSION_COOKIE};
 use crate::AppState;
 use crate::error::{ServiceError, console_error};
 use crate::service::{admins, orgs, pats, users};

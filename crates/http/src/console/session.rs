@@ -61,7 +61,12 @@ pub struct ConsoleCaller {
 }
 
 /// A cookie scoped to the console with the common flags.
-pub fn cookie(settings: &ConsoleSettings, name: &'static str, value: String, max_age: CookieDuration) -> Cookie<'static> {
+pub fn cookie(
+    settings: &ConsoleSettings,
+    name: &'static str,
+    value: String,
+    max_age: CookieDuration,
+) -> Cookie<'static> {
     Cookie::build(name, value)
         .path(COOKIE_PATH)
         .http_only(true)
@@ -136,7 +141,8 @@ pub async fn authenticate(state: &AppState, req: &HttpRequest) -> Result<Option<
         return Ok(None);
     }
     let grants = load_grants(state, user.id).await?;
-    let caller = Caller { user_id: user.id, org_id: user.org_id, credential: CredentialRef::ConsoleSession(id), grants };
+    let caller =
+        Caller { user_id: user.id, org_id: user.org_id, credential: CredentialRef::ConsoleSession(id), grants };
     Ok(Some(ConsoleCaller { ctx: Ctx::new(state.clone(), caller), user, session: id, csrf: csrf_for(value) }))
 }
 
@@ -202,8 +208,7 @@ pub async fn login(
         }
     };
     let owner = state.store.users().owner(user.id).await.map_err(ServiceError::from)?;
-    let is_admin =
-        !state.store.admins().list_for_user(user.id).await.map_err(ServiceError::from)?.is_empty();
+    let is_admin = !state.store.admins().list_for_user(user.id).await.map_err(ServiceError::from)?.is_empty();
     if !owner.is_some_and(|o| o.is_active()) || !is_admin {
         settings.throttle.failed(username, addr, now);
         return Err(LoginError::Invalid);
@@ -240,7 +245,9 @@ pub async fn logout(caller: &ConsoleCaller) -> Result<(), ServiceError> {
         Ok(()) | Err(tessera_domain::repo::RepoError::NotFound { .. }) => {}
         Err(e) => return Err(e.into()),
     }
-    tx.audit().append(&ctx.event("console.logout", "console_session", caller.session, Some(caller.user.org_id))).await?;
+    tx.audit()
+        .append(&ctx.event("console.logout", "console_session", caller.session, Some(caller.user.org_id)))
+        .await?;
     tx.commit().await?;
     Ok(())
 }

@@ -17,7 +17,11 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m0001_initial::Migration), Box::new(m0002_jwt_profile::Migration), Box::new(m0003_console_sessions::Migration)]
+        vec![
+            Box::new(m0001_initial::Migration),
+            Box::new(m0002_jwt_profile::Migration),
+            Box::new(m0003_console_sessions::Migration),
+        ]
     }
 
     fn migration_table_name() -> DynIden {
