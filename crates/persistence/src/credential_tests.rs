@@ -15,7 +15,9 @@ use tessera_domain::permission::OrgFilter;
 use tessera_domain::repo::{KeyFilter, KeyQuery, KeySort, Page, RepoError, Repos, Store, TimeFilter, Visibility};
 use tessera_domain::signing_key::{KeySchedule, RsaPublicComponents, SealedPrivateKey, SigningAlgorithm, SigningKey};
 use tessera_domain::user::{AccessTokenType, Machine, User, UserState};
-use tessera_domain::{AccessTokenId, Clock, ConsoleSessionId, KeyId, OrgId, SecretId, SigningKeyId, SystemClock, Timestamp, UserId};
+use tessera_domain::{
+    AccessTokenId, Clock, ConsoleSessionId, KeyId, OrgId, SecretId, SigningKeyId, SystemClock, Timestamp, UserId,
+};
 
 use crate::SeaStore;
 use crate::testing::TestDb;

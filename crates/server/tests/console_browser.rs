@@ -56,10 +56,10 @@ impl Driver {
         let deadline = Instant::now() + Duration::from_secs(20);
         let client = reqwest::Client::new();
         loop {
-            if let Ok(res) = client.get(format!("{}/status", driver.url)).send().await {
-                if res.status().is_success() {
-                    return driver;
-                }
+            if let Ok(res) = client.get(format!("{}/status", driver.url)).send().await
+                && res.status().is_success()
+            {
+                return driver;
             }
             assert!(Instant::now() < deadline, "chromedriver did not answer within 20 s");
             tokio::time::sleep(Duration::from_millis(100)).await;

@@ -78,10 +78,10 @@ async fn nav(req: &HttpRequest, caller: &ConsoleCaller) -> Result<Nav, ServiceEr
     let current = current_org(req, caller);
     let page = Page { offset: 0, limit: Page::MAX_LIMIT, asc: true };
     let mut listed = orgs::list(&caller.ctx, Vec::<OrgQueryFilter>::new(), OrgSort::default(), page).await?.items;
-    if !listed.iter().any(|o| o.id == current) {
-        if let Some(org) = caller.ctx.state.store.orgs().get(current).await? {
-            listed.insert(0, org);
-        }
+    if !listed.iter().any(|o| o.id == current)
+        && let Some(org) = caller.ctx.state.store.orgs().get(current).await?
+    {
+        listed.insert(0, org);
     }
     let orgs = listed
         .into_iter()
