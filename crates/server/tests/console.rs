@@ -15,7 +15,7 @@ use api::{USERS, create_machine, default_org, grant, ok};
 use common::TestApp;
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, LOCATION, SET_COOKIE};
-use serde_json::json;
+use serde_json::{Value, json};
 
 /// A cookie-keeping client that does not follow redirects, to look at each step.
 struct Visitor<'a> {
@@ -282,4 +282,116 @@ async fn the_language_follows_accept_language_and_the_switcher() {
     assert_eq!(evil.location(), "/ui/console/users");
     let evil = v.get("/ui/console/lang?l=de&next=//evil.example/ui/console").await;
     assert_eq!(evil.location(), "/ui/console/users");
+}
+
+/// The id in a `/ui/console/users/{id}` location.
+fn user_in(location: &str) -> String {
+    location.trim_start_matches("/ui/console/users/").split(['#', '?']).next().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn the_detail_page_edits_changes_state_grants_roles_and_deletes() {
+    let app = TestApp::spawn().await;
+    let pat = app.admin_pat();
+    let mut v = Visitor::new(&app);
+    assert_eq!(v.login("admin", &admin_password(&app)).await.status, StatusCode::SEE_OTHER);
+    let csrf = v.get("/ui/console/users/new").await.csrf();
+
+    // The name defaults to the username.
+    let created =
+        v.post("/ui/console/users", &[("csrf", &csrf), ("username", "deploy-bot"), ("access_token_type", "jwt")]).await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
+    let id = user_in(created.location());
+    let got = ok(&app, &pat, USERS, "GetUserByID", json!({"userId": id})).await;
+    assert_eq!(got["user"]["machine"]["name"], "deploy-bot", "{got}");
+    assert_eq!(got["user"]["machine"]["accessTokenType"], "ACCESS_TOKEN_TYPE_JWT", "{got}");
+    let duplicate = v.post("/ui/console/users", &[("csrf", &csrf), ("username", "deploy-bot")]).await;
+    assert_eq!(duplicate.status, StatusCode::CONFLICT);
+    assert!(duplicate.body.contains("data-testid=\"form-error\""));
+
+    let page = format!("/ui/console/users/{id}");
+    let edit = v
+        .post(
+            &format!("{page}/edit"),
+            &[("csrf", &csrf), ("name", "Deploy Bot"), ("description", "ships"), ("access_token_type", "bearer")],
+        )
+        .await;
+    assert_eq!(edit.status, StatusCode::SEE_OTHER);
+    let detail = v.get(&page).await;
+    assert!(detail.body.contains("value=\"Deploy Bot\"") && detail.body.contains(">ships</textarea>"));
+
+    for (action, state) in
+        [("lock", "Locked"), ("unlock", "Active"), ("deactivate", "Inactive"), ("reactivate", "Active")]
+    {
+        let res = v.post(&format!("{page}/state"), &[("csrf", &csrf), ("action", action)]).await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{action}: {}", res.body);
+        let detail = v.get(&page).await;
+        assert!(detail.body.contains(&format!("data-testid=\"service-user-state\">{state}<")), "{action}");
+    }
+    let wrong = v.post(&format!("{page}/state"), &[("csrf", &csrf), ("action", "reactivate")]).await;
+    assert_eq!(wrong.status, StatusCode::BAD_REQUEST, "reactivating an active user");
+
+    // A token issued in the page, then removed after the confirmation dialog.
+    let issued = v.post(&format!("{page}/pats"), &[("csrf", &csrf), ("expiration", "")]).await;
+    assert_eq!(issued.status, StatusCode::OK);
+    assert_eq!(issued.headers["cache-control"], "no-store");
+    let start = issued.body.find("data-testid=\"pat-token\">").unwrap() + 24;
+    let token = issued.body[start..].split('<').next().unwrap().to_owned();
+    assert!(token.starts_with("tsr_pat_"));
+    assert_eq!(api::status_of(&app, &token).await, 200);
+    let listed = v.get(&page).await;
+    assert!(!listed.body.contains(&token), "shown once");
+    let row = listed.body.find("data-testid=\"pat-row\"").unwrap();
+    let pat_id = listed.body[row..].split("<code>").nth(1).unwrap().split('<').next().unwrap().to_owned();
+    let confirm = v.get(&format!("{page}?dialog=pat-remove&item={pat_id}")).await;
+    assert!(confirm.body.contains("data-testid=\"confirm-dialog\""));
+    let removed = v.post(&format!("{page}/pats/{pat_id}/remove"), &[("csrf", &csrf)]).await;
+    assert_eq!(removed.status, StatusCode::SEE_OTHER);
+    assert_eq!(api::status_of(&app, &token).await, 401, "a removed token stops working");
+
+    // Administrator roles: grant two, revoke one, revoke all.
+    let roles = |v: &Value| -> Vec<String> {
+        let mut r: Vec<String> = v["administrators"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|a| a["roles"].as_array().unwrap().iter().map(|r| r.as_str().unwrap().to_owned()))
+            .collect();
+        r.sort();
+        r
+    };
+    let memberships =
+        || ok(&app, &pat, api::ADMINS, "ListAdministrators", json!({"filters": [{"inUserIdsFilter": {"ids": [id]}}]}));
+    let body = format!("csrf={csrf}&role=ORG_USER_MANAGER&role=ORG_OWNER_VIEWER");
+    let req = v
+        .client
+        .post(app.url(&format!("{page}/roles")))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body);
+    assert_eq!(v.send(req).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(roles(&memberships().await), ["ORG_OWNER_VIEWER", "ORG_USER_MANAGER"]);
+    let body = format!("csrf={csrf}&role=ORG_USER_MANAGER");
+    let req = v
+        .client
+        .post(app.url(&format!("{page}/roles")))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body);
+    assert_eq!(v.send(req).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(roles(&memberships().await), ["ORG_USER_MANAGER"]);
+    assert!(
+        v.get(&page).await.body.contains("value=\"ORG_USER_MANAGER\" data-testid=\"role-ORG_USER_MANAGER\" checked")
+    );
+    let req = v
+        .client
+        .post(app.url(&format!("{page}/roles")))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("csrf={csrf}"));
+    assert_eq!(v.send(req).await.status, StatusCode::SEE_OTHER);
+    assert!(roles(&memberships().await).is_empty());
+
+    // Delete after the confirmation dialog.
+    assert!(v.get(&format!("{page}?dialog=delete")).await.body.contains("data-testid=\"confirm-dialog\""));
+    let deleted = v.post(&format!("{page}/delete"), &[("csrf", &csrf)]).await;
+    assert_eq!((deleted.status, deleted.location()), (StatusCode::SEE_OTHER, "/ui/console/users"));
+    assert_eq!(v.get(&page).await.status, StatusCode::NOT_FOUND);
 }

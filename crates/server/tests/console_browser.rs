@@ -227,7 +227,11 @@ async fn flow(c: &Client, app: &TestApp) {
     let token = create_user_and_pat(c, "ci-bot", Some(&date), ("Add", "Close")).await;
     // The copy button reports success (headless Chromium may refuse the
     // clipboard API; the fallback still selects and copies).
-    by_testid(c, "pat-copy").await.click().await.unwrap();
+    let script_ran = c.execute("return document.documentElement.classList.contains('js')", vec![]).await.unwrap();
+    assert_eq!(script_ran, json!(true), "console.js runs under the Content-Security-Policy");
+    let copy = by_testid(c, "pat-copy").await;
+    copy.click().await.unwrap();
+    assert_eq!(copy.text().await.unwrap(), "Copied");
     screenshot(c, "console-pat-dialog").await;
     close_dialog(c, &token).await;
     let expires = by_testid(c, "pat-expires").await.text().await.unwrap();
