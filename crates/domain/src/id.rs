@@ -116,6 +116,15 @@ define_id!(
 define_id!(
     /// A console login session (also the session cookie's embedded lookup id).
     ConsoleSessionId, "sessionId");
+define_id!(
+    /// An application of a project (also its default client id).
+    ApplicationId, "applicationId");
+define_id!(
+    /// A public key of an API application (the `keyId` of its key file).
+    AppKeyId, "keyId");
+define_id!(
+    /// An authorization (ZITADEL's user grant): a user's roles on a project.
+    AuthorizationId, "id");
 
 #[cfg(test)]
 mod tests {

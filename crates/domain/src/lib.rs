@@ -6,7 +6,9 @@
 
 pub mod access_token;
 pub mod admin;
+pub mod application;
 pub mod audit;
+pub mod authorization;
 pub mod console_session;
 pub mod error;
 pub mod id;
@@ -17,6 +19,7 @@ pub mod names;
 pub mod org;
 pub mod pat;
 pub mod permission;
+pub mod project;
 pub mod repo;
 pub mod signing_key;
 pub mod time;
@@ -27,4 +30,5 @@ pub use id::{
     AccessTokenId, AdministratorId, AuditEventId, ConsoleSessionId, InstanceId, KeyId, OrgId, PatId, ProjectId,
     SecretId, SigningKeyId, UserId,
 };
+pub use id::{AppKeyId, ApplicationId, AuthorizationId};
 pub use time::{Clock, SystemClock, Timestamp};

@@ -107,7 +107,7 @@ impl Username {
 }
 
 /// Trims `s` and checks it is a non-empty single line of at most `max` characters.
-fn single_line(field: &'static str, s: &str, max: usize) -> Result<String, ValidationError> {
+pub(crate) fn single_line(field: &'static str, s: &str, max: usize) -> Result<String, ValidationError> {
     let s = s.trim();
     if s.is_empty() {
         return Err(ValidationError::new(field, "must not be empty"));

@@ -12,7 +12,9 @@ use async_trait::async_trait;
 
 use crate::access_token::{AccessToken, RevokedJwt, UsedJti};
 use crate::admin::Administrator;
+use crate::application::{AppKey, AppState, Application};
 use crate::audit::AuditEvent;
+use crate::authorization::{Authorization, AuthorizationState};
 use crate::console_session::ConsoleSession;
 use crate::instance::Instance;
 use crate::machine_key::MachineKey;
@@ -21,12 +23,14 @@ use crate::names::{DisplayName, OrgName, Username};
 use crate::org::{OrgState, Organization};
 use crate::pat::PersonalAccessToken;
 use crate::permission::{OrgFilter, Scope};
+use crate::project::{Project, ProjectName, ProjectRole, ProjectState, RoleKey};
 use crate::signing_key::SigningKey;
 use crate::user::{User, UserState};
 use crate::{
     AccessTokenId, AdministratorId, ConsoleSessionId, KeyId, OrgId, PatId, ProjectId, SecretId, SigningKeyId,
     Timestamp, UserId,
 };
+use crate::{AppKeyId, ApplicationId, AuthorizationId};
 
 /// A failure of the storage layer.
 #[derive(Debug, thiserror::Error)]
@@ -666,6 +670,9 @@ pub trait MachineSecretRepository: Send + Sync {
     /// Removes every secret of the user (ZITADEL's `RemoveSecret`); returns how
     /// many there were.
     async fn delete_for_user(&self, user: UserId) -> RepoResult<u64>;
+    /// Which of `users` have a current (not superseded) secret: the `hasSecret`
+    /// of ZITADEL's machine user, for a whole page of users in one query.
+    async fn users_with_secret(&self, users: &[UserId]) -> RepoResult<Vec<UserId>>;
 }
 
 /// Instance signing keys.
@@ -768,6 +775,440 @@ pub trait AuditRepository: Send + Sync {
     async fn recent(&self, limit: u64) -> RepoResult<Vec<AuditEvent>>;
 }
 
+/// Which project-owned rows (projects, their roles, applications, keys and
+/// authorizations) a caller may see: those of projects in the organizations a
+/// permission covers, those of the projects it covers through project roles,
+/// and optionally the caller's own (its authorizations).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectVisibility {
+    /// Organizations whose projects are visible.
+    pub orgs: OrgFilter,
+    /// Further projects that are visible.
+    pub projects: Vec<ProjectId>,
+    /// A user whose own rows are visible regardless of the above (only
+    /// authorizations have an owning user).
+    pub own_user: Option<UserId>,
+}
+
+impl ProjectVisibility {
+    /// Everything is visible (internal callers).
+    #[must_use]
+    pub fn all() -> Self {
+        Self { orgs: OrgFilter::All, projects: Vec::new(), own_user: None }
+    }
+}
+
+/// A filter on projects.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ProjectFilter {
+    /// By name.
+    Name(TextFilter),
+    /// By owning organization.
+    Org(OrgId),
+    /// By id.
+    Ids(Vec<ProjectId>),
+    /// By state.
+    State(ProjectState),
+}
+
+/// Sort orders for projects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ProjectSort {
+    /// By creation time (and id), the default.
+    #[default]
+    CreatedAt,
+    /// By time of the last change.
+    ChangedAt,
+    /// By name.
+    Name,
+    /// By id.
+    Id,
+}
+
+/// A project list request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProjectQuery {
+    /// Filters, all of which must match.
+    pub filters: Vec<ProjectFilter>,
+    /// Row-level visibility of the caller.
+    pub visibility: ProjectVisibility,
+    /// Order.
+    pub sort: ProjectSort,
+    /// Page.
+    pub page: Page,
+}
+
+/// A filter on the roles of one project.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RoleFilter {
+    /// By key.
+    Key(TextFilter),
+    /// By display name.
+    DisplayName(TextFilter),
+    /// Any of these keys exactly.
+    Keys(Vec<RoleKey>),
+}
+
+/// Sort orders for project roles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RoleSort {
+    /// By key, the default.
+    #[default]
+    Key,
+    /// By creation time.
+    CreatedAt,
+    /// By time of the last change.
+    ChangedAt,
+}
+
+/// A project role list request (the caller's permission on the project is
+/// checked before).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RoleQuery {
+    /// The project.
+    pub project: ProjectId,
+    /// Filters, all of which must match.
+    pub filters: Vec<RoleFilter>,
+    /// Order.
+    pub sort: RoleSort,
+    /// Page.
+    pub page: Page,
+}
+
+/// Projects and their roles.
+#[async_trait]
+pub trait ProjectRepository: Send + Sync {
+    /// Creates a project (`AlreadyExists` on a name taken in the organization,
+    /// `MissingReference` when the organization does not exist).
+    async fn insert(&self, project: &Project) -> RepoResult<()>;
+    /// One project by id.
+    async fn get(&self, id: ProjectId) -> RepoResult<Option<Project>>;
+    /// Writes back name, state, flags and `updated_at`.
+    async fn update(&self, project: &Project) -> RepoResult<()>;
+    /// Deletes a project and, by cascade, its roles, applications (with their
+    /// keys), authorizations and administrator memberships.
+    async fn delete(&self, id: ProjectId) -> RepoResult<()>;
+    /// Lists projects.
+    async fn list(&self, query: &ProjectQuery) -> RepoResult<Listed<Project>>;
+    /// Adds a role (`AlreadyExists` when the key is taken in the project).
+    async fn insert_role(&self, role: &ProjectRole) -> RepoResult<()>;
+    /// One role by project and key.
+    async fn get_role(&self, project: ProjectId, key: &RoleKey) -> RepoResult<Option<ProjectRole>>;
+    /// Writes back display name, group and `updated_at`.
+    async fn update_role(&self, role: &ProjectRole) -> RepoResult<()>;
+    /// Removes a role and, by cascade, takes it out of every authorization
+    /// (`NotFound` when there is none).
+    async fn delete_role(&self, project: ProjectId, key: &RoleKey) -> RepoResult<()>;
+    /// Lists the roles of a project.
+    async fn list_roles(&self, query: &RoleQuery) -> RepoResult<Listed<ProjectRole>>;
+}
+
+/// An application with the organization of its project.
+#[derive(Debug, Clone)]
+pub struct AppWithOwner {
+    /// The application.
+    pub app: Application,
+    /// The organization owning its project.
+    pub org_id: OrgId,
+}
+
+/// What client authentication of an API application needs, read in one indexed
+/// point read: the application (with its secret digest), the state of its
+/// project and of the project's organization.
+#[derive(Debug, Clone)]
+pub struct AppForAuth {
+    /// The application, including `secret_digest` and `state`.
+    pub app: Application,
+    /// The state of its project.
+    pub project_state: ProjectState,
+    /// The organization owning the project.
+    pub org_id: OrgId,
+    /// That organization's state.
+    pub org_state: OrgState,
+}
+
+impl AppForAuth {
+    /// Whether the application may authenticate right now: it, its project and
+    /// its organization all active.
+    #[must_use]
+    pub fn is_active(&self) -> bool {
+        self.app.state == AppState::Active
+            && self.project_state == ProjectState::Active
+            && self.org_state == OrgState::Active
+    }
+}
+
+/// A key of an API application with what `private_key_jwt` needs to check an
+/// assertion signed with it, read in one indexed point read.
+#[derive(Debug, Clone)]
+pub struct AppKeyForAuth {
+    /// The key (public half, expiry).
+    pub key: AppKey,
+    /// Its application and that application's project and organization state.
+    pub app: AppForAuth,
+}
+
+/// A filter on applications.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AppFilter {
+    /// By project.
+    Project(ProjectId),
+    /// By name.
+    Name(TextFilter),
+    /// By client id, exactly.
+    ClientId(String),
+    /// By state.
+    State(AppState),
+    /// Matches nothing (e.g. a filter for application types Tessera lacks).
+    Nothing,
+}
+
+/// Sort orders for applications.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AppSort {
+    /// By creation time (and id), the default.
+    #[default]
+    CreatedAt,
+    /// By time of the last change.
+    ChangedAt,
+    /// By name.
+    Name,
+    /// By state.
+    State,
+    /// By id.
+    Id,
+}
+
+/// An application list request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AppQuery {
+    /// Filters, all of which must match.
+    pub filters: Vec<AppFilter>,
+    /// Row-level visibility of the caller.
+    pub visibility: ProjectVisibility,
+    /// Order.
+    pub sort: AppSort,
+    /// Page.
+    pub page: Page,
+}
+
+/// An application key with its owners.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppKeyWithOwner {
+    /// The key.
+    pub key: AppKey,
+    /// The application's project.
+    pub project_id: ProjectId,
+    /// The organization owning the project.
+    pub org_id: OrgId,
+}
+
+/// A filter on application keys.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AppKeyFilter {
+    /// Keys of this application.
+    App(ApplicationId),
+    /// Keys of applications of this project.
+    Project(ProjectId),
+    /// Keys of applications of projects of this organization.
+    Org(OrgId),
+}
+
+/// Sort orders for application keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AppKeySort {
+    /// By creation time (and id), the default.
+    #[default]
+    CreatedAt,
+    /// By id.
+    Id,
+    /// By application.
+    App,
+    /// By project.
+    Project,
+    /// By organization.
+    Org,
+    /// By expiration.
+    ExpiresAt,
+}
+
+/// An application key list request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AppKeyQuery {
+    /// Filters, all of which must match.
+    pub filters: Vec<AppKeyFilter>,
+    /// Row-level visibility of the caller.
+    pub visibility: ProjectVisibility,
+    /// Order.
+    pub sort: AppKeySort,
+    /// Page.
+    pub page: Page,
+}
+
+/// API applications and their keys.
+#[async_trait]
+pub trait ApplicationRepository: Send + Sync {
+    /// Creates an application (`AlreadyExists` on a name taken in the project or
+    /// a taken client id).
+    async fn insert(&self, app: &Application) -> RepoResult<()>;
+    /// One application with its organization.
+    async fn get(&self, id: ApplicationId) -> RepoResult<Option<AppWithOwner>>;
+    /// Writes back name, state, auth method, secret digest and `updated_at`.
+    async fn update(&self, app: &Application) -> RepoResult<()>;
+    /// Deletes an application and, by cascade, its keys.
+    async fn delete(&self, id: ApplicationId) -> RepoResult<()>;
+    /// Lists applications.
+    async fn list(&self, query: &AppQuery) -> RepoResult<Listed<AppWithOwner>>;
+    /// The introspection hot path: the application with this `client_id`, its
+    /// secret digest, and the state of its project and organization, in one
+    /// indexed point read.
+    async fn find_for_auth(&self, client_id: &str) -> RepoResult<Option<AppForAuth>>;
+    /// Stores a new key (`MissingReference` when the application does not exist).
+    async fn insert_key(&self, key: &AppKey) -> RepoResult<()>;
+    /// One key with its owners.
+    async fn get_key(&self, id: AppKeyId) -> RepoResult<Option<AppKeyWithOwner>>;
+    /// Removes a key (`NotFound` when there is none).
+    async fn delete_key(&self, id: AppKeyId) -> RepoResult<()>;
+    /// Lists keys.
+    async fn list_keys(&self, query: &AppKeyQuery) -> RepoResult<Listed<AppKeyWithOwner>>;
+    /// The `private_key_jwt` hot path: a key (the assertion's `kid`) with its
+    /// application and the state of everything above it, in one indexed point
+    /// read. Expired keys are returned too; the caller checks `expires_at`.
+    async fn find_key_for_auth(&self, id: AppKeyId) -> RepoResult<Option<AppKeyForAuth>>;
+}
+
+/// A role of an authorization with its display fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GrantedRole {
+    /// The key.
+    pub key: RoleKey,
+    /// The role's display name.
+    pub display_name: DisplayName,
+    /// The role's group (empty when none).
+    pub group: String,
+}
+
+/// An authorization with the names a listing shows, read without a query per
+/// row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuthorizationView {
+    /// The authorization.
+    pub authorization: Authorization,
+    /// Its roles with their display names, ordered by key.
+    pub roles: Vec<GrantedRole>,
+    /// The project's name.
+    pub project_name: ProjectName,
+    /// The organization owning the project.
+    pub project_org_id: OrgId,
+    /// The name of the organization the authorization was granted in.
+    pub org_name: OrgName,
+    /// The user's username (its preferred login name in Tessera).
+    pub username: Username,
+    /// The user's display name (machine name or human display name).
+    pub user_display_name: DisplayName,
+    /// The user's organization.
+    pub user_org_id: OrgId,
+}
+
+/// A filter on authorizations.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AuthorizationFilter {
+    /// These authorizations.
+    Ids(Vec<AuthorizationId>),
+    /// Of any of these users.
+    Users(Vec<UserId>),
+    /// On this project.
+    Project(ProjectId),
+    /// Granted in this organization.
+    Org(OrgId),
+    /// Of users of this organization.
+    UserOrg(OrgId),
+    /// On projects whose name matches.
+    ProjectName(TextFilter),
+    /// Holding a role whose key matches.
+    RoleKey(TextFilter),
+    /// By state.
+    State(AuthorizationState),
+    /// Of users whose username matches.
+    Username(TextFilter),
+    /// Of users whose display name matches.
+    UserDisplayName(TextFilter),
+    /// Matches nothing (e.g. a project grant filter).
+    Nothing,
+}
+
+/// Sort orders for authorizations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AuthorizationSort {
+    /// By creation time (and id), the default.
+    #[default]
+    CreatedAt,
+    /// By time of the last change.
+    ChangedAt,
+    /// By id.
+    Id,
+    /// By user.
+    User,
+    /// By project.
+    Project,
+    /// By organization.
+    Org,
+    /// By the user's organization.
+    UserOrg,
+}
+
+/// An authorization list request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuthorizationQuery {
+    /// Filters, all of which must match.
+    pub filters: Vec<AuthorizationFilter>,
+    /// Row-level visibility of the caller (own authorizations via `own_user`).
+    pub visibility: ProjectVisibility,
+    /// Order.
+    pub sort: AuthorizationSort,
+    /// Page.
+    pub page: Page,
+}
+
+/// One role a user holds, as the role claims need it:
+/// `urn:zitadel:iam:org:project:{project_id}:roles` →
+/// `{role_key: {org_id: org_name}}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleGrant {
+    /// The project.
+    pub project_id: ProjectId,
+    /// The role.
+    pub role_key: RoleKey,
+    /// The organization the authorization was granted in.
+    pub org_id: OrgId,
+    /// Its name.
+    pub org_name: OrgName,
+}
+
+/// Authorizations (user grants).
+#[async_trait]
+pub trait AuthorizationRepository: Send + Sync {
+    /// Creates an authorization with its roles (`AlreadyExists` when the user
+    /// already has one on the project in the organization; `MissingReference`
+    /// when the user, project, organization or a role does not exist).
+    async fn insert(&self, authorization: &Authorization) -> RepoResult<()>;
+    /// One authorization with its names.
+    async fn get(&self, id: AuthorizationId) -> RepoResult<Option<AuthorizationView>>;
+    /// Writes back roles (replacing them), state and `updated_at`.
+    async fn update(&self, authorization: &Authorization) -> RepoResult<()>;
+    /// Deletes an authorization (`NotFound` when there is none).
+    async fn delete(&self, id: AuthorizationId) -> RepoResult<()>;
+    /// Lists authorizations (two queries per page: rows, then their roles).
+    async fn list(&self, query: &AuthorizationQuery) -> RepoResult<Listed<AuthorizationView>>;
+    /// The role claims of `user` on `project`: roles of its active
+    /// authorizations on the project, when the project is active. One indexed
+    /// query, ordered by role key.
+    async fn user_roles_on_project(&self, user: UserId, project: ProjectId) -> RepoResult<Vec<RoleGrant>>;
+    /// The role claims of `user` on every active project, ordered by project and
+    /// role key. One indexed query.
+    async fn user_roles(&self, user: UserId) -> RepoResult<Vec<RoleGrant>>;
+}
+
 /// Access to every repository over one connection or transaction.
 pub trait Repos: Send + Sync {
     /// The instance.
@@ -798,6 +1239,12 @@ pub trait Repos: Send + Sync {
     fn console_sessions(&self) -> Box<dyn ConsoleSessionRepository + '_>;
     /// The audit trail.
     fn audit(&self) -> Box<dyn AuditRepository + '_>;
+    /// Projects and their roles.
+    fn projects(&self) -> Box<dyn ProjectRepository + '_>;
+    /// API applications and their keys.
+    fn applications(&self) -> Box<dyn ApplicationRepository + '_>;
+    /// Authorizations (user grants).
+    fn authorizations(&self) -> Box<dyn AuthorizationRepository + '_>;
 }
 
 /// A unit of work. Dropped without `commit`, it rolls back.

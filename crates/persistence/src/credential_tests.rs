@@ -266,12 +266,16 @@ async fn a_new_secret_supersedes_the_current_one_and_drops_older_ones() {
         vec![(third.id, None), (second.id, Some(third.created_at))]
     );
     assert!(store.machine_secrets().find_for_auth(first.id).await.unwrap().is_none());
+    let nobody = UserId::new();
+    assert_eq!(store.machine_secrets().users_with_secret(&[nobody, m.id]).await.unwrap(), vec![m.id]);
+    assert!(store.machine_secrets().users_with_secret(&[]).await.unwrap().is_empty());
 
     let tx = store.begin().await.unwrap();
     assert_eq!(tx.machine_secrets().delete_for_user(m.id).await.unwrap(), 2);
     tx.audit().append(&audit("secret.removed")).await.unwrap();
     tx.commit().await.unwrap();
     assert!(store.machine_secrets().list_for_user(m.id).await.unwrap().is_empty());
+    assert!(store.machine_secrets().users_with_secret(&[m.id]).await.unwrap().is_empty());
 }
 
 #[tokio::test]

@@ -30,6 +30,15 @@ pub(crate) const ACCESS_TOKEN: Entity = Entity { name: "access token", unique: "
 pub(crate) const REVOKED_JWT: Entity = Entity { name: "revoked token", unique: "the token is already revoked" };
 pub(crate) const USED_JTI: Entity = Entity { name: "assertion id", unique: "the assertion was already used" };
 pub(crate) const CONSOLE_SESSION: Entity = Entity { name: "console session", unique: "the session id is taken" };
+pub(crate) const PROJECT: Entity =
+    Entity { name: "project", unique: "a project with this name exists in the organization" };
+pub(crate) const PROJECT_ROLE: Entity =
+    Entity { name: "project role", unique: "a role with this key exists in the project" };
+pub(crate) const APPLICATION: Entity =
+    Entity { name: "application", unique: "an application with this name exists in the project" };
+pub(crate) const APP_KEY: Entity = Entity { name: "application key", unique: "the key id is taken" };
+pub(crate) const AUTHORIZATION: Entity =
+    Entity { name: "authorization", unique: "the user already has an authorization on this project" };
 pub(crate) const AUDIT: Entity = Entity { name: "audit event", unique: "the event id is taken" };
 
 /// Maps a database error raised while working on `entity`.

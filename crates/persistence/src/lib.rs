@@ -21,4 +21,6 @@ pub use store::{ConnectError, DatabaseOptions, MigrationStatus, SeaStore};
 #[cfg(test)]
 mod credential_tests;
 #[cfg(test)]
+mod project_tests;
+#[cfg(test)]
 mod tests;

@@ -14,6 +14,7 @@ use tessera_domain::repo::{
     PatRepository, RepoError, RepoResult, Repos, RevokedJwtRepository, SigningKeyRepository, Store, Transaction,
     UsedJtiRepository, UserRepository,
 };
+use tessera_domain::repo::{ApplicationRepository, AuthorizationRepository, ProjectRepository};
 
 use crate::error;
 use crate::migration::Migrator;
@@ -235,6 +236,15 @@ impl Repos for SeaStore {
     fn audit(&self) -> Box<dyn AuditRepository + '_> {
         Box::new(Ctx::read(&self.read))
     }
+    fn projects(&self) -> Box<dyn ProjectRepository + '_> {
+        Box::new(Ctx::read(&self.read))
+    }
+    fn applications(&self) -> Box<dyn ApplicationRepository + '_> {
+        Box::new(Ctx::read(&self.read))
+    }
+    fn authorizations(&self) -> Box<dyn AuthorizationRepository + '_> {
+        Box::new(Ctx::read(&self.read))
+    }
 }
 
 #[async_trait]
@@ -320,6 +330,15 @@ impl Repos for SeaTransaction {
         Box::new(Ctx::tx(&self.tx, &self.state))
     }
     fn audit(&self) -> Box<dyn AuditRepository + '_> {
+        Box::new(Ctx::tx(&self.tx, &self.state))
+    }
+    fn projects(&self) -> Box<dyn ProjectRepository + '_> {
+        Box::new(Ctx::tx(&self.tx, &self.state))
+    }
+    fn applications(&self) -> Box<dyn ApplicationRepository + '_> {
+        Box::new(Ctx::tx(&self.tx, &self.state))
+    }
+    fn authorizations(&self) -> Box<dyn AuthorizationRepository + '_> {
         Box::new(Ctx::tx(&self.tx, &self.state))
     }
 }

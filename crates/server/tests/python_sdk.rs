@@ -1,7 +1,8 @@
-//! The official ZITADEL Python SDK (`zitadel-client`), unchanged, drives the
-//! Personal Access Token life cycle against the real binary
-//! (`tests/python/pat_lifecycle.py` asserts each step), and no token it obtained
-//! may appear in the server's logs.
+//! The official ZITADEL Python SDK (`zitadel-client`), unchanged, against the
+//! real binary: it drives the Personal Access Token life cycle
+//! (`tests/python/pat_lifecycle.py`), and it authenticates with a key file from
+//! `AddKey` and a secret from `AddSecret` (`tests/python/key_file_and_secret.py`).
+//! No credential it used may appear in the server's logs.
 //!
 //! The interpreter is `TESSERA_TEST_PYTHON` (default `python3`). When it cannot
 //! import the SDK the test is skipped with a printed reason — unless `CI=true`,
@@ -10,6 +11,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "a test: a failed step must fail it")]
 
+#[path = "common/api.rs"]
+mod api;
 mod common;
 
 use std::process::Stdio;
@@ -17,6 +20,7 @@ use std::process::Stdio;
 use common::TestApp;
 
 const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/pat_lifecycle.py");
+const KEYS_SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/key_file_and_secret.py");
 
 /// The interpreter to use, or `None` (after saying why) when the SDK is missing
 /// and the test may be skipped.
@@ -43,6 +47,13 @@ async fn python_with_sdk() -> Option<String> {
     None
 }
 
+/// A Python command for `python` with quiet, bytecode-free settings and no stdin.
+fn python_cmd(python: &str) -> tokio::process::Command {
+    let mut cmd = tokio::process::Command::new(python);
+    cmd.env("PYTHONDONTWRITEBYTECODE", "1").env("PYTHONWARNINGS", "ignore").stdin(Stdio::null());
+    cmd
+}
+
 /// Replaces every token in `text` by `[token]`, for failure messages.
 fn redact(text: &str, tokens: &[String]) -> String {
     tokens.iter().fold(text.to_owned(), |t, token| t.replace(token.as_str(), "[token]"))
@@ -54,13 +65,10 @@ async fn the_official_python_sdk_drives_the_pat_life_cycle_without_leaking_token
     let app = TestApp::spawn().await;
     let admin = app.admin_pat();
 
-    let out = tokio::process::Command::new(&python)
+    let out = python_cmd(&python)
         .arg(SCRIPT)
         .env("TESSERA_URL", &app.address)
         .env("TESSERA_ADMIN_PAT", &admin)
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .env("PYTHONWARNINGS", "ignore")
-        .stdin(Stdio::null())
         .output()
         .await
         .expect("run the Python SDK script");
@@ -88,5 +96,96 @@ async fn the_official_python_sdk_drives_the_pat_life_cycle_without_leaking_token
     }
     for (i, token) in tokens.iter().enumerate() {
         assert!(!logs.contains(token.as_str()), "token #{i} appears in the server logs");
+    }
+}
+
+#[tokio::test]
+async fn a_key_file_and_a_client_secret_work_unchanged_with_the_official_python_sdk() {
+    use base64::Engine as _;
+    use serde_json::json;
+
+    let Some(python) = python_with_sdk().await else { return };
+    let app = TestApp::spawn().await;
+    let admin = app.admin_pat();
+    let org = api::default_org(&app, &admin).await;
+    let mut ids = vec![];
+    for (username, token_type) in [("sdk-keyed", "ACCESS_TOKEN_TYPE_JWT"), ("sdk-secret", "ACCESS_TOKEN_TYPE_BEARER")] {
+        let user = api::ok(
+            &app,
+            &admin,
+            api::USERS,
+            "CreateUser",
+            json!({"organizationId": org, "username": username, "machine": {"name": username, "accessTokenType": token_type}}),
+        )
+        .await["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        api::ok(
+            &app,
+            &admin,
+            api::ADMINS,
+            "CreateAdministrator",
+            json!({"userId": user, "resource": {"organizationId": org}, "roles": ["ORG_USER_MANAGER"]}),
+        )
+        .await;
+        ids.push(user);
+    }
+    let key = api::ok(&app, &admin, api::USERS, "AddKey", json!({"userId": ids[0]})).await;
+    let key_file = base64::engine::general_purpose::STANDARD.decode(key["keyContent"].as_str().unwrap()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let key_path = dir.path().join("key.json");
+    std::fs::write(&key_path, &key_file).unwrap();
+    let secret = api::ok(&app, &admin, api::USERS, "AddSecret", json!({"userId": ids[1]})).await["clientSecret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // The SDK signs assertions with `aud` = the host it was given, so it gets the
+    // issuer (the external URL), as a ZITADEL user would.
+    let issuer = format!("http://localhost:{}", app.address.rsplit(':').next().unwrap());
+
+    let out = python_cmd(&python)
+        .arg(KEYS_SCRIPT)
+        .env("TESSERA_ISSUER", &issuer)
+        .env("TESSERA_KEY_FILE", &key_path)
+        .env("TESSERA_USER_ID", &ids[0])
+        .env("TESSERA_CLIENT_ID", "sdk-secret")
+        .env("TESSERA_CLIENT_SECRET", &secret)
+        .env("TESSERA_SECRET_USER_ID", &ids[1])
+        .output()
+        .await
+        .expect("run the Python SDK script");
+    let private_key =
+        serde_json::from_slice::<serde_json::Value>(&key_file).unwrap()["key"].as_str().unwrap().to_owned();
+    let secrets = [secret, admin, private_key];
+    let stdout = redact(&String::from_utf8_lossy(&out.stdout), &secrets);
+    let stderr = redact(&String::from_utf8_lossy(&out.stderr), &secrets);
+    assert!(
+        out.status.success(),
+        "the SDK script failed ({}):\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
+        out.status
+    );
+    assert!(stdout.lines().any(|l| l == "OK"), "the script did not finish:\n{stdout}");
+
+    // The quick start's example (docs/service-accounts.md) does what it says.
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/examples/sdk_quickstart.py");
+    let out = python_cmd(&python)
+        .arg(example)
+        .arg(&key_path)
+        .env("ISSUER", &issuer)
+        .output()
+        .await
+        .expect("run docs/examples/sdk_quickstart.py");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains(&format!("authenticated as sdk-keyed ({})", ids[0])),
+        "docs/examples/sdk_quickstart.py failed:\n{stdout}\n{}",
+        redact(&String::from_utf8_lossy(&out.stderr), &secrets)
+    );
+
+    let logs = app.logs();
+    assert!(logs.contains("/oauth/v2/token"), "the token endpoint was not called");
+    for (i, secret) in secrets.iter().enumerate() {
+        assert!(!logs.contains(secret.as_str()), "credential #{i} appears in the server logs");
     }
 }

@@ -155,6 +155,10 @@ async fn unary(
             super::internal_permission::dispatch(&method, &call).await
         }
         "tessera.policy.v1.PolicyService" => super::policy::dispatch(&method, &call).await,
+        "zitadel.project.v2.ProjectService" => super::project::dispatch(&method, &call, false).await,
+        "zitadel.project.v2beta.ProjectService" => super::project::dispatch(&method, &call, true).await,
+        "zitadel.application.v2.ApplicationService" => super::application::dispatch(&method, &call).await,
+        "zitadel.authorization.v2.AuthorizationService" => super::authorization::dispatch(&method, &call).await,
         _ => None,
     };
     match result {

@@ -3,9 +3,8 @@
 //! ZITADEL's `internal_permission/v2/internal_permission_service.proto`.
 //! Connect only: ZITADEL defines no REST paths for it.
 //!
-//! Tessera's differences: projects arrive later (`projectId` is `not_found`),
-//! project grants do not exist (`invalid_argument`), and the preferred login
-//! name is the username.
+//! Tessera's differences: project grants do not exist (`invalid_argument`),
+//! and the preferred login name is the username.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -76,8 +75,9 @@ impl ResourceInput {
     fn scope(&self) -> Result<Scope, ServiceError> {
         match self.parse()? {
             Resource::Scope(s) => Ok(s),
-            // Projects arrive with their own issue; until then none exists.
-            Resource::Project(_) => Err(ServiceError::not_found("project not found")),
+            Resource::Project(Some(p)) => Ok(Scope::Project(p)),
+            // Not a UUID: no such project.
+            Resource::Project(None) => Err(ServiceError::not_found("project not found")),
             Resource::ProjectGrant => Err(ServiceError::invalid("project grants are not supported")),
         }
     }

@@ -3,12 +3,16 @@
 //! ZITADEL's REST paths, plus the two v1 management (grpc-gateway) methods that
 //! set a machine user's access token type.
 
+pub mod application;
+pub mod authorization;
 pub mod connect;
 pub mod internal_permission;
 pub mod mgmt_v1;
 pub mod org;
 pub mod policy;
+pub mod project;
 pub mod user;
+pub mod user_credentials;
 pub mod wire;
 
 use actix_web::web;
@@ -16,6 +20,8 @@ use actix_web::web;
 /// Mounts every API route. REST routes first: the Connect route matches any
 /// `/<dotted service name>/<method>`.
 pub fn routes(cfg: &mut web::ServiceConfig) {
+    // Before the user routes: `/v2/users/keys/search` must not match `/v2/users/{userId}`.
+    user_credentials::rest_routes(cfg);
     user::rest_routes(cfg);
     org::rest_routes(cfg);
     mgmt_v1::routes(cfg);

@@ -19,7 +19,7 @@ use super::connect::{Call, RestCall};
 use super::wire;
 use crate::error::{ApiError, ServiceError};
 use crate::proto_enum;
-use crate::service::{Ctx, metadata, pats, users};
+use crate::service::{Ctx, metadata, pats, secrets, users};
 
 // ----------------------------------------------------------------------------
 // Shared wire types
@@ -584,7 +584,8 @@ pub struct GetUserResponse {
 
 async fn get_user(ctx: Ctx, req: UserIdRequest) -> Result<GetUserResponse, ApiError> {
     let user = users::get(&ctx, req.id()?).await?;
-    Ok(GetUserResponse { details: Details::of_user(&user), user: WireUser::from_domain(&user, false) })
+    let has_secret = !secrets::users_with_secret(&ctx, std::slice::from_ref(&user)).await?.is_empty();
+    Ok(GetUserResponse { details: Details::of_user(&user), user: WireUser::from_domain(&user, has_secret) })
 }
 
 proto_enum!(
@@ -760,10 +761,11 @@ async fn list_users(ctx: Ctx, req: ListUsersRequest) -> Result<ListUsersResponse
         UserFieldName::Type => UserSort::Type,
     };
     let listed = users::list(&ctx, filters, sort, req.query.page()).await?;
+    let with_secret = secrets::users_with_secret(&ctx, &listed.items).await?;
     Ok(ListUsersResponse {
         details: ListDetails { total_result: listed.total, timestamp: ctx.now() },
         sorting_column: req.sorting_column,
-        result: listed.items.iter().map(|u| WireUser::from_domain(u, false)).collect(),
+        result: listed.items.iter().map(|u| WireUser::from_domain(u, with_secret.contains(&u.id))).collect(),
     })
 }
 
@@ -1236,7 +1238,7 @@ pub async fn dispatch(method: &str, call: &Call) -> Option<Result<Value, ApiErro
         "SetUserMetadata" => call.run(set_metadata).await,
         "ListUserMetadata" => call.run(list_metadata).await,
         "DeleteUserMetadata" => call.run(delete_metadata).await,
-        _ => return None,
+        _ => return super::user_credentials::dispatch(method, call).await,
     })
 }
 

@@ -2,7 +2,8 @@
 //! organization. Create, list, replace roles, delete.
 //!
 //! Permissions as in ZITADEL: `iam.member.read|write|delete` for the instance,
-//! `org.member.read|write|delete` on the organization. A change takes effect on
+//! `org.member.read|write|delete` on the organization,
+//! `project.member.read|write|delete` on the project. A change takes effect on
 //! the member's very next request: the caller's roles are loaded per request.
 
 use serde_json::json;
@@ -23,14 +24,22 @@ enum Access {
 }
 
 /// The permission guarding memberships on `scope`, and what it is checked on.
-fn guard(scope: Scope, access: Access) -> ServiceResult<(Permission, Target)> {
+/// A project is loaded to learn its organization (`not_found` when there is
+/// none).
+async fn guard(ctx: &Ctx, scope: Scope, access: Access) -> ServiceResult<(Permission, Target)> {
     Ok(match (scope, access) {
         (Scope::Instance, Access::Write) => (perm::IAM_MEMBER_WRITE, Target::Instance),
         (Scope::Instance, Access::Delete) => (perm::IAM_MEMBER_DELETE, Target::Instance),
         (Scope::Org(o), Access::Write) => (perm::ORG_MEMBER_WRITE, Target::Org(o)),
         (Scope::Org(o), Access::Delete) => (perm::ORG_MEMBER_DELETE, Target::Org(o)),
-        // Projects arrive with their own issue; until then none exists.
-        (Scope::Project(_), _) => return Err(ServiceError::not_found("project not found")),
+        (Scope::Project(p), access) => {
+            let project = super::projects::load(ctx, p).await?;
+            let permission = match access {
+                Access::Write => perm::PROJECT_MEMBER_WRITE,
+                Access::Delete => perm::PROJECT_MEMBER_DELETE,
+            };
+            (permission, super::projects::target(&project))
+        }
     })
 }
 
@@ -69,7 +78,7 @@ async fn existing_scope(ctx: &Ctx, scope: Scope) -> ServiceResult<()> {
     match scope {
         Scope::Instance => Ok(()),
         Scope::Org(o) => super::orgs::load(ctx, o).await.map(|_| ()),
-        Scope::Project(_) => Err(ServiceError::not_found("project not found")),
+        Scope::Project(p) => super::projects::load(ctx, p).await.map(|_| ()),
     }
 }
 
@@ -80,7 +89,7 @@ async fn existing_scope(ctx: &Ctx, scope: Scope) -> ServiceResult<()> {
 /// (no roles, or roles of another level); `failed_precondition` (no such user,
 /// as ZITADEL answers); `already_exists` (the user already has roles there).
 pub async fn create(ctx: &Ctx, user: UserId, scope: Scope, roles: Vec<Role>) -> ServiceResult<Administrator> {
-    let (permission, target) = guard(scope, Access::Write)?;
+    let (permission, target) = guard(ctx, scope, Access::Write).await?;
     ctx.require(permission, target)?;
     existing_scope(ctx, scope).await?;
     let roles = RoleSet::for_scope(scope, roles)?;
@@ -107,7 +116,7 @@ pub async fn create(ctx: &Ctx, user: UserId, scope: Scope, roles: Vec<Role>) -> 
 /// level); `not_found` (no such membership, or project);
 /// `failed_precondition` (the roles are the ones it has, as ZITADEL answers).
 pub async fn update(ctx: &Ctx, user: UserId, scope: Scope, roles: Vec<Role>) -> ServiceResult<Administrator> {
-    let (permission, target) = guard(scope, Access::Write)?;
+    let (permission, target) = guard(ctx, scope, Access::Write).await?;
     ctx.require(permission, target)?;
     let roles = RoleSet::for_scope(scope, roles)?;
     let mut membership = ctx
@@ -147,7 +156,7 @@ pub async fn update(ctx: &Ctx, user: UserId, scope: Scope, roles: Vec<Role>) -> 
 /// # Errors
 /// `permission_denied`, `not_found` (project).
 pub async fn delete(ctx: &Ctx, user: UserId, scope: Scope) -> ServiceResult<Option<Timestamp>> {
-    let (permission, target) = guard(scope, Access::Delete)?;
+    let (permission, target) = guard(ctx, scope, Access::Delete).await?;
     ctx.require(permission, target)?;
     let Some(membership) = ctx.state.store.admins().get(user, scope).await? else { return Ok(None) };
     let tx = ctx.begin().await?;

@@ -4,10 +4,15 @@
 //! these; neither contains business rules of its own.
 
 pub mod admins;
+pub mod applications;
+pub mod authorizations;
+pub mod keys;
 pub mod metadata;
 pub mod orgs;
 pub mod pats;
 pub mod policy;
+pub mod projects;
+pub mod secrets;
 pub mod users;
 
 use tessera_domain::Timestamp;
@@ -91,4 +96,12 @@ impl Ctx {
     pub async fn user(&self, id: UserId) -> ServiceResult<User> {
         self.state.store.users().get(id).await?.ok_or_else(|| ServiceError::not_found("user not found"))
     }
+}
+
+/// Runs CPU-heavy work (argon2, RSA key generation) off the async runtime.
+///
+/// # Errors
+/// `internal` when the blocking task panicked.
+pub(crate) async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> ServiceResult<T> {
+    actix_web::rt::task::spawn_blocking(f).await.map_err(|e| ServiceError::Internal(Box::new(e)))
 }

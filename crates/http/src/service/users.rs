@@ -90,12 +90,7 @@ pub struct UserUpdate {
 
 async fn hash_password(ctx: &Ctx, password: SecretString) -> ServiceResult<tessera_domain::user::PasswordHash> {
     let hasher = ctx.state.hasher.clone();
-    tokio_blocking(move || hasher.hash(&password)).await?.map_err(|e| ServiceError::Internal(Box::new(e)))
-}
-
-/// Runs CPU-heavy work (argon2) off the async runtime.
-async fn tokio_blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> ServiceResult<T> {
-    actix_web::rt::task::spawn_blocking(f).await.map_err(|e| ServiceError::Internal(Box::new(e)))
+    super::blocking(move || hasher.hash(&password)).await?.map_err(|e| ServiceError::Internal(Box::new(e)))
 }
 
 /// Checks the organization exists (after the permission check, so its existence

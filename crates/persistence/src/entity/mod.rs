@@ -3,13 +3,19 @@
 
 pub mod access_token;
 pub mod administrator;
+pub mod application;
+pub mod application_key;
 pub mod audit_event;
+pub mod authorization;
+pub mod authorization_role;
 pub mod console_session;
 pub mod instance;
 pub mod machine_key;
 pub mod machine_secret;
 pub mod organization;
 pub mod pat;
+pub mod project;
+pub mod project_role;
 pub mod revoked_jwt;
 pub mod signing_key;
 pub mod used_jti;

@@ -132,4 +132,22 @@ impl<C: ConnectionTrait + Send + Sync> MachineSecretRepository for Ctx<'_, C> {
             .map_err(|e| error::map(error::MACHINE_SECRET, e))?;
         Ok(res.rows_affected)
     }
+
+    async fn users_with_secret(&self, users: &[UserId]) -> RepoResult<Vec<UserId>> {
+        if users.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<Uuid> = users.iter().map(|u| *u.as_uuid()).collect();
+        let rows: Vec<Uuid> = machine_secret::Entity::find()
+            .select_only()
+            .column(machine_secret::Column::UserId)
+            .distinct()
+            .filter(machine_secret::Column::UserId.is_in(ids))
+            .filter(machine_secret::Column::SupersededAt.is_null())
+            .into_tuple()
+            .all(self.conn)
+            .await
+            .map_err(error::db)?;
+        Ok(rows.into_iter().map(UserId::from_uuid).collect())
+    }
 }

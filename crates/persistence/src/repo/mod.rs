@@ -3,7 +3,9 @@
 
 mod access_token;
 mod admin;
+mod application;
 mod audit;
+mod authorization;
 mod console_session;
 mod instance;
 mod jti;
@@ -12,6 +14,7 @@ mod machine_secret;
 mod metadata;
 mod org;
 mod pat;
+mod project;
 mod signing_key;
 mod user;
 

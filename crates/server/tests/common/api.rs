@@ -57,22 +57,26 @@ pub async fn rest(
 /// makes the snapshot differ on every run, so an omission cannot go unnoticed.
 pub fn redacted() -> insta::Settings {
     let mut settings = insta::Settings::clone_current();
-    for key in ["id", "userId", "organizationId", "resourceOwner", "tokenId"] {
+    for key in ["id", "userId", "organizationId", "resourceOwner", "tokenId", "keyId"] {
         settings.add_redaction(&format!(".**.{key}"), "[uuid]");
     }
     for key in ["changeDate", "creationDate", "deletionDate", "timestamp", "expirationDate", "setDate"] {
         settings.add_redaction(&format!(".**.{key}"), "[timestamp]");
     }
     settings.add_redaction(".**.token", "[tsr_pat]");
+    settings.add_redaction(".**.clientSecret", "[tsr_cs]");
+    settings.add_redaction(".**.keyContent", "[key file]");
     settings
 }
 
 /// `insta::assert_json_snapshot!` under [`redacted`] settings.
+#[allow(unused_macros, reason = "each test binary uses a different subset")]
 macro_rules! snap {
     ($name:expr, $value:expr) => {
         $crate::api::redacted().bind(|| insta::assert_json_snapshot!($name, $value))
     };
 }
+#[allow(unused_imports, reason = "each test binary uses a different subset")]
 pub(crate) use snap;
 
 /// The instance's default organization.

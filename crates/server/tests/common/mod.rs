@@ -198,7 +198,7 @@ pub fn run(mut cmd: Command) -> (ExitStatus, String, String) {
 /// A copy of `v` with ids, timestamps and credentials replaced by placeholders, for
 /// snapshots: UUIDs become `[uuid]`, RFC 3339 timestamps `[timestamp]` (far-future
 /// ones `[timestamp:9999]` so the default expiration stays visible), opaque
-/// credentials `[tsr_…]`.
+/// credentials `[tsr_…]`, JWTs `[jwt]`, epoch-second claims `[epoch]`.
 pub fn redacted(v: &serde_json::Value) -> serde_json::Value {
     use serde_json::Value;
     match v {
@@ -207,6 +207,8 @@ pub fn redacted(v: &serde_json::Value) -> serde_json::Value {
                 Value::String("[uuid]".into())
             } else if chrono::DateTime::parse_from_rfc3339(s).is_ok() {
                 Value::String(if s.starts_with("9999-") { "[timestamp:9999]" } else { "[timestamp]" }.into())
+            } else if s.starts_with("eyJ") && s.split('.').count() == 3 {
+                Value::String("[jwt]".into())
             } else if let Some(rest) = s.strip_prefix("tsr_") {
                 Value::String(format!("[tsr_{}]", rest.split('_').next().unwrap_or_default()))
             } else {
@@ -214,7 +216,17 @@ pub fn redacted(v: &serde_json::Value) -> serde_json::Value {
             }
         }
         Value::Array(items) => Value::Array(items.iter().map(redacted).collect()),
-        Value::Object(map) => Value::Object(map.iter().map(|(k, v)| (k.clone(), redacted(v))).collect()),
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| match (k.as_str(), v) {
+                    // Epoch-second claims (JWT and OIDC).
+                    ("updated_at" | "iat" | "exp" | "nbf" | "auth_time", Value::Number(_)) => {
+                        (k.clone(), Value::String("[epoch]".into()))
+                    }
+                    _ => (k.clone(), redacted(v)),
+                })
+                .collect(),
+        ),
         other => other.clone(),
     }
 }

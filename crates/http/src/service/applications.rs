@@ -1,0 +1,394 @@
+//! API applications of projects, with their client secrets and keys: create
+//! (the secret is returned once), read, list, change, suspend, delete; new
+//! secrets; key pairs generated here whose private half leaves only once, in a
+//! ZITADEL application key file.
+//!
+//! Permissions as in ZITADEL: `project.app.read|write|delete` on the project;
+//! secrets and keys are changes of the application (`project.app.write`).
+
+use serde_json::json;
+use tessera_domain::application::{ApiAuthMethod, AppKey, AppName, Application};
+use tessera_domain::permission::perm;
+use tessera_domain::repo::{
+    AppFilter, AppKeyFilter, AppKeyQuery, AppKeySort, AppKeyWithOwner, AppQuery, AppSort, AppWithOwner, Listed, Page,
+    RepoError,
+};
+use tessera_domain::time::far_future;
+use tessera_domain::{AppKeyId, ApplicationId, ProjectId, Timestamp};
+use tessera_oauth::credential::{Credential, CredentialKind, IssuedCredential};
+use tessera_oauth::keyfile::{GeneratedKeyPair, KeyFile};
+
+use super::projects;
+use super::{Ctx, ServiceResult};
+use crate::error::ServiceError;
+
+/// An API application to create.
+#[derive(Debug, Clone)]
+pub struct NewApp {
+    /// The project.
+    pub project_id: ProjectId,
+    /// A caller-chosen id.
+    pub id: Option<ApplicationId>,
+    /// Name, unique in the project.
+    pub name: AppName,
+    /// How it authenticates.
+    pub auth_method: ApiAuthMethod,
+}
+
+/// Changes to an application; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct AppUpdate {
+    /// New name.
+    pub name: Option<AppName>,
+    /// New authentication method.
+    pub auth_method: Option<ApiAuthMethod>,
+}
+
+/// A change of an application's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppStateChange {
+    /// Suspend it.
+    Deactivate,
+    /// End the suspension.
+    Reactivate,
+}
+
+/// A generated key and its key file (the only copy of the private key).
+pub struct CreatedKey {
+    /// The stored key.
+    pub key: AppKey,
+    /// `{"type":"application","keyId","key","appId","clientId"}`.
+    pub file: KeyFile,
+}
+
+fn target_of(a: &AppWithOwner) -> tessera_domain::permission::Target {
+    tessera_domain::permission::Target::Project { org: a.org_id, project: a.app.project_id }
+}
+
+/// Loads an application and checks `permission` on its project. When the
+/// request names a project, the application must belong to it.
+pub(crate) async fn load_with(
+    ctx: &Ctx,
+    id: ApplicationId,
+    project: Option<ProjectId>,
+    permission: &'static str,
+) -> ServiceResult<AppWithOwner> {
+    let found = ctx
+        .state
+        .store
+        .applications()
+        .get(id)
+        .await?
+        .filter(|a| project.is_none_or(|p| p == a.app.project_id))
+        .ok_or_else(|| ServiceError::not_found("application not found"))?;
+    ctx.require(permission, target_of(&found))?;
+    Ok(found)
+}
+
+/// A fresh `tsr_cs_` secret whose lookup id is the application id.
+fn new_secret(app: &Application) -> (IssuedCredential, tessera_domain::pat::SecretDigest) {
+    Credential::generate(CredentialKind::ClientSecret, *app.id.as_uuid(), &mut rand::rngs::OsRng)
+}
+
+/// Creates an API application (`project.app.write`). With
+/// `API_AUTH_METHOD_TYPE_BASIC` a client secret is generated and returned here,
+/// and never again.
+///
+/// # Errors
+/// `not_found` (project), `permission_denied`, `already_exists` (name or id).
+pub async fn create(ctx: &Ctx, new: NewApp) -> ServiceResult<(AppWithOwner, Option<IssuedCredential>)> {
+    let project = projects::load_with(ctx, new.project_id, perm::PROJECT_APP_WRITE).await?;
+    let mut app = Application::new(project.id, new.name, new.auth_method, ctx.now());
+    if let Some(id) = new.id {
+        if ctx.state.store.applications().get(id).await?.is_some() {
+            return Err(ServiceError::AlreadyExists("an application with this id exists".into()));
+        }
+        app.id = id;
+        app.client_id = id.to_string();
+    }
+    let secret = match app.auth_method {
+        ApiAuthMethod::Basic => {
+            let (secret, digest) = new_secret(&app);
+            app.secret_digest = Some(digest);
+            Some(secret)
+        }
+        ApiAuthMethod::PrivateKeyJwt => None,
+    };
+    let tx = ctx.begin().await?;
+    tx.applications().insert(&app).await?;
+    tx.audit()
+        .append(&ctx.event("application.created", "application", app.id, Some(project.org_id)).with_details(json!({
+            "projectId": project.id,
+            "name": app.name,
+            "authMethod": app.auth_method.as_str(),
+            "clientId": app.client_id,
+        })))
+        .await?;
+    tx.commit().await?;
+    Ok((AppWithOwner { app, org_id: project.org_id }, secret))
+}
+
+/// Reads an application (`project.app.read`).
+///
+/// # Errors
+/// `not_found`, `permission_denied`.
+pub async fn get(ctx: &Ctx, id: ApplicationId) -> ServiceResult<AppWithOwner> {
+    load_with(ctx, id, None, perm::PROJECT_APP_READ).await
+}
+
+/// Lists the applications the caller may read. Never `permission_denied`.
+///
+/// # Errors
+/// Database errors only.
+pub async fn list(
+    ctx: &Ctx,
+    filters: Vec<AppFilter>,
+    sort: AppSort,
+    page: Page,
+) -> ServiceResult<Listed<AppWithOwner>> {
+    let visibility = projects::visibility(ctx, perm::PROJECT_APP_READ, false);
+    Ok(ctx.state.store.applications().list(&AppQuery { filters, visibility, sort, page }).await?)
+}
+
+/// Changes name and authentication method (`project.app.write`). Switching to
+/// `private_key_jwt` discards the client secret; switching to basic
+/// authentication leaves the application without one until
+/// `GenerateClientSecret` is called.
+///
+/// # Errors
+/// `not_found`, `permission_denied`, `failed_precondition` (nothing changes),
+/// `already_exists` (name).
+pub async fn update(
+    ctx: &Ctx,
+    id: ApplicationId,
+    project: Option<ProjectId>,
+    change: AppUpdate,
+) -> ServiceResult<AppWithOwner> {
+    let mut found = load_with(ctx, id, project, perm::PROJECT_APP_WRITE).await?;
+    let app = &mut found.app;
+    let mut changed = false;
+    if let Some(name) = change.name
+        && name != app.name
+    {
+        app.name = name;
+        changed = true;
+    }
+    if let Some(method) = change.auth_method
+        && method != app.auth_method
+    {
+        app.auth_method = method;
+        app.secret_digest = None;
+        changed = true;
+    }
+    if !changed {
+        return Err(ServiceError::precondition("the application is not changed"));
+    }
+    app.updated_at = ctx.now();
+    let tx = ctx.begin().await?;
+    tx.applications().update(app).await?;
+    tx.audit()
+        .append(&ctx.event("application.changed", "application", app.id, Some(found.org_id)).with_details(json!({
+            "projectId": app.project_id,
+            "name": app.name,
+            "authMethod": app.auth_method.as_str(),
+        })))
+        .await?;
+    tx.commit().await?;
+    Ok(found)
+}
+
+/// Deactivates or reactivates an application (`project.app.write`).
+///
+/// # Errors
+/// `not_found`, `permission_denied`, `failed_precondition` (already in that state).
+pub async fn change_state(
+    ctx: &Ctx,
+    id: ApplicationId,
+    project: Option<ProjectId>,
+    change: AppStateChange,
+) -> ServiceResult<AppWithOwner> {
+    let mut found = load_with(ctx, id, project, perm::PROJECT_APP_WRITE).await?;
+    let now = ctx.now();
+    let (result, action) = match change {
+        AppStateChange::Deactivate => (found.app.deactivate(now), "application.deactivated"),
+        AppStateChange::Reactivate => (found.app.reactivate(now), "application.reactivated"),
+    };
+    result.map_err(|e| ServiceError::precondition(e.0))?;
+    let tx = ctx.begin().await?;
+    tx.applications().update(&found.app).await?;
+    tx.audit().append(&ctx.event(action, "application", found.app.id, Some(found.org_id))).await?;
+    tx.commit().await?;
+    Ok(found)
+}
+
+/// Deletes an application and its keys (`project.app.delete`).
+///
+/// # Errors
+/// `not_found`, `permission_denied`.
+pub async fn delete(ctx: &Ctx, id: ApplicationId, project: Option<ProjectId>) -> ServiceResult<()> {
+    let found = load_with(ctx, id, project, perm::PROJECT_APP_DELETE).await?;
+    let tx = ctx.begin().await?;
+    tx.applications().delete(found.app.id).await?;
+    tx.audit()
+        .append(
+            &ctx.event("application.deleted", "application", found.app.id, Some(found.org_id))
+                .with_details(json!({"projectId": found.app.project_id, "name": found.app.name})),
+        )
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Replaces the client secret of a basic-auth application (`project.app.write`);
+/// the old one stops working at once. The new one is returned here and never
+/// again.
+///
+/// # Errors
+/// `not_found`, `permission_denied`, `failed_precondition` (not a basic-auth
+/// application).
+pub async fn generate_secret(
+    ctx: &Ctx,
+    id: ApplicationId,
+    project: Option<ProjectId>,
+) -> ServiceResult<(AppWithOwner, IssuedCredential)> {
+    let mut found = load_with(ctx, id, project, perm::PROJECT_APP_WRITE).await?;
+    if found.app.auth_method != ApiAuthMethod::Basic {
+        return Err(ServiceError::precondition("the application does not authenticate with a client secret"));
+    }
+    let (secret, digest) = new_secret(&found.app);
+    found.app.secret_digest = Some(digest);
+    found.app.updated_at = ctx.now();
+    let tx = ctx.begin().await?;
+    tx.applications().update(&found.app).await?;
+    tx.audit()
+        .append(
+            &ctx.event("application.secret.generated", "application", found.app.id, Some(found.org_id))
+                .with_details(json!({"projectId": found.app.project_id})),
+        )
+        .await?;
+    tx.commit().await?;
+    Ok((found, secret))
+}
+
+/// Generates an RSA-2048 key pair for a `private_key_jwt` application
+/// (`project.app.write`). Only the public key is stored; the key file is
+/// returned here and never again.
+///
+/// # Errors
+/// `not_found`, `permission_denied`, `invalid_argument` (expiration in the
+/// past), `failed_precondition` (not a `private_key_jwt` application).
+pub async fn create_key(
+    ctx: &Ctx,
+    id: ApplicationId,
+    project: Option<ProjectId>,
+    expires_at: Option<Timestamp>,
+) -> ServiceResult<CreatedKey> {
+    let found = load_with(ctx, id, project, perm::PROJECT_APP_WRITE).await?;
+    if found.app.auth_method != ApiAuthMethod::PrivateKeyJwt {
+        return Err(ServiceError::precondition("keys are for applications with API_AUTH_METHOD_TYPE_PRIVATE_KEY_JWT"));
+    }
+    let now = ctx.now();
+    if expires_at.is_some_and(|t| t <= now) {
+        return Err(ServiceError::invalid("expirationDate must be in the future"));
+    }
+    // RSA key generation takes tens of milliseconds: off the async runtime.
+    let pair = actix_web::rt::task::spawn_blocking(|| GeneratedKeyPair::generate(&mut rand::rngs::OsRng))
+        .await
+        .map_err(|e| ServiceError::Internal(Box::new(e)))?
+        .map_err(|e| ServiceError::Internal(Box::new(e)))?;
+    let key_id = AppKeyId::new();
+    let file = pair
+        .application_key_file(&key_id.to_string(), &found.app.client_id, &found.app.id.to_string())
+        .map_err(|e| ServiceError::Internal(Box::new(e)))?;
+    let (key_type, public_key_pem) = pair.public_key().clone().into_parts();
+    let key = AppKey {
+        id: key_id,
+        app_id: found.app.id,
+        key_type,
+        public_key_pem,
+        expires_at: expires_at.unwrap_or_else(far_future),
+        created_at: now,
+    };
+    let tx = ctx.begin().await?;
+    tx.applications().insert_key(&key).await?;
+    tx.audit()
+        .append(&ctx.event("application.key.added", "application_key", key.id, Some(found.org_id)).with_details(
+            json!({"applicationId": found.app.id, "projectId": found.app.project_id, "expiresAt": key.expires_at}),
+        ))
+        .await?;
+    tx.commit().await?;
+    Ok(CreatedKey { key, file })
+}
+
+/// Reads a key's public data (`project.app.read`).
+///
+/// # Errors
+/// `not_found`, `permission_denied`.
+pub async fn get_key(ctx: &Ctx, id: AppKeyId) -> ServiceResult<AppKeyWithOwner> {
+    let found = ctx
+        .state
+        .store
+        .applications()
+        .get_key(id)
+        .await?
+        .ok_or_else(|| ServiceError::not_found("application key not found"))?;
+    ctx.require(
+        perm::PROJECT_APP_READ,
+        tessera_domain::permission::Target::Project { org: found.org_id, project: found.project_id },
+    )?;
+    Ok(found)
+}
+
+/// Lists the keys the caller may read. Never `permission_denied`.
+///
+/// # Errors
+/// Database errors only.
+pub async fn list_keys(
+    ctx: &Ctx,
+    filters: Vec<AppKeyFilter>,
+    sort: AppKeySort,
+    page: Page,
+) -> ServiceResult<Listed<AppKeyWithOwner>> {
+    let visibility = projects::visibility(ctx, perm::PROJECT_APP_READ, false);
+    Ok(ctx.state.store.applications().list_keys(&AppKeyQuery { filters, visibility, sort, page }).await?)
+}
+
+/// Removes a key (`project.app.write`); assertions signed with it stop working
+/// at once.
+///
+/// # Errors
+/// `not_found` (also when the key belongs to another application than the one
+/// named), `permission_denied`.
+pub async fn delete_key(
+    ctx: &Ctx,
+    id: AppKeyId,
+    app: Option<ApplicationId>,
+    project: Option<ProjectId>,
+) -> ServiceResult<()> {
+    let found = ctx
+        .state
+        .store
+        .applications()
+        .get_key(id)
+        .await?
+        .filter(|k| app.is_none_or(|a| a == k.key.app_id) && project.is_none_or(|p| p == k.project_id))
+        .ok_or_else(|| ServiceError::not_found("application key not found"))?;
+    ctx.require(
+        perm::PROJECT_APP_WRITE,
+        tessera_domain::permission::Target::Project { org: found.org_id, project: found.project_id },
+    )?;
+    let tx = ctx.begin().await?;
+    match tx.applications().delete_key(id).await {
+        Ok(()) => {}
+        Err(RepoError::NotFound { .. }) => return Err(ServiceError::not_found("application key not found")),
+        Err(e) => return Err(e.into()),
+    }
+    tx.audit()
+        .append(
+            &ctx.event("application.key.removed", "application_key", id, Some(found.org_id))
+                .with_details(json!({"applicationId": found.key.app_id, "projectId": found.project_id})),
+        )
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,725 @@
+//! `zitadel.project.v2.ProjectService`, `zitadel.application.v2.ApplicationService`
+//! and `zitadel.authorization.v2.AuthorizationService` end to end through the
+//! real binary: every method, with its permission, not-found, already-exists,
+//! invalid-argument and state rules, and the cascades between them.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "a test: a failed step must fail it")]
+
+#[path = "common/api.rs"]
+mod api;
+mod common;
+
+use api::{USERS, add_pat, call, create_machine, create_org, default_org, grant, in_days, ok};
+use base64::Engine as _;
+use common::TestApp;
+use serde_json::{Value, json};
+
+const PROJECTS: &str = "zitadel.project.v2.ProjectService";
+const PROJECTS_BETA: &str = "zitadel.project.v2beta.ProjectService";
+const APPS: &str = "zitadel.application.v2.ApplicationService";
+const AUTHZ: &str = "zitadel.authorization.v2.AuthorizationService";
+const UNKNOWN: &str = "0190f0f0-0000-7000-8000-000000000000";
+
+/// The shared redactions plus the ids, dates and secrets of these services.
+fn redacted() -> insta::Settings {
+    let mut settings = api::redacted();
+    for key in ["projectId", "applicationId", "keyId", "clientId"] {
+        settings.add_redaction(&format!(".**.{key}"), "[uuid]");
+    }
+    for key in ["removalDate", "deactivationDate", "reactivationDate"] {
+        settings.add_redaction(&format!(".**.{key}"), "[timestamp]");
+    }
+    settings.add_redaction(".**.clientSecret", "[tsr_cs]");
+    settings.add_redaction(".**.keyDetails", "[key file]");
+    settings
+}
+
+macro_rules! snap {
+    ($name:expr, $value:expr) => {
+        redacted().bind(|| insta::assert_json_snapshot!($name, $value))
+    };
+}
+
+async fn create_project(app: &TestApp, token: &str, org: &str, name: &str) -> String {
+    let body = ok(app, token, PROJECTS, "CreateProject", json!({"organizationId": org, "name": name})).await;
+    body["projectId"].as_str().unwrap().to_owned()
+}
+
+async fn add_role(app: &TestApp, token: &str, project: &str, key: &str) {
+    ok(app, token, PROJECTS, "AddProjectRole", json!({"projectId": project, "roleKey": key, "displayName": key})).await;
+}
+
+fn keys(list: &Value, field: &str, key: &str) -> Vec<String> {
+    list[field].as_array().unwrap().iter().map(|o| o[key].as_str().unwrap().to_owned()).collect()
+}
+
+#[tokio::test]
+async fn projects_and_roles_are_created_read_listed_changed_and_deleted() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_pat();
+    let org = default_org(&app, &admin).await;
+
+    // Create, with the flags.
+    let created = ok(
+        &app,
+        &admin,
+        PROJECTS,
+        "CreateProject",
+        json!({"organizationId": org, "name": "Billing", "projectRoleAssertion": true, "authorizationRequired": true}),
+    )
+    .await;
+    snap!("create_project", &created);
+    let project = created["projectId"].as_str().unwrap().to_owned();
+    let (status, err) =
+        call(&app, &admin, PROJECTS, "CreateProject", json!({"organizationId": org, "name": "billing"})).await;
+    assert_eq!(status, 409);
+    snap!("create_project_exists", &err);
+    let (status, err) =
+        call(&app, &admin, PROJECTS, "CreateProject", json!({"organizationId": org, "name": " "})).await;
+    assert_eq!(status, 400);
+    snap!("create_project_empty_name", &err);
+    let (status, err) =
+        call(&app, &admin, PROJECTS, "CreateProject", json!({"organizationId": UNKNOWN, "name": "x"})).await;
+    assert_eq!(status, 404);
+    snap!("create_project_unknown_org", &err);
+
+    // Read, in v2 and v2beta spelling.
+    let got = ok(&app, &admin, PROJECTS, "GetProject", json!({"projectId": project})).await;
+    snap!("get_project", &got);
+    assert_eq!(got["project"]["projectRoleAssertion"], true);
+    assert_eq!(got["project"]["authorizationRequired"], true);
+    assert_eq!(got["project"]["projectAccessRequired"], false);
+    let beta = ok(&app, &admin, PROJECTS_BETA, "GetProject", json!({"id": project})).await;
+    snap!("get_project_v2beta", &beta);
+    assert_eq!(beta["project"]["id"], project);
+    let (status, err) = call(&app, &admin, PROJECTS, "GetProject", json!({"projectId": UNKNOWN})).await;
+    assert_eq!(status, 404);
+    snap!("get_project_not_found", &err);
+    let (status, err) = call(&app, &admin, PROJECTS, "GetProject", json!({})).await;
+    assert_eq!(status, 400);
+    snap!("get_project_missing_id", &err);
+
+    // List: by name, by organization, paging.
+    let other_org = create_org(&app, &admin, "Other").await;
+    create_project(&app, &admin, &org, "Shipping").await;
+    create_project(&app, &admin, &other_org, "Elsewhere").await;
+    let all = ok(&app, &admin, PROJECTS, "ListProjects", json!({"pagination": {"asc": true}})).await;
+    snap!("list_projects", &all);
+    assert_eq!(keys(&all, "projects", "name"), ["Billing", "Shipping", "Elsewhere"]);
+    let by_name = ok(
+        &app,
+        &admin,
+        PROJECTS,
+        "ListProjects",
+        json!({"filters": [{"projectNameFilter": {"projectName": "bill", "method": "TEXT_FILTER_METHOD_STARTS_WITH_IGNORE_CASE"}}]}),
+    )
+    .await;
+    assert_eq!(keys(&by_name, "projects", "name"), ["Billing"]);
+    let by_org = ok(
+        &app,
+        &admin,
+        PROJECTS,
+        "ListProjects",
+        json!({"sortingColumn": "PROJECT_FIELD_NAME_NAME", "pagination": {"asc": true},
+               "filters": [{"organizationIdFilter": {"organizationId": org}}]}),
+    )
+    .await;
+    assert_eq!(keys(&by_org, "projects", "name"), ["Billing", "Shipping"]);
+    let page =
+        ok(&app, &admin, PROJECTS, "ListProjects", json!({"pagination": {"limit": 1, "offset": 1, "asc": true}})).await;
+    assert_eq!(keys(&page, "projects", "name"), ["Shipping"]);
+    assert_eq!(page["pagination"], json!({"totalResult": "3", "appliedLimit": "1"}));
+    let by_ids = ok(
+        &app,
+        &admin,
+        PROJECTS,
+        "ListProjects",
+        json!({"filters": [{"inProjectIdsFilter": {"ids": [project, "nope"]}}]}),
+    )
+    .await;
+    assert_eq!(keys(&by_ids, "projects", "name"), ["Billing"]);
+
+    // Update.
+    let updated = ok(
+        &app,
+        &admin,
+        PROJECTS,
+        "UpdateProject",
+        json!({"projectId": project, "name": "Billing API", "projectAccessRequired": true}),
+    )
+    .await;
+    snap!("update_project", &updated);
+    let got = ok(&app, &admin, PROJECTS, "GetProject", json!({"projectId": project})).await;
+    assert_eq!(got["project"]["name"], "Billing API");
+    assert_eq!(got["project"]["projectAccessRequired"], true);
+    assert_eq!(got["project"]["projectRoleAssertion"], true, "fields left out stay");
+    let (status, err) =
+        call(&app, &admin, PROJECTS, "UpdateProject", json!({"projectId": project, "name": "Billing API"})).await;
+    assert_eq!(status, 400);
+    snap!("update_project_unchanged", &err);
+    let (status, err) =
+        call(&app, &admin, PROJECTS, "UpdateProject", json!({"projectId": project, "name": "Shipping"})).await;
+    assert_eq!(status, 409);
+    snap!("update_project_name_taken", &err);
+
+    // State.
+    let deactivated = ok(&app, &admin, PROJECTS, "DeactivateProject", json!({"projectId": project})).await;
+    snap!("deactivate_project", &deactivated);
+    let got = ok(&app, &admin, PROJECTS, "GetProject", json!({"projectId": project})).await;
+    assert_eq!(got["project"]["state"], "PROJECT_STATE_INACTIVE");
+    let (status, err) = call(&app, &admin, PROJECTS, "DeactivateProject", json!({"projectId": project})).await;
+    assert_eq!(status, 400);
+    snap!("deactivate_project_inactive", &err);
+    let activated = ok(&app, &admin, PROJECTS, "ActivateProject", json!({"projectId": project})).await;
+    snap!("activate_project", &activated);
+    let (status, err) = call(&app, &admin, PROJECTS, "ActivateProject", json!({"projectId": project})).await;
+    assert_eq!(status, 400);
+    snap!("activate_project_active", &err);
+
+    // Roles.
+    let role = ok(
+        &app,
+        &admin,
+        PROJECTS,
+        "AddProjectRole",
+        json!({"projectId": project, "roleKey": "invoices.read", "displayName": "Read invoices", "group": "invoices"}),
+    )
+    .await;
+    snap!("add_project_role", &role);
+    add_role(&app, &admin, &project, "admin").await;
+    let (status, err) = call(
+        &app,
+        &admin,
+        PROJECTS,
+        "AddProjectRole",
+        json!({"projectId": project, "roleKey": "admin", "displayName": "again"}),
+    )
+    .await;
+    assert_eq!(status, 409);
+    snap!("add_project_role_exists", &err);
+    let (status, err) = call(
+        &app,
+        &admin,
+        PROJECTS,
+        "AddProjectRole",
+        json!({"projectId": project, "roleKey": "two words", "displayName": "x"}),
+    )
+    .await;
+    assert_eq!(status, 400);
+    snap!("add_project_role_bad_key", &err);
+    let roles =
+        ok(&app, &admin, PROJECTS, "ListProjectRoles", json!({"projectId": project, "pagination": {"asc": true}}))
+            .await;
+    snap!("list_project_roles", &roles);
+    assert_eq!(keys(&roles, "projectRoles", "key"), ["admin", "invoices.read"]);
+    let filtered = ok(
+        &app,
+        &admin,
+        PROJECTS,
+        "ListProjectRoles",
+        json!({"projectId": project, "filters": [{"displayNameFilter": {"displayName": "invoices", "method": "TEXT_FILTER_METHOD_CONTAINS_IGNORE_CASE"}}]}),
+    )
+    .await;
+    assert_eq!(keys(&filtered, "projectRoles", "key"), ["invoices.read"]);
+    let changed = ok(
+        &app,
+        &admin,
+        PROJECTS,
+        "UpdateProjectRole",
+        json!({"projectId": project, "roleKey": "admin", "displayName": "Administrator", "group": "ops"}),
+    )
+    .await;
+    snap!("update_project_role", &changed);
+    let roles = ok(
+        &app,
+        &admin,
+        PROJECTS,
+        "ListProjectRoles",
+        json!({"projectId": project, "filters": [{"roleKeyFilter": {"key": "admin"}}]}),
+    )
+    .await;
+    assert_eq!(roles["projectRoles"][0]["displayName"], "Administrator");
+    assert_eq!(roles["projectRoles"][0]["group"], "ops");
+    let (status, err) = call(
+        &app,
+        &admin,
+        PROJECTS,
+        "UpdateProjectRole",
+        json!({"projectId": project, "roleKey": "nope", "displayName": "x"}),
+    )
+    .await;
+    assert_eq!(status, 404);
+    snap!("update_project_role_not_found", &err);
+    let removed =
+        ok(&app, &admin, PROJECTS, "RemoveProjectRole", json!({"projectId": project, "roleKey": "admin"})).await;
+    snap!("remove_project_role", &removed);
+    let (status, err) =
+        call(&app, &admin, PROJECTS, "RemoveProjectRole", json!({"projectId": project, "roleKey": "admin"})).await;
+    assert_eq!(status, 404);
+    snap!("remove_project_role_not_found", &err);
+
+    // Delete.
+    let deleted = ok(&app, &admin, PROJECTS, "DeleteProject", json!({"projectId": project})).await;
+    snap!("delete_project", &deleted);
+    let (status, _) = call(&app, &admin, PROJECTS, "GetProject", json!({"projectId": project})).await;
+    assert_eq!(status, 404);
+    let (status, _) = call(&app, &admin, PROJECTS, "ListProjectRoles", json!({"projectId": project})).await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn project_permissions_follow_zitadels_roles() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_pat();
+    let org = default_org(&app, &admin).await;
+    let theirs = create_project(&app, &admin, &org, "Theirs").await;
+
+    // An ORG_USER_MANAGER may read projects but not create them.
+    let manager = create_machine(&app, &admin, &org, "manager").await;
+    grant(&app, &admin, &manager, json!({"organizationId": org}), &["ORG_USER_MANAGER"]).await;
+    let manager_pat = add_pat(&app, &admin, &manager, None).await;
+    let (status, err) =
+        call(&app, &manager_pat, PROJECTS, "CreateProject", json!({"organizationId": org, "name": "Mine"})).await;
+    assert_eq!(status, 403);
+    // Error bodies need only the shared redactions.
+    api::snap!("create_project_denied", &err);
+    ok(&app, &manager_pat, PROJECTS, "GetProject", json!({"projectId": theirs})).await;
+    let (status, err) =
+        call(&app, &manager_pat, PROJECTS, "UpdateProject", json!({"projectId": theirs, "name": "Renamed"})).await;
+    assert_eq!(status, 403);
+    snap!("update_project_denied", &err);
+
+    // An ORG_PROJECT_CREATOR may create projects and becomes their PROJECT_OWNER:
+    // it manages what it created and sees nothing else.
+    let creator = create_machine(&app, &admin, &org, "creator").await;
+    grant(&app, &admin, &creator, json!({"organizationId": org}), &["ORG_PROJECT_CREATOR"]).await;
+    let creator_pat = add_pat(&app, &admin, &creator, None).await;
+    let mine = create_project(&app, &creator_pat, &org, "Mine").await;
+    add_role(&app, &creator_pat, &mine, "reader").await;
+    ok(&app, &creator_pat, PROJECTS, "UpdateProject", json!({"projectId": mine, "projectRoleAssertion": true})).await;
+    let listed = ok(&app, &creator_pat, PROJECTS, "ListProjects", json!({})).await;
+    assert_eq!(keys(&listed, "projects", "name"), ["Mine"]);
+    let (status, _) = call(&app, &creator_pat, PROJECTS, "GetProject", json!({"projectId": theirs})).await;
+    assert_eq!(status, 403);
+    let admins =
+        ok(&app, &admin, api::ADMINS, "ListAdministrators", json!({"filters": [{"resource": {"projectId": mine}}]}))
+            .await;
+    assert_eq!(admins["administrators"][0]["roles"], json!(["PROJECT_OWNER"]));
+    assert_eq!(admins["administrators"][0]["user"]["id"], creator);
+
+    // Another organization's creator cannot create projects here.
+    let other = create_org(&app, &admin, "Other").await;
+    let outsider = create_machine(&app, &admin, &other, "outsider").await;
+    grant(&app, &admin, &outsider, json!({"organizationId": other}), &["ORG_PROJECT_CREATOR"]).await;
+    let outsider_pat = add_pat(&app, &admin, &outsider, None).await;
+    let (status, _) =
+        call(&app, &outsider_pat, PROJECTS, "CreateProject", json!({"organizationId": org, "name": "Sneaky"})).await;
+    assert_eq!(status, 403);
+    let listed = ok(&app, &outsider_pat, PROJECTS, "ListProjects", json!({})).await;
+    assert_eq!(listed["projects"], json!([]));
+
+    // Deleting the project removes the owner's membership with it.
+    ok(&app, &creator_pat, PROJECTS, "DeleteProject", json!({"projectId": mine})).await;
+    let admins =
+        ok(&app, &admin, api::ADMINS, "ListAdministrators", json!({"filters": [{"resource": {"projectId": mine}}]}))
+            .await;
+    assert_eq!(admins["administrators"], json!([]));
+}
+
+#[tokio::test]
+async fn api_applications_secrets_and_keys() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_pat();
+    let org = default_org(&app, &admin).await;
+    let project = create_project(&app, &admin, &org, "Resource server").await;
+
+    // Basic: a secret, once.
+    let basic = ok(
+        &app,
+        &admin,
+        APPS,
+        "CreateApplication",
+        json!({"projectId": project, "name": "api", "apiConfiguration": {"authMethodType": "API_AUTH_METHOD_TYPE_BASIC"}}),
+    )
+    .await;
+    snap!("create_application_basic", &basic);
+    let basic_id = basic["applicationId"].as_str().unwrap().to_owned();
+    let secret = basic["apiConfiguration"]["clientSecret"].as_str().unwrap().to_owned();
+    assert!(secret.starts_with("tsr_cs_"));
+    assert_eq!(basic["apiConfiguration"]["clientId"], basic_id, "the client id is the application id");
+
+    // Private key JWT: no secret.
+    let jwt = ok(
+        &app,
+        &admin,
+        APPS,
+        "CreateApplication",
+        json!({"projectId": project, "name": "jwt", "apiConfiguration": {"authMethodType": "API_AUTH_METHOD_TYPE_PRIVATE_KEY_JWT"}}),
+    )
+    .await;
+    snap!("create_application_private_key_jwt", &jwt);
+    assert!(jwt["apiConfiguration"].get("clientSecret").is_none());
+    let jwt_id = jwt["applicationId"].as_str().unwrap().to_owned();
+
+    let (status, err) = call(
+        &app,
+        &admin,
+        APPS,
+        "CreateApplication",
+        json!({"projectId": project, "name": "API", "apiConfiguration": {}}),
+    )
+    .await;
+    assert_eq!(status, 409);
+    snap!("create_application_exists", &err);
+    let (status, err) = call(
+        &app,
+        &admin,
+        APPS,
+        "CreateApplication",
+        json!({"projectId": project, "name": "web", "oidcConfiguration": {"redirectUris": []}}),
+    )
+    .await;
+    assert_eq!(status, 400);
+    snap!("create_application_oidc", &err);
+    let (status, err) = call(
+        &app,
+        &admin,
+        APPS,
+        "CreateApplication",
+        json!({"projectId": UNKNOWN, "name": "x", "apiConfiguration": {}}),
+    )
+    .await;
+    assert_eq!(status, 404);
+    snap!("create_application_unknown_project", &err);
+
+    // Read and list.
+    let got = ok(&app, &admin, APPS, "GetApplication", json!({"applicationId": basic_id})).await;
+    snap!("get_application", &got);
+    let (status, err) = call(&app, &admin, APPS, "GetApplication", json!({"applicationId": UNKNOWN})).await;
+    assert_eq!(status, 404);
+    snap!("get_application_not_found", &err);
+    let listed = ok(
+        &app,
+        &admin,
+        APPS,
+        "ListApplications",
+        json!({"sortingColumn": "APPLICATION_SORT_BY_NAME", "pagination": {"asc": true},
+               "filters": [{"projectIdFilter": {"projectId": project}}]}),
+    )
+    .await;
+    snap!("list_applications", &listed);
+    assert_eq!(keys(&listed, "applications", "name"), ["api", "jwt"]);
+    let by_client = ok(
+        &app,
+        &admin,
+        APPS,
+        "ListApplications",
+        json!({"filters": [{"clientIdFilter": {"clientId": jwt_id}}, {"typeFilter": "APPLICATION_TYPE_API"}]}),
+    )
+    .await;
+    assert_eq!(keys(&by_client, "applications", "name"), ["jwt"]);
+    let oidc_only =
+        ok(&app, &admin, APPS, "ListApplications", json!({"filters": [{"typeFilter": "APPLICATION_TYPE_OIDC"}]})).await;
+    assert_eq!(oidc_only["applications"], json!([]));
+
+    // Update, state.
+    let updated = ok(
+        &app,
+        &admin,
+        APPS,
+        "UpdateApplication",
+        json!({"applicationId": basic_id, "projectId": project, "name": "api v2"}),
+    )
+    .await;
+    snap!("update_application", &updated);
+    let (status, err) =
+        call(&app, &admin, APPS, "UpdateApplication", json!({"applicationId": basic_id, "name": "api v2"})).await;
+    assert_eq!(status, 400);
+    snap!("update_application_unchanged", &err);
+    let (status, _) = call(
+        &app,
+        &admin,
+        APPS,
+        "UpdateApplication",
+        json!({"applicationId": basic_id, "projectId": UNKNOWN, "name": "x"}),
+    )
+    .await;
+    assert_eq!(status, 404, "the application is not in that project");
+    let deactivated =
+        ok(&app, &admin, APPS, "DeactivateApplication", json!({"applicationId": basic_id, "projectId": project})).await;
+    snap!("deactivate_application", &deactivated);
+    let (status, err) = call(&app, &admin, APPS, "DeactivateApplication", json!({"applicationId": basic_id})).await;
+    assert_eq!(status, 400);
+    snap!("deactivate_application_inactive", &err);
+    let got = ok(&app, &admin, APPS, "GetApplication", json!({"applicationId": basic_id})).await;
+    assert_eq!(got["application"]["state"], "APPLICATION_STATE_INACTIVE");
+    let reactivated = ok(&app, &admin, APPS, "ReactivateApplication", json!({"applicationId": basic_id})).await;
+    snap!("reactivate_application", &reactivated);
+    let (status, err) = call(&app, &admin, APPS, "ReactivateApplication", json!({"applicationId": basic_id})).await;
+    assert_eq!(status, 400);
+    snap!("reactivate_application_active", &err);
+
+    // Secrets.
+    let regenerated =
+        ok(&app, &admin, APPS, "GenerateClientSecret", json!({"applicationId": basic_id, "projectId": project})).await;
+    snap!("generate_client_secret", &regenerated);
+    let new_secret = regenerated["clientSecret"].as_str().unwrap();
+    assert!(new_secret.starts_with("tsr_cs_"));
+    assert_ne!(new_secret, secret);
+    let (status, err) = call(&app, &admin, APPS, "GenerateClientSecret", json!({"applicationId": jwt_id})).await;
+    assert_eq!(status, 400);
+    snap!("generate_client_secret_private_key_jwt", &err);
+
+    // Keys.
+    let key = ok(
+        &app,
+        &admin,
+        APPS,
+        "CreateApplicationKey",
+        json!({"applicationId": jwt_id, "projectId": project, "expirationDate": in_days(30)}),
+    )
+    .await;
+    snap!("create_application_key", &key);
+    let key_id = key["keyId"].as_str().unwrap().to_owned();
+    let file = base64::engine::general_purpose::STANDARD.decode(key["keyDetails"].as_str().unwrap()).unwrap();
+    let file: Value = serde_json::from_slice(&file).unwrap();
+    assert_eq!(file["type"], "application");
+    assert_eq!(file["keyId"], key_id);
+    assert_eq!(file["appId"], jwt_id);
+    assert_eq!(file["clientId"], jwt_id);
+    assert!(file["key"].as_str().unwrap().starts_with("-----BEGIN RSA PRIVATE KEY-----"));
+    let file_keys: Vec<&str> = file.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(file_keys.len(), 5, "{file_keys:?}");
+    let (status, err) = call(
+        &app,
+        &admin,
+        APPS,
+        "CreateApplicationKey",
+        json!({"applicationId": jwt_id, "expirationDate": "2001-01-01T00:00:00Z"}),
+    )
+    .await;
+    assert_eq!(status, 400);
+    snap!("create_application_key_expired", &err);
+    let (status, err) = call(&app, &admin, APPS, "CreateApplicationKey", json!({"applicationId": basic_id})).await;
+    assert_eq!(status, 400);
+    snap!("create_application_key_basic", &err);
+    let second = ok(&app, &admin, APPS, "CreateApplicationKey", json!({"applicationId": jwt_id})).await;
+    let got = ok(&app, &admin, APPS, "GetApplicationKey", json!({"keyId": key_id})).await;
+    snap!("get_application_key", &got);
+    let listed = ok(
+        &app,
+        &admin,
+        APPS,
+        "ListApplicationKeys",
+        json!({"sortingColumn": "APPLICATION_KEYS_SORT_BY_CREATION_DATE", "pagination": {"asc": true},
+               "filters": [{"applicationIdFilter": {"applicationId": jwt_id}}]}),
+    )
+    .await;
+    snap!("list_application_keys", &listed);
+    assert_eq!(keys(&listed, "keys", "keyId"), [key_id.clone(), second["keyId"].as_str().unwrap().to_owned()]);
+    let by_org = ok(
+        &app,
+        &admin,
+        APPS,
+        "ListApplicationKeys",
+        json!({"filters": [{"organizationIdFilter": {"organizationId": org}}]}),
+    )
+    .await;
+    assert_eq!(by_org["keys"].as_array().unwrap().len(), 2);
+    let (status, _) =
+        call(&app, &admin, APPS, "DeleteApplicationKey", json!({"keyId": key_id, "applicationId": basic_id})).await;
+    assert_eq!(status, 404, "the key belongs to another application");
+    let deleted = ok(
+        &app,
+        &admin,
+        APPS,
+        "DeleteApplicationKey",
+        json!({"keyId": key_id, "applicationId": jwt_id, "projectId": project}),
+    )
+    .await;
+    snap!("delete_application_key", &deleted);
+    let (status, err) = call(&app, &admin, APPS, "GetApplicationKey", json!({"keyId": key_id})).await;
+    assert_eq!(status, 404);
+    snap!("get_application_key_not_found", &err);
+
+    // Switching to private_key_jwt drops the secret; back to basic needs a new one.
+    ok(&app, &admin, APPS, "UpdateApplication", json!({"applicationId": basic_id, "apiConfiguration": {"authMethodType": "API_AUTH_METHOD_TYPE_PRIVATE_KEY_JWT"}})).await;
+    let got = ok(&app, &admin, APPS, "GetApplication", json!({"applicationId": basic_id})).await;
+    assert_eq!(got["application"]["apiConfiguration"]["authMethodType"], "API_AUTH_METHOD_TYPE_PRIVATE_KEY_JWT");
+
+    // Permissions: ORG_USER_MANAGER cannot see or change applications.
+    let manager = create_machine(&app, &admin, &org, "manager").await;
+    grant(&app, &admin, &manager, json!({"organizationId": org}), &["ORG_USER_MANAGER"]).await;
+    let manager_pat = add_pat(&app, &admin, &manager, None).await;
+    let (status, err) = call(&app, &manager_pat, APPS, "GetApplication", json!({"applicationId": jwt_id})).await;
+    assert_eq!(status, 403);
+    snap!("get_application_denied", &err);
+    let listed = ok(&app, &manager_pat, APPS, "ListApplications", json!({})).await;
+    assert_eq!(listed["applications"], json!([]));
+    // ORG_OWNER may write applications but, as in ZITADEL, not delete them.
+    let owner = create_machine(&app, &admin, &org, "owner").await;
+    grant(&app, &admin, &owner, json!({"organizationId": org}), &["ORG_OWNER"]).await;
+    let owner_pat = add_pat(&app, &admin, &owner, None).await;
+    ok(&app, &owner_pat, APPS, "UpdateApplication", json!({"applicationId": basic_id, "name": "renamed by owner"}))
+        .await;
+    let (status, _) = call(&app, &owner_pat, APPS, "DeleteApplication", json!({"applicationId": jwt_id})).await;
+    assert_eq!(status, 403);
+
+    // Delete the application; then the project with the rest.
+    let deleted =
+        ok(&app, &admin, APPS, "DeleteApplication", json!({"applicationId": jwt_id, "projectId": project})).await;
+    snap!("delete_application", &deleted);
+    let (status, _) = call(&app, &admin, APPS, "GetApplicationKey", json!({"keyId": second["keyId"]})).await;
+    assert_eq!(status, 404, "keys go with their application");
+    ok(&app, &admin, PROJECTS, "DeleteProject", json!({"projectId": project})).await;
+    let (status, _) = call(&app, &admin, APPS, "GetApplication", json!({"applicationId": basic_id})).await;
+    assert_eq!(status, 404, "applications go with their project");
+}
+
+#[tokio::test]
+async fn authorizations_give_users_project_roles() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_pat();
+    let org = default_org(&app, &admin).await;
+    let project = create_project(&app, &admin, &org, "Orders").await;
+    add_role(&app, &admin, &project, "reader").await;
+    add_role(&app, &admin, &project, "writer").await;
+    let bot = create_machine(&app, &admin, &org, "bot").await;
+    let other_bot = create_machine(&app, &admin, &org, "other-bot").await;
+
+    let created = ok(
+        &app,
+        &admin,
+        AUTHZ,
+        "CreateAuthorization",
+        json!({"userId": bot, "projectId": project, "roleKeys": ["reader"]}),
+    )
+    .await;
+    snap!("create_authorization", &created);
+    let id = created["id"].as_str().unwrap().to_owned();
+    let (status, err) = call(
+        &app,
+        &admin,
+        AUTHZ,
+        "CreateAuthorization",
+        json!({"userId": bot, "projectId": project, "organizationId": org, "roleKeys": []}),
+    )
+    .await;
+    assert_eq!(status, 409);
+    snap!("create_authorization_exists", &err);
+    let (status, err) = call(
+        &app,
+        &admin,
+        AUTHZ,
+        "CreateAuthorization",
+        json!({"userId": other_bot, "projectId": project, "roleKeys": ["reader", "nope"]}),
+    )
+    .await;
+    assert_eq!(status, 400);
+    snap!("create_authorization_unknown_role", &err);
+    let other_org = create_org(&app, &admin, "Other").await;
+    let (status, err) = call(
+        &app,
+        &admin,
+        AUTHZ,
+        "CreateAuthorization",
+        json!({"userId": other_bot, "projectId": project, "organizationId": other_org, "roleKeys": []}),
+    )
+    .await;
+    assert_eq!(status, 400);
+    snap!("create_authorization_project_grant", &err);
+    let (status, err) = call(
+        &app,
+        &admin,
+        AUTHZ,
+        "CreateAuthorization",
+        json!({"userId": UNKNOWN, "projectId": project, "roleKeys": []}),
+    )
+    .await;
+    assert_eq!(status, 404);
+    snap!("create_authorization_unknown_user", &err);
+    ok(
+        &app,
+        &admin,
+        AUTHZ,
+        "CreateAuthorization",
+        json!({"userId": other_bot, "projectId": project, "roleKeys": ["writer"]}),
+    )
+    .await;
+
+    // List and filters.
+    let listed = ok(&app, &admin, AUTHZ, "ListAuthorizations", json!({"pagination": {"asc": true}})).await;
+    snap!("list_authorizations", &listed);
+    let of_bot =
+        ok(&app, &admin, AUTHZ, "ListAuthorizations", json!({"filters": [{"inUserIds": {"ids": [bot]}}]})).await;
+    assert_eq!(keys(&of_bot, "authorizations", "id"), [id.as_str()]);
+    let by_role =
+        ok(&app, &admin, AUTHZ, "ListAuthorizations", json!({"filters": [{"roleKey": {"key": "writer"}}]})).await;
+    assert_eq!(by_role["authorizations"][0]["user"]["id"], other_bot);
+    let by_project = ok(
+        &app,
+        &admin,
+        AUTHZ,
+        "ListAuthorizations",
+        json!({"filters": [{"projectId": {"id": project}}, {"organizationId": {"id": org}}]}),
+    )
+    .await;
+    assert_eq!(by_project["pagination"]["totalResult"], "2");
+    let by_login = ok(&app, &admin, AUTHZ, "ListAuthorizations", json!({"filters": [{"userPreferredLoginName": {"loginName": "other", "method": "TEXT_FILTER_METHOD_STARTS_WITH"}}]})).await;
+    assert_eq!(by_login["authorizations"][0]["user"]["id"], other_bot);
+    let none =
+        ok(&app, &admin, AUTHZ, "ListAuthorizations", json!({"filters": [{"projectGrantId": {"id": UNKNOWN}}]})).await;
+    assert_eq!(none["authorizations"], json!([]));
+
+    // Update, state.
+    let updated =
+        ok(&app, &admin, AUTHZ, "UpdateAuthorization", json!({"id": id, "roleKeys": ["reader", "writer"]})).await;
+    snap!("update_authorization", &updated);
+    let (status, err) =
+        call(&app, &admin, AUTHZ, "UpdateAuthorization", json!({"id": id, "roleKeys": ["writer", "reader"]})).await;
+    assert_eq!(status, 400);
+    snap!("update_authorization_unchanged", &err);
+    let deactivated = ok(&app, &admin, AUTHZ, "DeactivateAuthorization", json!({"id": id})).await;
+    snap!("deactivate_authorization", &deactivated);
+    let (status, err) = call(&app, &admin, AUTHZ, "DeactivateAuthorization", json!({"id": id})).await;
+    assert_eq!(status, 400);
+    snap!("deactivate_authorization_inactive", &err);
+    let inactive =
+        ok(&app, &admin, AUTHZ, "ListAuthorizations", json!({"filters": [{"state": {"state": "STATE_INACTIVE"}}]}))
+            .await;
+    assert_eq!(keys(&inactive, "authorizations", "id"), [id.as_str()]);
+    let activated = ok(&app, &admin, AUTHZ, "ActivateAuthorization", json!({"id": id})).await;
+    snap!("activate_authorization", &activated);
+
+    // Removing a project role takes it out of every authorization.
+    ok(&app, &admin, PROJECTS, "RemoveProjectRole", json!({"projectId": project, "roleKey": "writer"})).await;
+    let of_bot =
+        ok(&app, &admin, AUTHZ, "ListAuthorizations", json!({"filters": [{"authorizationIds": {"ids": [id]}}]})).await;
+    assert_eq!(keys(&of_bot["authorizations"][0], "roles", "key"), ["reader"]);
+
+    // Permissions: a PROJECT_OWNER manages the project's authorizations; a user
+    // sees its own; a user without rights sees nothing else.
+    let bot_pat = add_pat(&app, &admin, &bot, None).await;
+    let own = ok(&app, &bot_pat, AUTHZ, "ListAuthorizations", json!({})).await;
+    assert_eq!(keys(&own, "authorizations", "id"), [id.as_str()]);
+    let (status, err) = call(&app, &bot_pat, AUTHZ, "DeleteAuthorization", json!({"id": id})).await;
+    assert_eq!(status, 403);
+    snap!("delete_authorization_denied", &err);
+    let owner = create_machine(&app, &admin, &org, "owner").await;
+    grant(&app, &admin, &owner, json!({"projectId": project}), &["PROJECT_OWNER"]).await;
+    let owner_pat = add_pat(&app, &admin, &owner, None).await;
+    let seen = ok(&app, &owner_pat, AUTHZ, "ListAuthorizations", json!({})).await;
+    assert_eq!(seen["pagination"]["totalResult"], "2");
+
+    // Delete.
+    let deleted = ok(&app, &owner_pat, AUTHZ, "DeleteAuthorization", json!({"id": id})).await;
+    snap!("delete_authorization", &deleted);
+    let (status, err) = call(&app, &admin, AUTHZ, "DeleteAuthorization", json!({"id": id})).await;
+    assert_eq!(status, 404);
+    snap!("delete_authorization_not_found", &err);
+
+    // Deleting the user or the project deletes its authorizations.
+    ok(&app, &admin, USERS, "DeleteUser", json!({"userId": other_bot})).await;
+    let left = ok(&app, &admin, AUTHZ, "ListAuthorizations", json!({})).await;
+    assert_eq!(left["authorizations"], json!([]));
+}
