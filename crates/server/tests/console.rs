@@ -395,3 +395,70 @@ async fn the_detail_page_edits_changes_state_grants_roles_and_deletes() {
     assert_eq!((deleted.status, deleted.location()), (StatusCode::SEE_OTHER, "/ui/console/users"));
     assert_eq!(v.get(&page).await.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn keys_are_downloaded_once_and_client_secrets_shown_once() {
+    let app = TestApp::spawn().await;
+    let pat = app.admin_pat();
+    let org = default_org(&app, &pat).await;
+    let id = create_machine(&app, &pat, &org, "key-holder").await;
+    let mut v = Visitor::new(&app);
+    assert_eq!(v.login("admin", &admin_password(&app)).await.status, StatusCode::SEE_OTHER);
+    let page = format!("/ui/console/users/{id}");
+    let detail = v.get(&page).await;
+    let csrf = detail.csrf();
+    assert!(detail.body.contains("data-testid=\"key-new\"") && detail.body.contains("data-testid=\"secret-none\""));
+    assert!(v.get(&format!("{page}?dialog=key-new")).await.body.contains("data-testid=\"key-add\""));
+
+    // "+ New" key: the answer is the ZITADEL key file as a download.
+    let date = (chrono::Utc::now() + chrono::Duration::days(10)).format("%Y-%m-%d").to_string();
+    let file = v.post(&format!("{page}/keys"), &[("csrf", &csrf), ("expiration", &date)]).await;
+    assert_eq!(file.status, StatusCode::OK);
+    assert_eq!(file.headers["cache-control"], "no-store");
+    let disposition = file.headers["content-disposition"].to_str().unwrap().to_owned();
+    assert!(disposition.starts_with("attachment; filename=\"") && disposition.ends_with(".json\""), "{disposition}");
+    let key: Value = serde_json::from_str(&file.body).unwrap();
+    assert_eq!(key["type"], "serviceaccount");
+    assert_eq!(key["userId"], id.as_str());
+    assert!(key["key"].as_str().unwrap().starts_with("-----BEGIN RSA PRIVATE KEY-----"));
+    let key_id = key["keyId"].as_str().unwrap().to_owned();
+    assert!(disposition.contains(&key_id));
+    let listed = v.get(&page).await;
+    assert!(listed.body.contains("data-testid=\"key-row\"") && listed.body.contains(&key_id));
+    assert!(!listed.body.contains("PRIVATE KEY"), "the private key is never shown again");
+    assert!(listed.body.contains(&format!("{date} 23:59 UTC")));
+    assert!(v.get(&format!("{page}?dialog=key-remove&item={key_id}")).await.body.contains("confirm-dialog"));
+    let removed = v.post(&format!("{page}/keys/{key_id}/remove"), &[("csrf", &csrf)]).await;
+    assert_eq!(removed.status, StatusCode::SEE_OTHER);
+    assert!(!v.get(&page).await.body.contains(&key_id));
+
+    // Client secret: generated and shown once; it works for client credentials.
+    let shown = v.post(&format!("{page}/secret"), &[("csrf", &csrf)]).await;
+    assert_eq!(shown.status, StatusCode::OK);
+    let start = shown.body.find("data-testid=\"secret-value\">").unwrap() + 27;
+    let secret = shown.body[start..].split('<').next().unwrap().to_owned();
+    assert!(secret.starts_with("tsr_cs_"), "{secret}");
+    assert!(shown.body.contains("data-testid=\"secret-client-id\">key-holder<"));
+    let token = |secret: String| {
+        let client = app.client.clone();
+        let url = app.url("/oauth/v2/token");
+        async move {
+            client
+                .post(url)
+                .basic_auth("key-holder", Some(secret))
+                .form(&[("grant_type", "client_credentials"), ("scope", "openid")])
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    assert_eq!(token(secret.clone()).await, StatusCode::OK);
+    let after = v.get(&page).await;
+    assert!(!after.body.contains(&secret) && after.body.contains("data-testid=\"secret-present\""));
+    let removed = v.post(&format!("{page}/secret/remove"), &[("csrf", &csrf)]).await;
+    assert_eq!(removed.status, StatusCode::SEE_OTHER);
+    assert_eq!(token(secret).await, StatusCode::UNAUTHORIZED);
+    assert!(v.get(&page).await.body.contains("data-testid=\"secret-none\""));
+    assert!(!app.logs().contains("PRIVATE KEY"), "no key material in the log");
+}

@@ -9,6 +9,7 @@
 //! itself under a strict `Content-Security-Policy`. Everything but the clipboard
 //! works without JavaScript: dialogs are server-rendered pages.
 
+mod credentials;
 pub mod i18n;
 mod pages;
 pub mod session;
@@ -103,6 +104,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/users/{id}/delete", web::post().to(pages::delete_user))
             .route("/users/{id}/pats", web::post().to(pages::add_pat))
             .route("/users/{id}/pats/{pat}/remove", web::post().to(pages::remove_pat))
+            .route("/users/{id}/keys", web::post().to(credentials::add_key))
+            .route("/users/{id}/keys/{key}/remove", web::post().to(credentials::remove_key))
+            .route("/users/{id}/secret", web::post().to(credentials::add_secret))
+            .route("/users/{id}/secret/remove", web::post().to(credentials::remove_secret))
             .route("/users/{id}/roles", web::post().to(pages::save_roles)),
     );
 }

@@ -11,17 +11,17 @@ use serde::Deserialize;
 use tessera_domain::names::{Description, DisplayName, Username};
 use tessera_domain::permission::{Role, RoleLevel, Scope, Target, perm};
 use tessera_domain::repo::{
-    AdminFilter, AdminSort, OrgQueryFilter, OrgSort, Page, PatFilter, PatSort, TextFilter, TextMethod, UserFilter,
-    UserSort, UserType,
+    AdminFilter, AdminSort, KeyFilter, KeySort, OrgQueryFilter, OrgSort, Page, PatFilter, PatSort, TextFilter,
+    TextMethod, UserFilter, UserSort, UserType,
 };
 use tessera_domain::user::{AccessTokenType, StateChange, User, UserState};
-use tessera_domain::{OrgId, PatId, Timestamp, UserId};
+use tessera_domain::{KeyId, OrgId, PatId, Timestamp, UserId};
 
 use super::i18n::{Catalog, Lang};
 use super::session::{self, ConsoleCaller, LANG_COOKIE, LOGIN_CSRF_COOKIE, LoginError, ORG_COOKIE, SESSION_COOKIE};
 use crate::AppState;
 use crate::error::{ServiceError, console_error};
-use crate::service::{admins, orgs, pats, users};
+use crate::service::{admins, keys, orgs, pats, users};
 
 // ---------------------------------------------------------------------------
 // Layout and errors
@@ -120,9 +120,9 @@ impl From<askama::Error> for PageError {
     }
 }
 
-type PageResult = Result<HttpResponse, PageError>;
+pub(super) type PageResult = Result<HttpResponse, PageError>;
 
-fn see_other(location: &str) -> HttpResponse {
+pub(super) fn see_other(location: &str) -> HttpResponse {
     HttpResponse::SeeOther().insert_header((header::LOCATION, location.to_owned())).finish()
 }
 
@@ -160,7 +160,7 @@ fn error_response(req: &HttpRequest, err: PageError) -> HttpResponse {
 }
 
 /// Runs a page handler and turns its error into a page.
-async fn page<F>(req: &HttpRequest, f: F) -> HttpResponse
+pub(super) async fn page<F>(req: &HttpRequest, f: F) -> HttpResponse
 where
     F: Future<Output = PageResult>,
 {
@@ -170,12 +170,12 @@ where
     }
 }
 
-async fn caller(state: &AppState, req: &HttpRequest) -> Result<ConsoleCaller, PageError> {
+pub(super) async fn caller(state: &AppState, req: &HttpRequest) -> Result<ConsoleCaller, PageError> {
     session::authenticate(state, req).await?.ok_or(PageError::Login)
 }
 
 /// Checks the CSRF token of a form.
-fn csrf(caller: &ConsoleCaller, presented: &str) -> Result<(), PageError> {
+pub(super) fn csrf(caller: &ConsoleCaller, presented: &str) -> Result<(), PageError> {
     if session::same_token(&caller.csrf, presented) { Ok(()) } else { Err(PageError::Csrf) }
 }
 
@@ -278,7 +278,7 @@ pub async fn login_submit(req: HttpRequest, state: web::Data<AppState>, form: we
 #[derive(Deserialize)]
 pub struct CsrfForm {
     #[serde(default)]
-    csrf: String,
+    pub(super) csrf: String,
 }
 
 /// `POST /logout`.
@@ -539,6 +539,21 @@ pub enum Dialog {
     PatCreated(String),
     /// Confirm removing a token.
     PatRemove(String),
+    /// The "+ New" key form.
+    KeyNew,
+    /// Confirm removing a key.
+    KeyRemove(String),
+    /// The new client secret (client id, secret), shown once.
+    SecretCreated(String, String),
+    /// Confirm removing the client secret.
+    SecretRemove,
+}
+
+struct KeyRow {
+    id: String,
+    key_type: &'static str,
+    created: String,
+    expires: Option<String>,
 }
 
 #[derive(Template)]
@@ -549,6 +564,8 @@ struct UserPage {
     u: UserView,
     state_actions: Vec<(&'static str, &'static str)>,
     pats: Vec<PatRow>,
+    keys: Vec<KeyRow>,
+    secret_created: Option<String>,
     roles: Vec<(&'static str, bool)>,
     dialog: Dialog,
     tomorrow: String,
@@ -567,13 +584,13 @@ pub struct UserQuery {
     item: String,
 }
 
-fn user_id(path: &str) -> Result<UserId, PageError> {
+pub(super) fn user_id(path: &str) -> Result<UserId, PageError> {
     UserId::parse(path).map_err(|_| ServiceError::not_found("user not found").into())
 }
 
 /// Loads a service user the caller may read (machine users only: the console's
 /// pages are about service users).
-async fn service_user(caller: &ConsoleCaller, id: UserId) -> Result<User, PageError> {
+pub(super) async fn service_user(caller: &ConsoleCaller, id: UserId) -> Result<User, PageError> {
     let user = users::get(&caller.ctx, id).await?;
     if !user.is_machine() {
         return Err(ServiceError::not_found("service user not found").into());
@@ -581,7 +598,7 @@ async fn service_user(caller: &ConsoleCaller, id: UserId) -> Result<User, PageEr
     Ok(user)
 }
 
-async fn render_user(req: &HttpRequest, caller: &ConsoleCaller, user: &User, dialog: Dialog) -> PageResult {
+pub(super) async fn render_user(req: &HttpRequest, caller: &ConsoleCaller, user: &User, dialog: Dialog) -> PageResult {
     let ctx = &caller.ctx;
     let org = user.org_id;
     let machine = user.machine().ok_or_else(|| ServiceError::not_found("service user not found"))?;
@@ -614,6 +631,29 @@ async fn render_user(req: &HttpRequest, caller: &ConsoleCaller, user: &User, dia
             last_used: p.pat.last_used_at.map(fmt_time),
         })
         .collect();
+    let keys = keys::list(ctx, vec![KeyFilter::User(user.id)], KeySort::CreatedAt, page_spec)
+        .await?
+        .items
+        .into_iter()
+        .map(|k| KeyRow {
+            id: k.key.id.to_string(),
+            key_type: k.key.key_type.as_str(),
+            created: fmt_time(k.key.created_at),
+            expires: (k.key.expires_at - now < far).then(|| fmt_time(k.key.expires_at)),
+        })
+        .collect();
+    // Shown only to callers who may read the user (checked by the caller of
+    // this function); the digest never leaves the store.
+    let secret_created = ctx
+        .state
+        .store
+        .machine_secrets()
+        .list_for_user(user.id)
+        .await
+        .map_err(ServiceError::from)?
+        .into_iter()
+        .find(|s| s.superseded_at.is_none())
+        .map(|s| fmt_time(s.created_at));
     let held = admins::list(
         ctx,
         vec![AdminFilter::User(user.id), AdminFilter::Scope(Scope::Org(org))],
@@ -638,6 +678,8 @@ async fn render_user(req: &HttpRequest, caller: &ConsoleCaller, user: &User, dia
         u,
         state_actions,
         pats,
+        keys,
+        secret_created,
         roles,
         dialog,
         tomorrow,
@@ -664,6 +706,9 @@ pub async fn user(
             "delete" => Dialog::Delete,
             "pat-new" => Dialog::PatNew,
             "pat-remove" => Dialog::PatRemove(item()?),
+            "key-new" => Dialog::KeyNew,
+            "key-remove" => Dialog::KeyRemove(KeyId::parse(&q.item).map_err(ServiceError::from)?.to_string()),
+            "secret-remove" => Dialog::SecretRemove,
             _ => Dialog::None,
         };
         render_user(&req, &caller, &user, dialog).await
@@ -776,7 +821,7 @@ pub struct PatForm {
 
 /// A date from the picker as the end of that day in UTC (the token works through
 /// the whole chosen day); `None` for an empty field.
-fn end_of_day(date: &str) -> Result<Option<Timestamp>, ServiceError> {
+pub(super) fn end_of_day(date: &str) -> Result<Option<Timestamp>, ServiceError> {
     let date = date.trim();
     if date.is_empty() {
         return Ok(None);

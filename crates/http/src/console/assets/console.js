@@ -27,6 +27,15 @@ document.addEventListener("DOMContentLoaded", function () {
     });
   });
 
+  // A form whose answer is a download (a key file) leaves the page as it is;
+  // once the download has started, go back to the page without the dialog.
+  document.querySelectorAll("form[data-after-submit]").forEach(function (form) {
+    form.addEventListener("submit", function () {
+      var next = form.getAttribute("data-after-submit");
+      window.setTimeout(function () { window.location.assign(next); }, 1500);
+    });
+  });
+
   // Closing a show-once dialog wipes the secret from the page before leaving it.
   document.querySelectorAll("[data-wipe]").forEach(function (link) {
     link.addEventListener("click", function () {
