@@ -12,6 +12,7 @@
 mod credentials;
 pub mod i18n;
 mod pages;
+mod projects;
 pub mod session;
 pub mod throttle;
 
@@ -108,6 +109,21 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/users/{id}/keys/{key}/remove", web::post().to(credentials::remove_key))
             .route("/users/{id}/secret", web::post().to(credentials::add_secret))
             .route("/users/{id}/secret/remove", web::post().to(credentials::remove_secret))
-            .route("/users/{id}/roles", web::post().to(pages::save_roles)),
+            .route("/users/{id}/roles", web::post().to(pages::save_roles))
+            .route("/projects", web::get().to(projects::list))
+            .route("/projects", web::post().to(projects::create))
+            .route("/projects/{id}", web::get().to(projects::show))
+            .route("/projects/{id}/delete", web::post().to(projects::delete))
+            .route("/projects/{id}/roles", web::post().to(projects::add_role))
+            .route("/projects/{id}/roles/remove", web::post().to(projects::remove_role))
+            .route("/projects/{id}/apps", web::post().to(projects::add_app))
+            .route("/projects/{id}/apps/{app}/secret", web::post().to(projects::app_secret))
+            .route("/projects/{id}/apps/{app}/keys", web::post().to(projects::app_key))
+            .route("/projects/{id}/apps/{app}/delete", web::post().to(projects::delete_app))
+            .route("/projects/{id}/authorizations", web::post().to(projects::add_authorization))
+            .route(
+                "/projects/{id}/authorizations/{authorization}/delete",
+                web::post().to(projects::delete_authorization),
+            ),
     );
 }

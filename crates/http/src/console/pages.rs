@@ -28,35 +28,35 @@ use crate::service::{admins, keys, orgs, pats, users};
 
 /// One entry of the organization switcher.
 pub struct OrgOption {
-    id: String,
-    name: String,
-    selected: bool,
+    pub(super) id: String,
+    pub(super) name: String,
+    pub(super) selected: bool,
 }
 
 /// What the top bar shows to a logged-in administrator.
 pub struct Nav {
-    csrf: String,
-    username: String,
-    orgs: Vec<OrgOption>,
+    pub(super) csrf: String,
+    pub(super) username: String,
+    pub(super) orgs: Vec<OrgOption>,
 }
 
 /// One entry of the language switcher.
 pub struct LangLink {
-    tag: &'static str,
-    name: &'static str,
-    current: bool,
+    pub(super) tag: &'static str,
+    pub(super) name: &'static str,
+    pub(super) current: bool,
 }
 
 /// What every page shares.
 pub struct Layout {
-    t: &'static Catalog,
-    langs: Vec<LangLink>,
+    pub(super) t: &'static Catalog,
+    pub(super) langs: Vec<LangLink>,
     /// The current path, URL-encoded, for the language switcher's way back.
-    here: String,
-    nav: Option<Nav>,
+    pub(super) here: String,
+    pub(super) nav: Option<Nav>,
 }
 
-fn layout(req: &HttpRequest, nav: Option<Nav>) -> Layout {
+pub(super) fn layout(req: &HttpRequest, nav: Option<Nav>) -> Layout {
     let lang = session::lang_of(req);
     let langs = Lang::ALL
         .iter()
@@ -68,13 +68,13 @@ fn layout(req: &HttpRequest, nav: Option<Nav>) -> Layout {
 
 /// The organization the pages work on: the switcher's choice when the caller may
 /// read its users, else the caller's own.
-fn current_org(req: &HttpRequest, caller: &ConsoleCaller) -> OrgId {
+pub(super) fn current_org(req: &HttpRequest, caller: &ConsoleCaller) -> OrgId {
     session::selected_org(req)
         .filter(|o| caller.ctx.caller.can(perm::USER_READ, Target::Org(*o)))
         .unwrap_or(caller.user.org_id)
 }
 
-async fn nav(req: &HttpRequest, caller: &ConsoleCaller) -> Result<Nav, ServiceError> {
+pub(super) async fn nav(req: &HttpRequest, caller: &ConsoleCaller) -> Result<Nav, ServiceError> {
     let current = current_org(req, caller);
     let page = Page { offset: 0, limit: Page::MAX_LIMIT, asc: true };
     let mut listed = orgs::list(&caller.ctx, Vec::<OrgQueryFilter>::new(), OrgSort::default(), page).await?.items;
@@ -126,7 +126,7 @@ pub(super) fn see_other(location: &str) -> HttpResponse {
     HttpResponse::SeeOther().insert_header((header::LOCATION, location.to_owned())).finish()
 }
 
-fn html(status: StatusCode, body: String) -> HttpResponse {
+pub(super) fn html(status: StatusCode, body: String) -> HttpResponse {
     HttpResponse::build(status).content_type("text/html; charset=utf-8").body(body)
 }
 
@@ -179,7 +179,7 @@ pub(super) fn csrf(caller: &ConsoleCaller, presented: &str) -> Result<(), PageEr
     if session::same_token(&caller.csrf, presented) { Ok(()) } else { Err(PageError::Csrf) }
 }
 
-fn fmt_time(t: Timestamp) -> String {
+pub(super) fn fmt_time(t: Timestamp) -> String {
     t.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
