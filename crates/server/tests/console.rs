@@ -462,3 +462,72 @@ async fn keys_are_downloaded_once_and_client_secrets_shown_once() {
     assert!(v.get(&page).await.body.contains("data-testid=\"secret-none\""));
     assert!(!app.logs().contains("PRIVATE KEY"), "no key material in the log");
 }
+
+#[tokio::test]
+async fn projects_roles_applications_and_authorizations_are_managed_in_pages() {
+    let app = TestApp::spawn().await;
+    let pat = app.admin_pat();
+    let org = default_org(&app, &pat).await;
+    create_machine(&app, &pat, &org, "reader").await;
+    let mut v = Visitor::new(&app);
+    assert_eq!(v.login("admin", &admin_password(&app)).await.status, StatusCode::SEE_OTHER);
+    let list = v.get("/ui/console/projects").await;
+    assert!(list.body.contains("data-testid=\"project-save\""));
+    let csrf = list.csrf();
+    let created = v.post("/ui/console/projects", &[("csrf", &csrf), ("name", "Billing")]).await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
+    let page = created.location().to_owned();
+    assert!(v.get("/ui/console/projects").await.body.contains("data-testid=\"project-row\""));
+
+    let role = v.post(&format!("{page}/roles"), &[("csrf", &csrf), ("key", "reader"), ("display_name", "")]).await;
+    assert_eq!(role.status, StatusCode::SEE_OTHER, "{}", role.body);
+
+    // A basic-auth application shows its secret once.
+    let basic = v.post(&format!("{page}/apps"), &[("csrf", &csrf), ("name", "api"), ("auth", "basic")]).await;
+    assert_eq!(basic.status, StatusCode::OK, "{}", basic.body);
+    assert!(basic.body.contains("data-testid=\"secret-value\">tsr_cs_"));
+    let shown = v.get(&page).await;
+    assert!(!shown.body.contains("tsr_cs_") && shown.body.contains("data-testid=\"app-row\""));
+
+    // A private-key-JWT application gets key files as downloads.
+    let jwt = v.post(&format!("{page}/apps"), &[("csrf", &csrf), ("name", "signer"), ("auth", "jwt")]).await;
+    assert_eq!(jwt.status, StatusCode::SEE_OTHER, "{}", jwt.body);
+    let detail = v.get(&page).await;
+    let marker = "/keys\">";
+    let action = detail.body.split("action=\"").find(|a| a.contains(marker)).unwrap().split('"').next().unwrap();
+    let file = v.post(action, &[("csrf", &csrf)]).await;
+    assert_eq!(file.status, StatusCode::OK, "{}", file.body);
+    assert!(file.headers["content-disposition"].to_str().unwrap().starts_with("attachment"));
+    let key: Value = serde_json::from_str(&file.body).unwrap();
+    assert_eq!(key["type"], "application");
+
+    // Authorize the service user with the role, then take it back.
+    let body = format!("csrf={csrf}&username=reader&role=reader");
+    let req = v
+        .client
+        .post(app.url(&format!("{page}/authorizations")))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body);
+    let granted = v.send(req).await;
+    assert_eq!(granted.status, StatusCode::SEE_OTHER, "{}", granted.body);
+    let detail = v.get(&page).await;
+    assert!(detail.body.contains("data-testid=\"authorization-row\""));
+    let delete_auth = detail
+        .body
+        .split("action=\"")
+        .find(|a| a.contains("/authorizations/") && a.contains("/delete\""))
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert_eq!(v.post(&delete_auth, &[("csrf", &csrf)]).await.status, StatusCode::SEE_OTHER);
+    assert!(!v.get(&page).await.body.contains("data-testid=\"authorization-row\""));
+
+    let removed = v.post(&format!("{page}/roles/remove"), &[("csrf", &csrf), ("key", "reader")]).await;
+    assert_eq!(removed.status, StatusCode::SEE_OTHER);
+    assert!(v.get(&format!("{page}?dialog=delete")).await.body.contains("confirm-dialog"));
+    let deleted = v.post(&format!("{page}/delete"), &[("csrf", &csrf)]).await;
+    assert_eq!((deleted.status, deleted.location()), (StatusCode::SEE_OTHER, "/ui/console/projects"));
+    assert_eq!(v.get(&page).await.status, StatusCode::NOT_FOUND);
+}
