@@ -423,6 +423,14 @@ impl OAuthError {
         }
     }
 
+    /// `invalid_request` with 405: the endpoint takes POST only.
+    pub fn method_not_allowed() -> Self {
+        Self {
+            status: StatusCode::METHOD_NOT_ALLOWED,
+            ..Self::new("invalid_request", "this endpoint accepts POST with a form body only")
+        }
+    }
+
     /// `server_error` (500); the cause goes to the log only.
     pub fn server_error(cause: &(dyn StdError + 'static)) -> Self {
         log_internal(cause);

@@ -7,8 +7,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Map, Value, json};
 use tessera_domain::repo::{Page, RepoResult, Repos};
 use tessera_domain::user::{User, UserKind};
-use tessera_domain::{OrgId, UserId};
+use tessera_domain::{OrgId, ProjectId, UserId};
 
+use crate::roles;
 use crate::scope::{self, Scopes};
 
 /// Claim names ZITADEL uses.
@@ -24,8 +25,10 @@ pub mod names {
 }
 
 /// The user-describing claims `scopes` ask for (without `sub`), read from the
-/// store: profile and e-mail claims, resource-owner claims and metadata.
-/// Claims that only make sense in some tokens (roles) are added by the caller.
+/// store: profile and e-mail claims, resource-owner claims, metadata, and the
+/// project role claims (when `urn:zitadel:iam:org:projects:roles` or a role
+/// scope was granted: for the projects in the audience, or every project the
+/// user has roles on when no project was asked for).
 ///
 /// # Errors
 /// Database errors.
@@ -58,6 +61,18 @@ pub async fn user_claims(repos: &dyn Repos, user: &User, scopes: &Scopes) -> Rep
     }
     if scopes.metadata {
         metadata(repos, user.id, &mut claims).await?;
+    }
+    if scopes.projects_roles || !scopes.roles.is_empty() {
+        let grants = repos.authorizations().user_roles(user.id).await?;
+        let mut projects: Vec<ProjectId> = scopes.projects.iter().filter_map(|p| ProjectId::parse(p).ok()).collect();
+        if projects.is_empty() {
+            for g in &grants {
+                if !projects.contains(&g.project_id) {
+                    projects.push(g.project_id);
+                }
+            }
+        }
+        roles::insert_role_claims(&mut claims, &grants, &projects, &scopes.roles);
     }
     Ok(claims)
 }

@@ -17,9 +17,10 @@ use serde_json::{Map, Value, json};
 use sha2::{Digest as _, Sha256};
 use tessera_domain::access_token::{AccessToken, UsedJti};
 use tessera_domain::audit::AuditEvent;
+use tessera_domain::project::ProjectState;
 use tessera_domain::repo::{CredentialOwner, RepoError, Store};
 use tessera_domain::user::{AccessTokenType, User};
-use tessera_domain::{AccessTokenId, Clock, SecretId, Timestamp, UserId};
+use tessera_domain::{AccessTokenId, Clock, ProjectId, SecretId, Timestamp, UserId};
 
 use crate::assertion::{AssertionPolicy, CandidateKey, parse_assertion};
 use crate::claims;
@@ -128,6 +129,12 @@ impl TokenService {
         &self.config
     }
 
+    /// The clock.
+    #[must_use]
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
     /// The signing keys.
     #[must_use]
     pub fn keys(&self) -> &Arc<KeyRing> {
@@ -223,6 +230,37 @@ impl TokenService {
         self.user(store, found.owner.user_id).await.map_err(|_| BAD)
     }
 
+    /// RFC 6749 §3.3: a project audience scope must name an existing, active
+    /// project; a role scope must name a role the user holds (on a requested
+    /// project, when projects were requested). Anything else is `invalid_scope`.
+    async fn check_project_scopes(&self, store: &dyn Store, user: &User, scopes: &Scopes) -> Result<(), GrantError> {
+        let mut projects = Vec::with_capacity(scopes.projects.len());
+        for p in &scopes.projects {
+            let refuse =
+                || GrantError::InvalidScope(format!("scope urn:zitadel:iam:org:project:id:{p}:aud names no project"));
+            let id = ProjectId::parse(p).map_err(|_| refuse())?;
+            match store.projects().get(id).await? {
+                Some(project) if project.state == ProjectState::Active => projects.push(id),
+                _ => return Err(refuse()),
+            }
+        }
+        if scopes.roles.is_empty() {
+            return Ok(());
+        }
+        let grants = store.authorizations().user_roles(user.id).await?;
+        for role in &scopes.roles {
+            let held = grants
+                .iter()
+                .any(|g| g.role_key.as_str() == role && (projects.is_empty() || projects.contains(&g.project_id)));
+            if !held {
+                return Err(GrantError::InvalidScope(format!(
+                    "scope urn:zitadel:iam:org:project:role:{role} names no role of the user"
+                )));
+            }
+        }
+        Ok(())
+    }
+
     async fn user(&self, store: &dyn Store, id: UserId) -> Result<User, GrantError> {
         store.users().get(id).await?.ok_or(GrantError::InvalidGrant("the user may not authenticate"))
     }
@@ -236,18 +274,7 @@ impl TokenService {
         grant: &'static str,
         now: Timestamp,
     ) -> Result<TokenResponse, GrantError> {
-        // Projects and role keys arrive with projects (issue #5); until a project
-        // exists, asking for one is asking for something the client may not have.
-        if let Some(p) = scopes.projects.first() {
-            return Err(GrantError::InvalidScope(format!(
-                "scope urn:zitadel:iam:org:project:id:{p}:aud names no project"
-            )));
-        }
-        if let Some(r) = scopes.roles.first() {
-            return Err(GrantError::InvalidScope(format!(
-                "scope urn:zitadel:iam:org:project:role:{r} names no role of the user"
-            )));
-        }
+        self.check_project_scopes(store, user, &scopes).await?;
         let client_id = user.username.to_string();
         let mut audience = scopes.audience(&self.config.api_audience);
         if audience.is_empty() {

@@ -24,6 +24,8 @@ pub mod jwt_access_token;
 pub mod keyfile;
 pub mod keyring;
 pub mod password;
+pub mod resource;
+pub mod roles;
 pub mod scope;
 pub mod sealing;
 pub mod signing;

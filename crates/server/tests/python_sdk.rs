@@ -189,3 +189,100 @@ async fn a_key_file_and_a_client_secret_work_unchanged_with_the_official_python_
         assert!(!logs.contains(secret.as_str()), "credential #{i} appears in the server logs");
     }
 }
+
+#[tokio::test]
+async fn a_resource_server_built_on_authlib_introspects_with_both_client_auth_methods() {
+    use base64::Engine as _;
+    use serde_json::json;
+
+    const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/resource_server.py");
+    let Some(python) = python_with_sdk().await else { return };
+    let app = TestApp::spawn().await;
+    let admin = app.admin_pat();
+    let org = api::default_org(&app, &admin).await;
+    let project = api::ok(
+        &app,
+        &admin,
+        api::PROJECTS,
+        "CreateProject",
+        json!({"organizationId": org, "name": "Orders"}),
+    )
+    .await["projectId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    api::ok(
+        &app,
+        &admin,
+        api::PROJECTS,
+        "AddProjectRole",
+        json!({"projectId": project, "roleKey": "reader", "displayName": "Reader"}),
+    )
+    .await;
+    let apps = api::APPS;
+    let basic = api::ok(&app, &admin, apps, "CreateApplication", json!({"projectId": project, "name": "orders-api", "apiConfiguration": {"authMethodType": "API_AUTH_METHOD_TYPE_BASIC"}})).await;
+    let keyed = api::ok(&app, &admin, apps, "CreateApplication", json!({"projectId": project, "name": "orders-api-jwt", "apiConfiguration": {"authMethodType": "API_AUTH_METHOD_TYPE_PRIVATE_KEY_JWT"}})).await;
+    let key = api::ok(
+        &app,
+        &admin,
+        apps,
+        "CreateApplicationKey",
+        json!({"applicationId": keyed["applicationId"], "projectId": project}),
+    )
+    .await;
+    let key_file = base64::engine::general_purpose::STANDARD.decode(key["keyDetails"].as_str().unwrap()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let key_path = dir.path().join("app-key.json");
+    std::fs::write(&key_path, &key_file).unwrap();
+
+    let user = api::create_machine(&app, &admin, &org, "orders-worker").await;
+    api::ok(
+        &app,
+        &admin,
+        api::AUTHZ,
+        "CreateAuthorization",
+        json!({"userId": user, "projectId": project, "roleKeys": ["reader"]}),
+    )
+    .await;
+    let secret = api::ok(&app, &admin, api::USERS, "AddSecret", json!({"userId": user})).await["clientSecret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let res = app
+        .client
+        .post(app.url("/oauth/v2/token"))
+        .basic_auth("orders-worker", Some(&secret))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("scope", &format!("urn:zitadel:iam:org:project:id:{project}:aud")),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let token = res.json::<serde_json::Value>().await.unwrap()["access_token"].as_str().unwrap().to_owned();
+    let issuer = format!("http://localhost:{}", app.address.rsplit(':').next().unwrap());
+    let app_secret = basic["apiConfiguration"]["clientSecret"].as_str().unwrap().to_owned();
+
+    let out = python_cmd(&python)
+        .arg(SCRIPT)
+        .env("TESSERA_ISSUER", &issuer)
+        .env("TESSERA_APP_ID", basic["apiConfiguration"]["clientId"].as_str().unwrap())
+        .env("TESSERA_APP_SECRET", &app_secret)
+        .env("TESSERA_APP_KEY_FILE", &key_path)
+        .env("TESSERA_TOKEN", &token)
+        .env("TESSERA_USER_ID", &user)
+        .env("TESSERA_PROJECT_ID", &project)
+        .output()
+        .await
+        .expect("run the resource server script");
+    let secrets = [token, app_secret, secret, admin];
+    let stdout = redact(&String::from_utf8_lossy(&out.stdout), &secrets);
+    let stderr = redact(&String::from_utf8_lossy(&out.stderr), &secrets);
+    assert!(out.status.success(), "the resource server script failed:\n{stdout}\n{stderr}");
+    assert!(stdout.lines().any(|l| l == "OK"), "{stdout}");
+    let logs = app.logs();
+    for (i, s) in secrets.iter().enumerate() {
+        assert!(!logs.contains(s.as_str()), "credential #{i} appears in the server logs");
+    }
+}

@@ -1,9 +1,10 @@
 //! The OAuth 2.0 / OpenID Connect endpoints at ZITADEL's paths (DESIGN.md §3):
-//! discovery, JWKS, the token endpoint and userinfo. Errors are RFC 6749 §5.2
+//! discovery, JWKS, the token endpoint, userinfo, introspection and revocation. Errors are RFC 6749 §5.2
 //! bodies, rendered in `crate::error`.
 
 mod discovery;
 pub mod form;
+mod resource;
 mod token;
 mod userinfo;
 
@@ -28,6 +29,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(JWKS_PATH, web::get().to(discovery::jwks))
         .route(AUTHORIZE_PATH, web::route().to(discovery::authorize))
         .route(TOKEN_PATH, web::post().to(token::token))
+        .route(INTROSPECT_PATH, web::post().to(resource::introspect))
+        .route(INTROSPECT_PATH, web::route().to(resource::post_only))
+        .route(REVOKE_PATH, web::post().to(resource::revoke))
+        .route(REVOKE_PATH, web::route().to(resource::post_only))
         .route(USERINFO_PATH, web::get().to(userinfo::userinfo))
         .route(USERINFO_PATH, web::post().to(userinfo::userinfo));
 }

@@ -16,6 +16,12 @@ pub const USERS: &str = "zitadel.user.v2.UserService";
 pub const ORGS: &str = "zitadel.org.v2.OrganizationService";
 /// `zitadel.internal_permission.v2.InternalPermissionService`.
 pub const ADMINS: &str = "zitadel.internal_permission.v2.InternalPermissionService";
+/// `zitadel.project.v2.ProjectService`.
+pub const PROJECTS: &str = "zitadel.project.v2.ProjectService";
+/// `zitadel.application.v2.ApplicationService`.
+pub const APPS: &str = "zitadel.application.v2.ApplicationService";
+/// `zitadel.authorization.v2.AuthorizationService`.
+pub const AUTHZ: &str = "zitadel.authorization.v2.AuthorizationService";
 /// `tessera.policy.v1.PolicyService`.
 pub const POLICY: &str = "tessera.policy.v1.PolicyService";
 

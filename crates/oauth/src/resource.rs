@@ -1,0 +1,276 @@
+//! What resource servers call: token introspection (RFC 7662) and revocation
+//! (RFC 7009), with the client authentication they need.
+//!
+//! Introspection callers are API applications of a project, authenticated by
+//! `client_secret_basic` (a `tsr_cs_` secret: one point read by `client_id` and
+//! a SHA-256 compare) or `private_key_jwt` (RFC 7523 §2.2, the assertion rules
+//! of [`crate::assertion`], `jti` replay refused). The token itself is checked by
+//! the one [`Validator`], so a removal, revocation or suspension is seen here
+//! exactly as on the API.
+//!
+//! Revocation callers are machine users (their client secret, `client_id` =
+//! username) or API applications. A client revokes only tokens issued to it
+//! (machine users: `client_id` of the token) or meant for it (applications:
+//! their project in the token's audience); anything else is a silent no-op, so
+//! the answer reveals nothing about other clients' tokens (RFC 7009 §2.2).
+
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::{Map, Value, json};
+use tessera_domain::access_token::{RevokedJwt, UsedJti};
+use tessera_domain::audit::AuditEvent;
+use tessera_domain::repo::{AppForAuth, RepoError, Store};
+use tessera_domain::user::User;
+use tessera_domain::{AppKeyId, Timestamp};
+
+use crate::assertion::{AssertionPolicy, CandidateKey, parse_assertion};
+use crate::credential::{CredentialKind, ParsedCredential};
+use crate::grant::{GrantError, TokenService};
+use crate::roles;
+use crate::validator::{AuthError, CredentialRef, ResolvedToken, Validator};
+
+/// The client assertion type of RFC 7523 §2.2.
+pub const JWT_BEARER_CLIENT_ASSERTION: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+/// How a client presented itself.
+pub enum ClientAuth<'a> {
+    /// `client_secret_basic` (or `client_secret_post` where allowed).
+    Secret {
+        /// The client id.
+        client_id: &'a str,
+        /// The secret.
+        secret: &'a SecretString,
+    },
+    /// `private_key_jwt`: a client assertion whose `aud` must name the issuer or
+    /// `endpoint` (the URL it was posted to).
+    Assertion {
+        /// The signed JWT.
+        assertion: &'a str,
+        /// The endpoint URL, also accepted as audience.
+        endpoint: &'a str,
+    },
+}
+
+/// An authenticated client of the revocation endpoint.
+pub enum Client {
+    /// A machine user with its client secret.
+    Machine(Box<User>),
+    /// An API application.
+    App(Box<AppForAuth>),
+}
+
+const BAD_CLIENT: GrantError = GrantError::InvalidClient("client authentication failed");
+
+impl TokenService {
+    /// Authenticates an API application (RFC 7662 §2.1 requires the protected
+    /// resource to authenticate). The application, its project and its
+    /// organization must be active.
+    ///
+    /// # Errors
+    /// `invalid_client` for every failure (without saying which), server errors.
+    pub async fn authenticate_app(&self, store: &dyn Store, auth: &ClientAuth<'_>) -> Result<AppForAuth, GrantError> {
+        let now = self.clock_now();
+        let found = match auth {
+            ClientAuth::Secret { client_id, secret } => {
+                let parsed = ParsedCredential::parse(Some(CredentialKind::ClientSecret), secret.expose_secret())
+                    .map_err(|_| BAD_CLIENT)?;
+                let Some(found) = store.applications().find_for_auth(client_id).await? else {
+                    return Err(BAD_CLIENT);
+                };
+                let ok = found.app.secret_digest.as_ref().is_some_and(|d| parsed.verify(d));
+                if !ok {
+                    return Err(BAD_CLIENT);
+                }
+                found
+            }
+            ClientAuth::Assertion { assertion, endpoint } => {
+                let refuse = |reason: &dyn std::fmt::Display| {
+                    tracing::debug!(reason = %reason, "client assertion refused");
+                    BAD_CLIENT
+                };
+                let parsed = parse_assertion(assertion).map_err(|e| refuse(&e))?;
+                let subject = parsed.subject().map_err(|e| refuse(&e))?.to_owned();
+                // RFC 7523 §3 item 9 / RFC 7515 §4.1.4: an application key is found by its `kid`.
+                let kid = parsed.key_id().ok_or(BAD_CLIENT)?;
+                let key_id = AppKeyId::parse(kid).map_err(|_| BAD_CLIENT)?;
+                let Some(key) = store.applications().find_key_for_auth(key_id).await? else {
+                    return Err(BAD_CLIENT);
+                };
+                if key.app.app.client_id != subject {
+                    return Err(refuse(&"the key belongs to another client"));
+                }
+                let candidate = CandidateKey {
+                    kid: key.key.id.to_string(),
+                    key_type: key.key.key_type,
+                    public_key_pem: key.key.public_key_pem.clone(),
+                    expires_at: key.key.expires_at,
+                };
+                let policy = AssertionPolicy::new(&self.config().issuer, *endpoint).with_skew(self.config().skew);
+                let verified = parsed.verify(&subject, &[candidate], &policy, now).map_err(|e| refuse(&e))?;
+                if let Some(jti) = &verified.jti {
+                    // RFC 7523 §3 item 7: a jti is used once while the assertion is valid.
+                    let used =
+                        UsedJti::new(&subject, jti.clone(), verified.replay_window_end()).map_err(|_| BAD_CLIENT)?;
+                    let tx = store.begin().await?;
+                    let fresh = tx.used_jtis().record(&used, now).await?;
+                    tx.commit().await?;
+                    if !fresh {
+                        return Err(refuse(&"the assertion was already used"));
+                    }
+                }
+                key.app
+            }
+        };
+        if !found.is_active() {
+            return Err(BAD_CLIENT);
+        }
+        Ok(found)
+    }
+
+    /// Authenticates a revocation client: an API application (secret or key),
+    /// else a machine user by its client secret (`client_id` = username).
+    ///
+    /// # Errors
+    /// `invalid_client` for every failure, server errors.
+    pub async fn authenticate_client(&self, store: &dyn Store, auth: &ClientAuth<'_>) -> Result<Client, GrantError> {
+        match auth {
+            ClientAuth::Assertion { .. } => Ok(Client::App(Box::new(self.authenticate_app(store, auth).await?))),
+            ClientAuth::Secret { client_id, secret } => {
+                if store.applications().find_for_auth(client_id).await?.is_some() {
+                    return Ok(Client::App(Box::new(self.authenticate_app(store, auth).await?)));
+                }
+                let user = self.authenticate_machine(store, client_id, secret, self.clock_now()).await?;
+                Ok(Client::Machine(Box::new(user)))
+            }
+        }
+    }
+
+    /// RFC 7662 §2.2: the introspection response for `token` asked by `app`.
+    /// Inactive — `{"active": false}` and nothing else — for anything bad,
+    /// unknown, expired, revoked or suspended, and for a token whose audience
+    /// does not include the caller's project. PATs are the exception to the
+    /// audience rule (ZITADEL semantics): any application of the instance may
+    /// introspect them. The active response carries the user's roles on the
+    /// caller's project.
+    ///
+    /// `token_type_hint` (RFC 7662 §2.1) needs no handling: the token's own
+    /// prefix or shape says what it is, so a wrong hint still finds it.
+    ///
+    /// # Errors
+    /// Only server errors; every token problem is an inactive answer.
+    pub async fn introspect(
+        &self,
+        store: &dyn Store,
+        validator: &Validator,
+        app: &AppForAuth,
+        token: &str,
+    ) -> Result<Value, RepoError> {
+        let resolved = match validator.resolve(store, token).await {
+            Ok(r) => r,
+            Err(AuthError::InvalidToken) => return Ok(inactive()),
+            Err(AuthError::Store(e)) => return Err(e),
+        };
+        let project = app.app.project_id;
+        let is_pat = matches!(resolved.auth.credential, CredentialRef::Pat(_));
+        if !is_pat && !resolved.has_audience(&project.to_string()) {
+            return Ok(inactive());
+        }
+        let Some(user) = store.users().get(resolved.auth.user_id).await? else { return Ok(inactive()) };
+        let mut body = Map::new();
+        body.insert("active".into(), json!(true));
+        body.insert("scope".into(), json!(resolved.scopes.join(" ")));
+        body.insert("client_id".into(), json!(resolved.client_id.clone().unwrap_or_else(|| user.username.to_string())));
+        body.insert("token_type".into(), json!("Bearer"));
+        body.insert("exp".into(), json!(resolved.expires_at.timestamp()));
+        body.insert("iat".into(), json!(resolved.issued_at.timestamp()));
+        body.insert("nbf".into(), json!(resolved.issued_at.timestamp()));
+        body.insert("sub".into(), json!(user.id));
+        body.insert("aud".into(), json!(resolved.audience));
+        body.insert("iss".into(), json!(self.config().issuer));
+        body.insert("jti".into(), json!(credential_id(&resolved)));
+        body.insert("username".into(), json!(user.username));
+        if let Some(org) = store.orgs().get(user.org_id).await? {
+            body.insert(crate::claims::names::RESOURCEOWNER_ID.into(), json!(org.id));
+            body.insert(crate::claims::names::RESOURCEOWNER_NAME.into(), json!(org.name));
+            body.insert(crate::claims::names::RESOURCEOWNER_PRIMARY_DOMAIN.into(), json!(org.name.key()));
+        }
+        let grants = store.authorizations().user_roles_on_project(user.id, project).await?;
+        roles::insert_role_claims(&mut body, &grants, &[project], &[]);
+        Ok(Value::Object(body))
+    }
+
+    /// RFC 7009 §2.1: revokes `token` when it was issued to (or is meant for)
+    /// `client`. Unknown, invalid, foreign tokens and PATs (removed through the
+    /// API, as in ZITADEL) are left alone; the caller answers 200 either way.
+    ///
+    /// # Errors
+    /// Only server errors.
+    pub async fn revoke(
+        &self,
+        store: &dyn Store,
+        validator: &Validator,
+        client: &Client,
+        token: &str,
+    ) -> Result<(), RepoError> {
+        let resolved = match validator.resolve(store, token).await {
+            Ok(r) => r,
+            Err(AuthError::InvalidToken) => return Ok(()),
+            Err(AuthError::Store(e)) => return Err(e),
+        };
+        let (allowed, actor, client_id) = match client {
+            Client::Machine(user) => {
+                let name = user.username.to_string();
+                (resolved.client_id.as_deref() == Some(name.as_str()), user.id, name)
+            }
+            Client::App(app) => (
+                resolved.has_audience(&app.app.project_id.to_string()),
+                resolved.auth.user_id,
+                app.app.client_id.clone(),
+            ),
+        };
+        if !allowed {
+            return Ok(());
+        }
+        let now = self.clock_now();
+        let tx = store.begin().await?;
+        let id = match resolved.auth.credential {
+            CredentialRef::Pat(_) => return Ok(()),
+            CredentialRef::AccessToken(id) => {
+                match tx.access_tokens().delete(id).await {
+                    Ok(()) | Err(RepoError::NotFound { .. }) => {}
+                    Err(e) => return Err(e),
+                }
+                id
+            }
+            CredentialRef::Jwt(id) => {
+                let revoked = RevokedJwt::new(id.to_string(), resolved.expires_at)
+                    .map_err(|e| RepoError::Database(Box::new(e)))?;
+                tx.revoked_jwts().insert(&revoked).await?;
+                id
+            }
+        };
+        tx.audit()
+            .append(
+                &AuditEvent::new(now, Some(actor), "token.revoked", "access_token", id, Some(resolved.auth.org_id))
+                    .with_details(json!({"clientId": client_id})),
+            )
+            .await?;
+        tx.commit().await
+    }
+
+    fn clock_now(&self) -> Timestamp {
+        self.clock().now()
+    }
+}
+
+/// RFC 7662 §2.2: the whole answer for a token that is not active.
+#[must_use]
+pub fn inactive() -> Value {
+    json!({"active": false})
+}
+
+fn credential_id(r: &ResolvedToken) -> String {
+    match r.auth.credential {
+        CredentialRef::Pat(id) => id.to_string(),
+        CredentialRef::AccessToken(id) | CredentialRef::Jwt(id) => id.to_string(),
+    }
+}
