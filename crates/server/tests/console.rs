@@ -339,6 +339,8 @@ async fn the_detail_page_edits_changes_state_grants_roles_and_deletes() {
     let token = issued.body[start..].split('<').next().unwrap().to_owned();
     assert!(token.starts_with("tsr_pat_"));
     assert_eq!(api::status_of(&app, &token).await, 200);
+    let back = format!("next={}", page.replace('/', "%2F"));
+    assert!(issued.body.contains(&back), "the language switch leads back to the user's page");
     let listed = v.get(&page).await;
     assert!(!listed.body.contains(&token), "shown once");
     let row = listed.body.find("data-testid=\"pat-row\"").unwrap();

@@ -62,7 +62,14 @@ pub(super) fn layout(req: &HttpRequest, nav: Option<Nav>) -> Layout {
         .iter()
         .map(|l| LangLink { tag: l.tag(), name: l.catalog().get("lang.name"), current: *l == lang })
         .collect();
-    let here = form_urlencoded::byte_serialize(req.path().as_bytes()).collect();
+    // A page rendered by a POST (a secret shown once) has no GET route of its
+    // own: the way back is the page of the user or project it belongs to.
+    let path = if req.method() == actix_web::http::Method::GET {
+        req.path().to_owned()
+    } else {
+        req.path().split('/').take(5).collect::<Vec<_>>().join("/")
+    };
+    let here = form_urlencoded::byte_serialize(path.as_bytes()).collect();
     Layout { t: lang.catalog(), langs, here, nav }
 }
 
