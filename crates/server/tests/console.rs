@@ -111,6 +111,10 @@ async fn admin_logs_in_with_a_strict_session_cookie_and_logs_out() {
     let app = TestApp::spawn().await;
     let mut v = Visitor::new(&app);
 
+    let port = app.address.rsplit(':').next().unwrap();
+    let announced = format!("console http://localhost:{port}/ui/console/)");
+    assert!(app.logs().contains(&announced), "the start line names the console: {}", app.logs());
+
     let anonymous = v.get("/ui/console/users").await;
     assert_eq!((anonymous.status, anonymous.location()), (StatusCode::SEE_OTHER, "/ui/console/login"));
 

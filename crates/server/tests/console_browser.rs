@@ -238,6 +238,9 @@ async fn flow(c: &Client, app: &TestApp) {
     assert_eq!(expires, format!("{date} 23:59 UTC"), "expiration date and time");
     works_on_the_api(app, &token).await;
     assert!(!app.logs().contains(&token), "the token is never logged");
+    let stored = c.execute("return localStorage.length + sessionStorage.length", vec![]).await.unwrap();
+    assert_eq!(stored, json!(0), "nothing in browser storage");
+    assert!(!c.current_url().await.unwrap().as_str().contains("tsr_"), "no token in the URL");
 
     by_testid(c, "nav-service-users").await.click().await.unwrap();
     by_testid(c, "service-user-row").await;
