@@ -419,3 +419,43 @@ async fn authorizations_are_listed_with_names_filters_and_visibility() {
     assert!(w.store.authorizations().get(a1.id).await.unwrap().is_none());
     assert!(w.store.admins().get_by_id(member.id).await.unwrap().is_none());
 }
+
+#[tokio::test]
+async fn deleting_an_organization_deletes_its_projects_and_their_memberships() {
+    let db = TestDb::new().await;
+    let w = world(&db).await;
+    let other = org("Other");
+    let elsewhere = project(other.id, "Elsewhere");
+    let scope = Scope::Project(w.project.id);
+    let member = Administrator::new(w.user.id, scope, RoleSet::for_scope(scope, [Role::ProjectOwner]).unwrap(), now());
+    let other_scope = Scope::Project(elsewhere.id);
+    let kept = Administrator::new(
+        w.user.id,
+        other_scope,
+        RoleSet::for_scope(other_scope, [Role::ProjectOwner]).unwrap(),
+        now(),
+    );
+    let doomed = org("Doomed");
+    let doomed_project = project(doomed.id, "Doomed project");
+    let doomed_scope = Scope::Project(doomed_project.id);
+    let gone = Administrator::new(
+        w.user.id,
+        doomed_scope,
+        RoleSet::for_scope(doomed_scope, [Role::ProjectOwnerViewer]).unwrap(),
+        now(),
+    );
+    write!(w.store, |tx| {
+        tx.orgs().insert(&other).await.unwrap();
+        tx.orgs().insert(&doomed).await.unwrap();
+        tx.projects().insert(&elsewhere).await.unwrap();
+        tx.projects().insert(&doomed_project).await.unwrap();
+        tx.admins().insert(&member).await.unwrap();
+        tx.admins().insert(&kept).await.unwrap();
+        tx.admins().insert(&gone).await.unwrap();
+    });
+    write!(w.store, |tx| tx.orgs().delete(doomed.id).await.unwrap());
+    assert!(w.store.projects().get(doomed_project.id).await.unwrap().is_none());
+    assert!(w.store.admins().get_by_id(gone.id).await.unwrap().is_none());
+    assert!(w.store.admins().get_by_id(member.id).await.unwrap().is_some());
+    assert!(w.store.admins().get_by_id(kept.id).await.unwrap().is_some());
+}

@@ -18,12 +18,13 @@ const PROJECTS: &str = "zitadel.project.v2.ProjectService";
 const PROJECTS_BETA: &str = "zitadel.project.v2beta.ProjectService";
 const APPS: &str = "zitadel.application.v2.ApplicationService";
 const AUTHZ: &str = "zitadel.authorization.v2.AuthorizationService";
+const AUTHZ_BETA: &str = "zitadel.authorization.v2beta.AuthorizationService";
 const UNKNOWN: &str = "0190f0f0-0000-7000-8000-000000000000";
 
 /// The shared redactions plus the ids, dates and secrets of these services.
 fn redacted() -> insta::Settings {
     let mut settings = api::redacted();
-    for key in ["projectId", "applicationId", "keyId", "clientId"] {
+    for key in ["projectId", "applicationId", "appId", "keyId", "clientId", "projectOrganizationId"] {
         settings.add_redaction(&format!(".**.{key}"), "[uuid]");
     }
     for key in ["removalDate", "deactivationDate", "reactivationDate"] {
@@ -89,9 +90,23 @@ async fn projects_and_roles_are_created_read_listed_changed_and_deleted() {
     assert_eq!(got["project"]["projectRoleAssertion"], true);
     assert_eq!(got["project"]["authorizationRequired"], true);
     assert_eq!(got["project"]["projectAccessRequired"], false);
+    let beta_created = ok(
+        &app,
+        &admin,
+        PROJECTS_BETA,
+        "CreateProject",
+        json!({"organizationId": org, "name": "Beta", "projectRoleCheck": true}),
+    )
+    .await;
+    snap!("create_project_v2beta", &beta_created);
+    let beta_id = beta_created["id"].as_str().unwrap().to_owned();
+    let beta_project = ok(&app, &admin, PROJECTS, "GetProject", json!({"projectId": beta_id})).await;
+    assert_eq!(beta_project["project"]["authorizationRequired"], true);
+    ok(&app, &admin, PROJECTS_BETA, "DeleteProject", json!({"id": beta_id})).await;
     let beta = ok(&app, &admin, PROJECTS_BETA, "GetProject", json!({"id": project})).await;
     snap!("get_project_v2beta", &beta);
     assert_eq!(beta["project"]["id"], project);
+    assert_eq!(beta["project"]["authorizationRequired"], true, "v2beta's Project keeps the v2 names of the checks");
     let (status, err) = call(&app, &admin, PROJECTS, "GetProject", json!({"projectId": UNKNOWN})).await;
     assert_eq!(status, 404);
     snap!("get_project_not_found", &err);
@@ -667,6 +682,10 @@ async fn authorizations_give_users_project_roles() {
     assert_eq!(by_project["pagination"]["totalResult"], "2");
     let by_login = ok(&app, &admin, AUTHZ, "ListAuthorizations", json!({"filters": [{"userPreferredLoginName": {"loginName": "other", "method": "TEXT_FILTER_METHOD_STARTS_WITH"}}]})).await;
     assert_eq!(by_login["authorizations"][0]["user"]["id"], other_bot);
+    let beta = ok(&app, &admin, AUTHZ_BETA, "ListAuthorizations", json!({"filters": [{"userId": {"id": bot}}]})).await;
+    snap!("list_authorizations_v2beta", &beta);
+    assert_eq!(beta["authorizations"][0]["projectId"], project);
+    assert_eq!(beta["authorizations"][0]["roles"], json!(["reader"]));
     let none =
         ok(&app, &admin, AUTHZ, "ListAuthorizations", json!({"filters": [{"projectGrantId": {"id": UNKNOWN}}]})).await;
     assert_eq!(none["authorizations"], json!([]));
@@ -722,4 +741,71 @@ async fn authorizations_give_users_project_roles() {
     ok(&app, &admin, USERS, "DeleteUser", json!({"userId": other_bot})).await;
     let left = ok(&app, &admin, AUTHZ, "ListAuthorizations", json!({})).await;
     assert_eq!(left["authorizations"], json!([]));
+}
+
+#[tokio::test]
+async fn the_v2beta_app_service_speaks_its_own_names() {
+    const BETA: &str = "zitadel.app.v2beta.AppService";
+    let app = TestApp::spawn().await;
+    let admin = app.admin_pat();
+    let org = default_org(&app, &admin).await;
+    let project = create_project(&app, &admin, &org, "Beta apps").await;
+
+    let created = ok(
+        &app,
+        &admin,
+        BETA,
+        "CreateApplication",
+        json!({"projectId": project, "name": "api", "apiRequest": {"authMethodType": "API_AUTH_METHOD_TYPE_BASIC"}}),
+    )
+    .await;
+    snap!("v2beta_create_application", &created);
+    let id = created["appId"].as_str().unwrap().to_owned();
+    assert!(created["apiResponse"]["clientSecret"].as_str().unwrap().starts_with("tsr_cs_"));
+    let got = ok(&app, &admin, BETA, "GetApplication", json!({"id": id})).await;
+    snap!("v2beta_get_application", &got);
+    assert_eq!(got["app"]["state"], "APP_STATE_ACTIVE");
+    let listed = ok(
+        &app,
+        &admin,
+        BETA,
+        "ListApplications",
+        json!({"projectId": project, "filters": [{"apiAppOnly": true}, {"stateFilter": "APP_STATE_ACTIVE"}],
+               "sortingColumn": "APP_SORT_BY_NAME"}),
+    )
+    .await;
+    assert_eq!(listed["applications"][0]["id"], id);
+    let secret = ok(
+        &app,
+        &admin,
+        BETA,
+        "RegenerateClientSecret",
+        json!({"projectId": project, "applicationId": id, "isApi": true}),
+    )
+    .await;
+    assert!(secret["clientSecret"].as_str().unwrap().starts_with("tsr_cs_"));
+    ok(
+        &app,
+        &admin,
+        BETA,
+        "UpdateApplication",
+        json!({"projectId": project, "id": id, "apiConfigurationRequest": {"authMethodType": "API_AUTH_METHOD_TYPE_PRIVATE_KEY_JWT"}}),
+    )
+    .await;
+    let key = ok(&app, &admin, BETA, "CreateApplicationKey", json!({"appId": id, "projectId": project})).await;
+    snap!("v2beta_create_application_key", &key);
+    let key_id = key["id"].as_str().unwrap().to_owned();
+    let got = ok(&app, &admin, BETA, "GetApplicationKey", json!({"id": key_id})).await;
+    assert_eq!(got["id"], key_id);
+    let keys = ok(&app, &admin, BETA, "ListApplicationKeys", json!({"applicationId": id})).await;
+    assert_eq!(keys["keys"][0]["id"], key_id);
+    ok(&app, &admin, BETA, "DeleteApplicationKey", json!({"id": key_id, "applicationId": id, "projectId": project}))
+        .await;
+    ok(&app, &admin, BETA, "DeactivateApplication", json!({"projectId": project, "id": id})).await;
+    ok(&app, &admin, BETA, "ReactivateApplication", json!({"projectId": project, "id": id})).await;
+    ok(&app, &admin, BETA, "DeleteApplication", json!({"projectId": project, "id": id})).await;
+    let (status, _) = call(&app, &admin, BETA, "GetApplication", json!({"id": id})).await;
+    assert_eq!(status, 404);
+    let (status, _) = call(&app, "tsr_pat_nope", BETA, "GetApplication", json!({"id": id})).await;
+    assert_eq!(status, 401);
 }

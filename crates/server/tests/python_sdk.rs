@@ -1,8 +1,10 @@
 //! The official ZITADEL Python SDK (`zitadel-client`), unchanged, against the
 //! real binary: it drives the Personal Access Token life cycle
-//! (`tests/python/pat_lifecycle.py`), and it authenticates with a key file from
-//! `AddKey` and a secret from `AddSecret` (`tests/python/key_file_and_secret.py`).
-//! No credential it used may appear in the server's logs.
+//! (`tests/python/pat_lifecycle.py`), it authenticates with a key file from
+//! `AddKey` and a secret from `AddSecret` (`tests/python/key_file_and_secret.py`),
+//! and it manages projects, roles, API applications and authorizations
+//! (`tests/python/projects_lifecycle.py`). No credential it used may appear in
+//! the server's logs.
 //!
 //! The interpreter is `TESSERA_TEST_PYTHON` (default `python3`). When it cannot
 //! import the SDK the test is skipped with a printed reason — unless `CI=true`,
@@ -284,5 +286,49 @@ async fn a_resource_server_built_on_authlib_introspects_with_both_client_auth_me
     let logs = app.logs();
     for (i, s) in secrets.iter().enumerate() {
         assert!(!logs.contains(s.as_str()), "credential #{i} appears in the server logs");
+    }
+}
+
+const PROJECTS_SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/projects_lifecycle.py");
+
+#[tokio::test]
+async fn the_official_python_sdk_drives_projects_applications_and_authorizations() {
+    let Some(python) = python_with_sdk().await else { return };
+    let app = TestApp::spawn().await;
+    let admin = app.admin_pat();
+
+    let out = python_cmd(&python)
+        .arg(PROJECTS_SCRIPT)
+        .env("TESSERA_URL", &app.address)
+        .env("TESSERA_ADMIN_PAT", &admin)
+        .output()
+        .await
+        .expect("run the Python SDK script");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let mut secrets: Vec<String> =
+        stdout.lines().filter_map(|l| l.strip_prefix("TOKEN ")).map(|t| t.trim().to_owned()).collect();
+    secrets.push(admin.clone());
+
+    assert!(
+        out.status.success(),
+        "the SDK script failed ({}):\n--- stdout\n{}\n--- stderr\n{}",
+        out.status,
+        redact(&stdout, &secrets),
+        redact(&stderr, &secrets)
+    );
+    assert!(stdout.lines().any(|l| l == "OK"), "the script did not finish:\n{}", redact(&stdout, &secrets));
+    assert_eq!(secrets.len(), 5, "three client secrets, a line of a private key, and the admin's PAT");
+
+    let logs = app.logs();
+    for path in [
+        "/zitadel.project.v2.ProjectService/CreateProject",
+        "/zitadel.application.v2.ApplicationService/CreateApplicationKey",
+        "/zitadel.authorization.v2.AuthorizationService/CreateAuthorization",
+    ] {
+        assert!(logs.contains(path), "no access line for {path}");
+    }
+    for (i, secret) in secrets.iter().enumerate() {
+        assert!(!logs.contains(secret.as_str()), "secret #{i} appears in the server logs");
     }
 }

@@ -615,16 +615,16 @@ pub struct AppKeySearchFilter {
 }
 
 impl AppKeySearchFilter {
-    fn to_domain(&self) -> Result<Option<AppKeyFilter>, ServiceError> {
+    fn to_domain(&self) -> Result<AppKeyFilter, ServiceError> {
         let id = |v: &Value, key: &str| v.get(key).and_then(Value::as_str).unwrap_or_default().to_owned();
-        Ok(match (&self.application_id_filter, &self.organization_id_filter, &self.project_id_filter) {
+        let parsed = match (&self.application_id_filter, &self.organization_id_filter, &self.project_id_filter) {
             (Some(f), None, None) => ApplicationId::parse(&id(f, "applicationId")).ok().map(AppKeyFilter::App),
             (None, Some(f), None) => OrgId::parse(&id(f, "organizationId")).ok().map(AppKeyFilter::Org),
             (None, None, Some(f)) => ProjectId::parse(&id(f, "projectId")).ok().map(AppKeyFilter::Project),
             _ => return Err(ServiceError::invalid("each filter must set exactly one filter type")),
-        }
-        // An id that is not a UUID matches no key: an application id no key has.
-        .or(Some(AppKeyFilter::App(ApplicationId::new()))))
+        };
+        // An id that is not a UUID matches no key: a fresh application id has none.
+        Ok(parsed.unwrap_or_else(|| AppKeyFilter::App(ApplicationId::new())))
     }
 }
 
@@ -686,12 +686,7 @@ async fn list_application_keys(
     ctx: Ctx,
     req: ListApplicationKeysRequest,
 ) -> Result<ListApplicationKeysResponse, ApiError> {
-    let mut filters = Vec::new();
-    for f in &req.filters {
-        if let Some(f) = f.to_domain()? {
-            filters.push(f);
-        }
-    }
+    let filters = req.filters.iter().map(AppKeySearchFilter::to_domain).collect::<Result<Vec<_>, _>>()?;
     let sort = match req.sorting_column {
         AppKeysSorting::Id | AppKeysSorting::Type => AppKeySort::Id,
         AppKeysSorting::ProjectId => AppKeySort::Project,

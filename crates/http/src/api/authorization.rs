@@ -2,6 +2,10 @@
 //! grants), in the request and response shapes of ZITADEL's
 //! `authorization/v2/authorization_service.proto`.
 //!
+//! Also mounted as `zitadel.authorization.v2beta.AuthorizationService`: the
+//! requests are the same; v2beta's `Authorization` is flat (see
+//! [`to_v2beta`]).
+//!
 //! Tessera's differences: there are no project grants, so an authorization is
 //! always granted in the project's own organization (`organizationId` may be
 //! left out or must name it) and `projectGrantId` filters match nothing; users
@@ -449,9 +453,39 @@ async fn delete_authorization(ctx: Ctx, req: AuthorizationIdRequest) -> Result<D
 // ----------------------------------------------------------------------------
 // Routing
 
-/// Dispatches a Connect call; `None` for an unknown method.
-pub async fn dispatch(method: &str, call: &Call) -> Option<Result<Value, ApiError>> {
-    Some(match method {
+/// Rewrites a v2 `ListAuthorizations` response into v2beta's flat
+/// `Authorization` (`projectId`, `projectName`, `projectOrganizationId`,
+/// `organizationId`, and `roles` as keys). Other responses are the same.
+fn to_v2beta(method: &str, mut v: Value) -> Value {
+    if method != "ListAuthorizations" {
+        return v;
+    }
+    if let Some(list) = v.get_mut("authorizations").and_then(Value::as_array_mut) {
+        for a in list.iter_mut() {
+            let Some(o) = a.as_object_mut() else { continue };
+            let project = o.remove("project").unwrap_or_default();
+            let organization = o.remove("organization").unwrap_or_default();
+            let roles: Vec<Value> = o
+                .remove("roles")
+                .and_then(|r| r.as_array().cloned())
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|r| r.get("key").cloned())
+                .collect();
+            o.insert("projectId".into(), project.get("id").cloned().unwrap_or_default());
+            o.insert("projectName".into(), project.get("name").cloned().unwrap_or_default());
+            o.insert("projectOrganizationId".into(), project.get("organizationId").cloned().unwrap_or_default());
+            o.insert("organizationId".into(), organization.get("id").cloned().unwrap_or_default());
+            o.insert("roles".into(), Value::Array(roles));
+        }
+    }
+    v
+}
+
+/// Dispatches a Connect call; `None` for an unknown method. `v2beta` selects
+/// the v2beta shape of `Authorization` in responses (requests are the same).
+pub async fn dispatch(method: &str, call: &Call, v2beta: bool) -> Option<Result<Value, ApiError>> {
+    let result = match method {
         "CreateAuthorization" => call.run(create_authorization).await,
         "ListAuthorizations" => call.run(list_authorizations).await,
         "UpdateAuthorization" => call.run(update_authorization).await,
@@ -459,5 +493,6 @@ pub async fn dispatch(method: &str, call: &Call) -> Option<Result<Value, ApiErro
         "ActivateAuthorization" => call.run(|c, r| change_state(c, r, AuthorizationStateChange::Activate)).await,
         "DeleteAuthorization" => call.run(delete_authorization).await,
         _ => return None,
-    })
+    };
+    Some(if v2beta { result.map(|v| to_v2beta(method, v)) } else { result })
 }

@@ -44,6 +44,21 @@ pub struct Call {
 }
 
 impl Call {
+    /// The body as a JSON object (snake_case keys camelized), or `None` when it
+    /// is not one; for services that translate an older message shape before
+    /// handing the call on (the handler then reports the decoding error, after
+    /// authentication).
+    #[must_use]
+    pub fn json(&self) -> Option<Value> {
+        decode::<Value>(&self.body).ok()
+    }
+
+    /// The same call (same request and caller) with another body.
+    #[must_use]
+    pub fn with_json(&self, body: &Value) -> Self {
+        Self { req: self.req.clone(), body: Bytes::from(serde_json::to_vec(body).unwrap_or_default()) }
+    }
+
     /// Authenticates the caller and decodes the body into `Req`.
     async fn open<Req: DeserializeOwned>(&self) -> Result<(Ctx, Req), ApiError> {
         let caller = Caller::extract(&self.req).await?;
@@ -158,7 +173,11 @@ async fn unary(
         "zitadel.project.v2.ProjectService" => super::project::dispatch(&method, &call, false).await,
         "zitadel.project.v2beta.ProjectService" => super::project::dispatch(&method, &call, true).await,
         "zitadel.application.v2.ApplicationService" => super::application::dispatch(&method, &call).await,
-        "zitadel.authorization.v2.AuthorizationService" => super::authorization::dispatch(&method, &call).await,
+        "zitadel.app.v2beta.AppService" => super::app_v2beta::dispatch(&method, &call).await,
+        "zitadel.authorization.v2.AuthorizationService" => super::authorization::dispatch(&method, &call, false).await,
+        "zitadel.authorization.v2beta.AuthorizationService" => {
+            super::authorization::dispatch(&method, &call, true).await
+        }
         _ => None,
     };
     match result {

@@ -3,6 +3,7 @@
 //! ZITADEL's REST paths, plus the two v1 management (grpc-gateway) methods that
 //! set a machine user's access token type.
 
+pub mod app_v2beta;
 pub mod application;
 pub mod authorization;
 pub mod connect;

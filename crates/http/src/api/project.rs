@@ -5,9 +5,9 @@
 //! Tessera's differences: ids are UUIDs; there are no project grants (their
 //! methods are `unimplemented`, their filters match nothing); private labeling
 //! is not stored (`PRIVATE_LABELING_SETTING_UNSPECIFIED` is reported).
-//! v2beta spells the project id `id` and the two checks `projectRoleCheck` and
-//! `hasProjectCheck`; requests accept both spellings and v2beta responses are
-//! written with v2beta's names.
+//! v2beta spells the project id `id` and, in `UpdateProject`, the two checks
+//! `projectRoleCheck` and `hasProjectCheck`; requests accept both spellings
+//! and v2beta responses carry `id`.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -606,20 +606,15 @@ async fn remove_project_role(ctx: Ctx, req: RemoveProjectRoleRequest) -> Result<
 // Routing
 
 /// Renames the project id of v2 responses to v2beta's `id` (in the project
-/// objects of Get/List and in CreateProject's response) and the two checks to
-/// their v2beta names.
+/// objects of Get/List and in CreateProject's response). v2beta's `Project`
+/// already calls the two checks `authorizationRequired` and
+/// `projectAccessRequired`; only its requests also know the older names.
 fn to_v2beta(method: &str, mut v: Value) -> Value {
     fn project(p: &mut Value) {
-        if let Some(o) = p.as_object_mut() {
-            for (from, to) in [
-                ("projectId", "id"),
-                ("authorizationRequired", "projectRoleCheck"),
-                ("projectAccessRequired", "hasProjectCheck"),
-            ] {
-                if let Some(x) = o.remove(from) {
-                    o.insert(to.to_owned(), x);
-                }
-            }
+        if let Some(o) = p.as_object_mut()
+            && let Some(id) = o.remove("projectId")
+        {
+            o.insert("id".to_owned(), id);
         }
     }
     match method {

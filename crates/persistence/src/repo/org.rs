@@ -2,6 +2,7 @@
 
 use async_trait::async_trait;
 use chrono::Duration;
+use sea_orm::sea_query::Query;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect,
@@ -14,6 +15,7 @@ use tessera_domain::repo::{Listed, OrgQuery, OrgQueryFilter, OrgRepository, OrgS
 
 use super::{Ctx, expect_one};
 use crate::entity::organization::{self, Column};
+use crate::entity::{administrator, project};
 use crate::{error, query};
 
 fn to_domain(r: organization::Model) -> RepoResult<Organization> {
@@ -82,8 +84,26 @@ impl<C: ConnectionTrait + Send + Sync> OrgRepository for Ctx<'_, C> {
     }
 
     async fn delete(&self, id: OrgId) -> RepoResult<()> {
+        let conn = self.write()?;
+        // Memberships on the organization's projects have no foreign key (their
+        // scope id may name any kind of resource); the projects themselves go by
+        // cascade.
+        administrator::Entity::delete_many()
+            .filter(administrator::Column::ScopeKind.eq("project"))
+            .filter(
+                administrator::Column::ScopeId.in_subquery(
+                    Query::select()
+                        .column(project::Column::Id)
+                        .from(project::Entity)
+                        .and_where(project::Column::OrgId.eq(*id.as_uuid()))
+                        .to_owned(),
+                ),
+            )
+            .exec(conn)
+            .await
+            .map_err(|e| error::map(error::ADMIN, e))?;
         let res = organization::Entity::delete_by_id(*id.as_uuid())
-            .exec(self.write()?)
+            .exec(conn)
             .await
             .map_err(|e| error::map(error::ORG, e))?;
         expect_one(res.rows_affected, error::ORG.name)
