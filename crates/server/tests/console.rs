@@ -113,6 +113,13 @@ async fn admin_logs_in_with_a_strict_session_cookie_and_logs_out() {
 
     let port = app.address.rsplit(':').next().unwrap();
     let announced = format!("console http://localhost:{port}/ui/console/)");
+    // The line is captured by a reader thread: give it a moment.
+    for _ in 0..100 {
+        if app.logs().contains(&announced) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     assert!(app.logs().contains(&announced), "the start line names the console: {}", app.logs());
 
     let anonymous = v.get("/ui/console/users").await;
