@@ -114,6 +114,9 @@ define_id!(
     /// An opaque access token (also the token's embedded lookup id).
     AccessTokenId, "accessTokenId");
 define_id!(
+    /// A console login session (also the session cookie's embedded lookup id).
+    ConsoleSessionId, "sessionId");
+define_id!(
     /// An application of a project (also its default client id).
     ApplicationId, "applicationId");
 define_id!(

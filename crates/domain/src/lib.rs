@@ -9,6 +9,7 @@ pub mod admin;
 pub mod application;
 pub mod audit;
 pub mod authorization;
+pub mod console_session;
 pub mod error;
 pub mod id;
 pub mod instance;
@@ -26,8 +27,8 @@ pub mod user;
 
 pub use error::ValidationError;
 pub use id::{
-    AccessTokenId, AdministratorId, AuditEventId, InstanceId, KeyId, OrgId, PatId, ProjectId, SecretId, SigningKeyId,
-    UserId,
+    AccessTokenId, AdministratorId, AuditEventId, ConsoleSessionId, InstanceId, KeyId, OrgId, PatId, ProjectId,
+    SecretId, SigningKeyId, UserId,
 };
 pub use id::{AppKeyId, ApplicationId, AuthorizationId};
 pub use time::{Clock, SystemClock, Timestamp};

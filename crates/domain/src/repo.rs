@@ -15,6 +15,7 @@ use crate::admin::Administrator;
 use crate::application::{AppKey, AppState, Application};
 use crate::audit::AuditEvent;
 use crate::authorization::{Authorization, AuthorizationState};
+use crate::console_session::ConsoleSession;
 use crate::instance::Instance;
 use crate::machine_key::MachineKey;
 use crate::machine_secret::MachineSecret;
@@ -26,7 +27,8 @@ use crate::project::{Project, ProjectName, ProjectRole, ProjectState, RoleKey};
 use crate::signing_key::SigningKey;
 use crate::user::{User, UserState};
 use crate::{
-    AccessTokenId, AdministratorId, KeyId, OrgId, PatId, ProjectId, SecretId, SigningKeyId, Timestamp, UserId,
+    AccessTokenId, AdministratorId, ConsoleSessionId, KeyId, OrgId, PatId, ProjectId, SecretId, SigningKeyId,
+    Timestamp, UserId,
 };
 use crate::{AppKeyId, ApplicationId, AuthorizationId};
 
@@ -750,6 +752,20 @@ pub trait MetadataRepository: Send + Sync {
     async fn delete(&self, user: UserId, keys: &[String]) -> RepoResult<u64>;
 }
 
+/// Console login sessions.
+#[async_trait]
+pub trait ConsoleSessionRepository: Send + Sync {
+    /// Stores a new session (its digest). An audited write: the login is recorded.
+    async fn insert(&self, session: &ConsoleSession) -> RepoResult<()>;
+    /// One session by id: the console's per-request point read.
+    async fn get(&self, id: ConsoleSessionId) -> RepoResult<Option<ConsoleSession>>;
+    /// Ends a session (logout). Audited; `NotFound` when there is none.
+    async fn delete(&self, id: ConsoleSessionId) -> RepoResult<()>;
+    /// Deletes sessions that expired before `before`; returns how many. Not
+    /// audited: housekeeping.
+    async fn purge_expired(&self, before: Timestamp) -> RepoResult<u64>;
+}
+
 /// The audit trail.
 #[async_trait]
 pub trait AuditRepository: Send + Sync {
@@ -1219,6 +1235,8 @@ pub trait Repos: Send + Sync {
     fn revoked_jwts(&self) -> Box<dyn RevokedJwtRepository + '_>;
     /// Used assertion `jti`s.
     fn used_jtis(&self) -> Box<dyn UsedJtiRepository + '_>;
+    /// Console login sessions.
+    fn console_sessions(&self) -> Box<dyn ConsoleSessionRepository + '_>;
     /// The audit trail.
     fn audit(&self) -> Box<dyn AuditRepository + '_>;
     /// Projects and their roles.

@@ -9,6 +9,7 @@ use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
 use secrecy::{ExposeSecret, SecretString};
 use tessera_domain::permission::{Grants, Scope, Target};
+use tessera_domain::repo::RepoResult;
 use tessera_domain::{OrgId, UserId};
 use tessera_oauth::validator::{AuthError, CredentialRef};
 
@@ -58,6 +59,11 @@ fn invalid_token() -> ApiError {
 
 /// Loads the caller's administrator roles.
 pub(crate) async fn grants_of(state: &AppState, user: UserId) -> Result<Grants, ApiError> {
+    Ok(load_grants(state, user).await?)
+}
+
+/// Loads a user's administrator roles (the API's and the console's callers).
+pub(crate) async fn load_grants(state: &AppState, user: UserId) -> RepoResult<Grants> {
     let admins = state.store.admins().list_for_user(user).await?;
     Ok(Grants::new(
         admins

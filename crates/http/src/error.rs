@@ -248,6 +248,26 @@ impl From<ServiceError> for ApiError {
     }
 }
 
+/// How a console page shows a failed use case: the HTTP status and the message
+/// (`None` for internal errors, which are logged here with their cause chain and
+/// shown as the catalogue's opaque message).
+#[must_use]
+pub fn console_error(e: &ServiceError) -> (StatusCode, Option<String>) {
+    match e {
+        ServiceError::InvalidArgument(m) | ServiceError::FailedPrecondition(m) => {
+            (StatusCode::BAD_REQUEST, Some(m.to_string()))
+        }
+        ServiceError::Unauthenticated(m) => (StatusCode::UNAUTHORIZED, Some(m.to_string())),
+        ServiceError::PermissionDenied(m) => (StatusCode::FORBIDDEN, Some(m.to_string())),
+        ServiceError::NotFound(m) => (StatusCode::NOT_FOUND, Some(m.to_string())),
+        ServiceError::AlreadyExists(m) => (StatusCode::CONFLICT, Some(m.to_string())),
+        ServiceError::Internal(source) => {
+            log_internal(source.as_ref());
+            (StatusCode::INTERNAL_SERVER_ERROR, None)
+        }
+    }
+}
+
 impl From<ValidationError> for ApiError {
     fn from(e: ValidationError) -> Self {
         ServiceError::from(e).into()

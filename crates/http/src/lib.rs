@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod console;
 pub mod error;
 pub mod health;
 pub mod metrics;
@@ -21,6 +22,10 @@ pub use state::AppState;
 /// Registers every route and the shared state on an actix `App`.
 pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) + Clone {
     move |cfg: &mut web::ServiceConfig| {
-        cfg.app_data(web::Data::new(state)).configure(health::routes).configure(oauth::routes).configure(api::routes);
+        cfg.app_data(web::Data::new(state))
+            .configure(health::routes)
+            .configure(oauth::routes)
+            .configure(console::routes)
+            .configure(api::routes);
     }
 }

@@ -9,6 +9,7 @@ use tessera_oauth::grant::TokenService;
 use tessera_oauth::password::PasswordHasher;
 use tessera_oauth::validator::Validator;
 
+use crate::console::ConsoleSettings;
 use crate::metrics::Metrics;
 
 /// Shared application state, cheap to clone (everything is behind `Arc`).
@@ -26,6 +27,8 @@ pub struct AppState {
     pub tokens: Arc<TokenService>,
     /// argon2id for human passwords (console logins, password changes).
     pub hasher: PasswordHasher,
+    /// The console's cookie settings and login throttle.
+    pub console: Arc<ConsoleSettings>,
 }
 
 impl AppState {
@@ -37,6 +40,13 @@ impl AppState {
         validator: Arc<Validator>,
         tokens: Arc<TokenService>,
     ) -> Self {
-        Self { store, clock, metrics: Metrics::new(), validator, tokens, hasher }
+        Self { store, clock, metrics: Metrics::new(), validator, tokens, hasher, console: Arc::default() }
+    }
+
+    /// The same state with the console configured by `console`.
+    #[must_use]
+    pub fn with_console(mut self, console: ConsoleSettings) -> Self {
+        self.console = Arc::new(console);
+        self
     }
 }

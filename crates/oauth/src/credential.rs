@@ -80,11 +80,14 @@ pub enum CredentialKind {
     AccessToken,
     /// A client secret generated for an API application or a machine user (`tsr_cs_`).
     ClientSecret,
+    /// A console login session, held in an `HttpOnly` cookie (`tsr_sess_`). Never
+    /// accepted as a bearer credential.
+    ConsoleSession,
 }
 
 impl CredentialKind {
     /// Every kind, for parsers that accept any of them.
-    pub const ALL: [Self; 3] = [Self::Pat, Self::AccessToken, Self::ClientSecret];
+    pub const ALL: [Self; 4] = [Self::Pat, Self::AccessToken, Self::ClientSecret, Self::ConsoleSession];
 
     /// The type prefix that starts every credential of this kind (DESIGN.md §4).
     #[must_use]
@@ -93,6 +96,7 @@ impl CredentialKind {
             Self::Pat => "tsr_pat_",
             Self::AccessToken => "tsr_at_",
             Self::ClientSecret => "tsr_cs_",
+            Self::ConsoleSession => "tsr_sess_",
         }
     }
 
@@ -115,6 +119,7 @@ impl fmt::Display for CredentialKind {
             Self::Pat => "personal access token",
             Self::AccessToken => "access token",
             Self::ClientSecret => "client secret",
+            Self::ConsoleSession => "console session",
         })
     }
 }

@@ -233,7 +233,9 @@ impl TokenService {
         let now = self.clock_now();
         let tx = store.begin().await?;
         let id = match resolved.auth.credential {
-            CredentialRef::Pat(_) => return Ok(()),
+            // Console sessions are never bearer credentials: `resolve` cannot
+            // yield one; revoking nothing is the safe answer either way.
+            CredentialRef::Pat(_) | CredentialRef::ConsoleSession(_) => return Ok(()),
             CredentialRef::AccessToken(id) => {
                 match tx.access_tokens().delete(id).await {
                     Ok(()) | Err(RepoError::NotFound { .. }) => {}
@@ -272,5 +274,6 @@ fn credential_id(r: &ResolvedToken) -> String {
     match r.auth.credential {
         CredentialRef::Pat(id) => id.to_string(),
         CredentialRef::AccessToken(id) | CredentialRef::Jwt(id) => id.to_string(),
+        CredentialRef::ConsoleSession(id) => id.to_string(),
     }
 }

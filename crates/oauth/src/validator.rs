@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use chrono::Duration;
 use tessera_domain::repo::{CredentialOwner, RepoError, Repos};
-use tessera_domain::{AccessTokenId, Clock, OrgId, PatId, Timestamp, UserId};
+use tessera_domain::{AccessTokenId, Clock, ConsoleSessionId, OrgId, PatId, Timestamp, UserId};
 
 use crate::credential::{CredentialKind, ParsedCredential};
 use crate::jwt_access_token;
@@ -34,6 +34,8 @@ pub enum CredentialRef {
     AccessToken(AccessTokenId),
     /// A JWT access token (its `jti`).
     Jwt(AccessTokenId),
+    /// A console login session (cookie), never a bearer credential.
+    ConsoleSession(ConsoleSessionId),
 }
 
 /// A caller whose credential checked out.
@@ -211,7 +213,7 @@ impl Validator {
                     expires_at: at.expires_at,
                 })
             }
-            CredentialKind::ClientSecret => Err(AuthError::InvalidToken),
+            CredentialKind::ClientSecret | CredentialKind::ConsoleSession => Err(AuthError::InvalidToken),
         }
     }
 

@@ -1,10 +1,11 @@
 //! Repository tests of the JWT Profile and client credentials tables (migration
-//! `m0002_jwt_profile`). Each runs on a fresh database: SQLite by default,
+//! `m0002_jwt_profile`) and of console sessions (`m0003_console_sessions`). Each runs on a fresh database: SQLite by default,
 //! PostgreSQL when `TESSERA_TEST_POSTGRES_URL` is set (CI runs both).
 
 use chrono::Duration;
 use tessera_domain::access_token::{AccessToken, RevokedJwt, UsedJti};
 use tessera_domain::audit::AuditEvent;
+use tessera_domain::console_session::ConsoleSession;
 use tessera_domain::machine_key::{MachineKey, PublicKeyType};
 use tessera_domain::machine_secret::MachineSecret;
 use tessera_domain::names::{Description, DisplayName, OrgName, Username};
@@ -14,7 +15,9 @@ use tessera_domain::permission::OrgFilter;
 use tessera_domain::repo::{KeyFilter, KeyQuery, KeySort, Page, RepoError, Repos, Store, TimeFilter, Visibility};
 use tessera_domain::signing_key::{KeySchedule, RsaPublicComponents, SealedPrivateKey, SigningAlgorithm, SigningKey};
 use tessera_domain::user::{AccessTokenType, Machine, User, UserState};
-use tessera_domain::{AccessTokenId, Clock, KeyId, OrgId, SecretId, SigningKeyId, SystemClock, Timestamp, UserId};
+use tessera_domain::{
+    AccessTokenId, Clock, ConsoleSessionId, KeyId, OrgId, SecretId, SigningKeyId, SystemClock, Timestamp, UserId,
+};
 
 use crate::SeaStore;
 use crate::testing::TestDb;
@@ -467,4 +470,56 @@ async fn deleting_a_user_removes_its_keys_secrets_and_access_tokens() {
     assert!(store.machine_keys().find_for_auth(m.id).await.unwrap().is_none());
     assert!(store.machine_secrets().find_for_auth(s.id).await.unwrap().is_none());
     assert!(store.access_tokens().find_for_auth(t.id).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn console_sessions_are_stored_as_digests_ended_and_purged() {
+    let db = TestDb::new().await;
+    let (store, _, m) = with_robot(&db).await;
+    let now = SystemClock.now();
+    let session = |expires_in: Duration, fill: u8| ConsoleSession {
+        id: ConsoleSessionId::new(),
+        user_id: m.id,
+        digest: SecretDigest::from_bytes([fill; 32]),
+        created_at: now,
+        expires_at: now + expires_in,
+    };
+    let live = session(Duration::hours(8), 1);
+    let old = session(Duration::hours(-1), 2);
+
+    // A login without its audit event is rolled back.
+    let tx = store.begin().await.unwrap();
+    tx.console_sessions().insert(&live).await.unwrap();
+    assert!(matches!(tx.commit().await, Err(RepoError::Unaudited)));
+    assert!(store.console_sessions().get(live.id).await.unwrap().is_none());
+
+    let tx = store.begin().await.unwrap();
+    tx.console_sessions().insert(&live).await.unwrap();
+    tx.console_sessions().insert(&old).await.unwrap();
+    tx.audit().append(&audit("console.login")).await.unwrap();
+    tx.commit().await.unwrap();
+    let got = store.console_sessions().get(live.id).await.unwrap().unwrap();
+    assert_eq!((got.user_id, got.digest.as_bytes(), got.expires_at), (m.id, &[1; 32], live.expires_at));
+
+    // Housekeeping needs no audit event; the live session stays.
+    let tx = store.begin().await.unwrap();
+    assert_eq!(tx.console_sessions().purge_expired(now).await.unwrap(), 1);
+    tx.commit().await.unwrap();
+    assert!(store.console_sessions().get(old.id).await.unwrap().is_none());
+
+    let tx = store.begin().await.unwrap();
+    tx.console_sessions().delete(live.id).await.unwrap();
+    assert!(matches!(tx.console_sessions().delete(live.id).await, Err(RepoError::NotFound { .. })));
+    tx.audit().append(&audit("console.logout")).await.unwrap();
+    tx.commit().await.unwrap();
+    assert!(store.console_sessions().get(live.id).await.unwrap().is_none());
+
+    // Sessions go with their user.
+    let again = session(Duration::hours(1), 3);
+    let tx = store.begin().await.unwrap();
+    tx.console_sessions().insert(&again).await.unwrap();
+    tx.users().delete(m.id).await.unwrap();
+    tx.audit().append(&audit("user.deleted")).await.unwrap();
+    tx.commit().await.unwrap();
+    assert!(store.console_sessions().get(again.id).await.unwrap().is_none());
 }

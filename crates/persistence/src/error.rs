@@ -29,6 +29,7 @@ pub(crate) const SIGNING_KEY: Entity =
 pub(crate) const ACCESS_TOKEN: Entity = Entity { name: "access token", unique: "the token id is taken" };
 pub(crate) const REVOKED_JWT: Entity = Entity { name: "revoked token", unique: "the token is already revoked" };
 pub(crate) const USED_JTI: Entity = Entity { name: "assertion id", unique: "the assertion was already used" };
+pub(crate) const CONSOLE_SESSION: Entity = Entity { name: "console session", unique: "the session id is taken" };
 pub(crate) const PROJECT: Entity =
     Entity { name: "project", unique: "a project with this name exists in the organization" };
 pub(crate) const PROJECT_ROLE: Entity =

@@ -9,9 +9,10 @@ use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynch
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait};
 use sea_orm_migration::MigratorTrait;
 use tessera_domain::repo::{
-    AccessTokenRepository, AdministratorRepository, AuditRepository, Backend, InstanceRepository, MachineKeyRepository,
-    MachineSecretRepository, MetadataRepository, OrgRepository, PatRepository, RepoError, RepoResult, Repos,
-    RevokedJwtRepository, SigningKeyRepository, Store, Transaction, UsedJtiRepository, UserRepository,
+    AccessTokenRepository, AdministratorRepository, AuditRepository, Backend, ConsoleSessionRepository,
+    InstanceRepository, MachineKeyRepository, MachineSecretRepository, MetadataRepository, OrgRepository,
+    PatRepository, RepoError, RepoResult, Repos, RevokedJwtRepository, SigningKeyRepository, Store, Transaction,
+    UsedJtiRepository, UserRepository,
 };
 use tessera_domain::repo::{ApplicationRepository, AuthorizationRepository, ProjectRepository};
 
@@ -229,6 +230,9 @@ impl Repos for SeaStore {
     fn used_jtis(&self) -> Box<dyn UsedJtiRepository + '_> {
         Box::new(Ctx::read(&self.read))
     }
+    fn console_sessions(&self) -> Box<dyn ConsoleSessionRepository + '_> {
+        Box::new(Ctx::read(&self.read))
+    }
     fn audit(&self) -> Box<dyn AuditRepository + '_> {
         Box::new(Ctx::read(&self.read))
     }
@@ -320,6 +324,9 @@ impl Repos for SeaTransaction {
         Box::new(Ctx::tx(&self.tx, &self.state))
     }
     fn used_jtis(&self) -> Box<dyn UsedJtiRepository + '_> {
+        Box::new(Ctx::tx(&self.tx, &self.state))
+    }
+    fn console_sessions(&self) -> Box<dyn ConsoleSessionRepository + '_> {
         Box::new(Ctx::tx(&self.tx, &self.state))
     }
     fn audit(&self) -> Box<dyn AuditRepository + '_> {

@@ -9,6 +9,8 @@ use actix_web::{App, HttpServer};
 use secrecy::ExposeSecret;
 use tessera_domain::SystemClock;
 use tessera_domain::repo::{Repos, Store};
+use tessera_http::console::ConsoleSettings;
+use tessera_http::console::throttle::ThrottlePolicy;
 use tessera_http::{AppState, observe};
 use tessera_oauth::grant::{TokenConfig, TokenService};
 use tessera_oauth::keyring::KeyRing;
@@ -202,7 +204,8 @@ pub async fn start(settings: Settings) -> Result<(), StartError> {
     let tokens = Arc::new(TokenService::new(config, keys.clone(), clock.clone()));
 
     let store = Arc::new(store);
-    let state = AppState::new(store.clone(), clock.clone(), hasher, validator, tokens);
+    let console = ConsoleSettings::new(&external_url, chrono::Duration::hours(8), ThrottlePolicy::default());
+    let state = AppState::new(store.clone(), clock.clone(), hasher, validator, tokens).with_console(console);
     let usage = state.validator.usage().clone();
     let flusher = actix_web::rt::spawn(flush_usage_forever(store.clone(), usage.clone()));
     let refresher = actix_web::rt::spawn(refresh_keys_forever(
@@ -238,8 +241,9 @@ pub async fn start(settings: Settings) -> Result<(), StartError> {
     });
 
     // The one line on standard output: scripts and tests wait for it.
-    println!("tessera listening on http://{local} (external URL {external_url})");
-    tracing::info!(address = %local, external_url = %external_url, "serving");
+    let console_url = format!("{external_url}{}/", tessera_http::console::CONSOLE_PATH);
+    println!("tessera listening on http://{local} (external URL {external_url}; console {console_url})");
+    tracing::info!(address = %local, external_url = %external_url, console = %console_url, "serving");
     let served = server.await;
     flusher.abort();
     refresher.abort();

@@ -8,6 +8,7 @@ pub mod application_key;
 pub mod audit_event;
 pub mod authorization;
 pub mod authorization_role;
+pub mod console_session;
 pub mod instance;
 pub mod machine_key;
 pub mod machine_secret;

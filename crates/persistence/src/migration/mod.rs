@@ -9,6 +9,7 @@ use sea_orm_migration::prelude::*;
 
 mod m0001_initial;
 mod m0002_jwt_profile;
+mod m0003_console_sessions;
 mod m0004_projects;
 
 /// The ordered list of Tessera's migrations.
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m0001_initial::Migration),
             Box::new(m0002_jwt_profile::Migration),
+            Box::new(m0003_console_sessions::Migration),
             Box::new(m0004_projects::Migration),
         ]
     }

@@ -6,6 +6,7 @@ mod admin;
 mod application;
 mod audit;
 mod authorization;
+mod console_session;
 mod instance;
 mod jti;
 mod machine_key;
