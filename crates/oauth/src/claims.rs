@@ -77,7 +77,13 @@ pub async fn user_claims(repos: &dyn Repos, user: &User, scopes: &Scopes) -> Rep
     Ok(claims)
 }
 
-async fn resource_owner(repos: &dyn Repos, org_id: OrgId, claims: &mut Map<String, Value>) -> RepoResult<()> {
+/// The `urn:zitadel:iam:user:resourceowner:*` claims of organization `org_id`
+/// (tokens, userinfo and introspection share them).
+pub(crate) async fn resource_owner(
+    repos: &dyn Repos,
+    org_id: OrgId,
+    claims: &mut Map<String, Value>,
+) -> RepoResult<()> {
     if let Some(org) = repos.orgs().get(org_id).await? {
         claims.insert(names::RESOURCEOWNER_ID.into(), json!(org.id));
         claims.insert(names::RESOURCEOWNER_NAME.into(), json!(org.name));

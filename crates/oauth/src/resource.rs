@@ -71,16 +71,8 @@ impl TokenService {
         let now = self.clock_now();
         let found = match auth {
             ClientAuth::Secret { client_id, secret } => {
-                let parsed = ParsedCredential::parse(Some(CredentialKind::ClientSecret), secret.expose_secret())
-                    .map_err(|_| BAD_CLIENT)?;
-                let Some(found) = store.applications().find_for_auth(client_id).await? else {
-                    return Err(BAD_CLIENT);
-                };
-                let ok = found.app.secret_digest.as_ref().is_some_and(|d| parsed.verify(d));
-                if !ok {
-                    return Err(BAD_CLIENT);
-                }
-                found
+                let found = store.applications().find_for_auth(client_id).await?.ok_or(BAD_CLIENT)?;
+                verify_app_secret(found, secret)?
             }
             ClientAuth::Assertion { assertion, endpoint } => {
                 let refuse = |reason: &dyn std::fmt::Display| {
@@ -134,13 +126,14 @@ impl TokenService {
     pub async fn authenticate_client(&self, store: &dyn Store, auth: &ClientAuth<'_>) -> Result<Client, GrantError> {
         match auth {
             ClientAuth::Assertion { .. } => Ok(Client::App(Box::new(self.authenticate_app(store, auth).await?))),
-            ClientAuth::Secret { client_id, secret } => {
-                if store.applications().find_for_auth(client_id).await?.is_some() {
-                    return Ok(Client::App(Box::new(self.authenticate_app(store, auth).await?)));
+            // One read decides: the client id of an application, else a machine user's username.
+            ClientAuth::Secret { client_id, secret } => match store.applications().find_for_auth(client_id).await? {
+                Some(found) => Ok(Client::App(Box::new(verify_app_secret(found, secret)?))),
+                None => {
+                    let user = self.authenticate_machine(store, client_id, secret, self.clock_now()).await?;
+                    Ok(Client::Machine(Box::new(user)))
                 }
-                let user = self.authenticate_machine(store, client_id, secret, self.clock_now()).await?;
-                Ok(Client::Machine(Box::new(user)))
-            }
+            },
         }
     }
 
@@ -188,11 +181,7 @@ impl TokenService {
         body.insert("iss".into(), json!(self.config().issuer));
         body.insert("jti".into(), json!(credential_id(&resolved)));
         body.insert("username".into(), json!(user.username));
-        if let Some(org) = store.orgs().get(user.org_id).await? {
-            body.insert(crate::claims::names::RESOURCEOWNER_ID.into(), json!(org.id));
-            body.insert(crate::claims::names::RESOURCEOWNER_NAME.into(), json!(org.name));
-            body.insert(crate::claims::names::RESOURCEOWNER_PRIMARY_DOMAIN.into(), json!(org.name.key()));
-        }
+        crate::claims::resource_owner(store, user.org_id, &mut body).await?;
         let grants = store.authorizations().user_roles_on_project(user.id, project).await?;
         roles::insert_role_claims(&mut body, &grants, &[project], &[]);
         Ok(Value::Object(body))
@@ -262,6 +251,16 @@ impl TokenService {
     fn clock_now(&self) -> Timestamp {
         self.clock().now()
     }
+}
+
+/// `client_secret_basic`/`_post` for an application: a `tsr_cs_` secret compared
+/// (constant time) with the stored digest; the application, its project and its
+/// organization active.
+fn verify_app_secret(found: AppForAuth, secret: &SecretString) -> Result<AppForAuth, GrantError> {
+    let parsed =
+        ParsedCredential::parse(Some(CredentialKind::ClientSecret), secret.expose_secret()).map_err(|_| BAD_CLIENT)?;
+    let matches = found.app.secret_digest.as_ref().is_some_and(|d| parsed.verify(d));
+    if matches && found.is_active() { Ok(found) } else { Err(BAD_CLIENT) }
 }
 
 /// RFC 7662 §2.2: the whole answer for a token that is not active.

@@ -328,9 +328,7 @@ impl AppSearchFilter {
             self.state_filter.is_some(),
             self.type_filter.is_some(),
         ];
-        if set.iter().filter(|s| **s).count() != 1 {
-            return Err(ServiceError::invalid("each filter must set exactly one filter type"));
-        }
+        wire::exactly_one_filter(&set)?;
         Ok(Some(if let Some(f) = &self.client_id_filter {
             AppFilter::ClientId(f.client_id.clone())
         } else if self.entity_id_filter.is_some() {
@@ -621,7 +619,7 @@ impl AppKeySearchFilter {
             (Some(f), None, None) => ApplicationId::parse(&id(f, "applicationId")).ok().map(AppKeyFilter::App),
             (None, Some(f), None) => OrgId::parse(&id(f, "organizationId")).ok().map(AppKeyFilter::Org),
             (None, None, Some(f)) => ProjectId::parse(&id(f, "projectId")).ok().map(AppKeyFilter::Project),
-            _ => return Err(ServiceError::invalid("each filter must set exactly one filter type")),
+            _ => return Err(wire::one_filter_error()),
         };
         // An id that is not a UUID matches no key: a fresh application id has none.
         Ok(parsed.unwrap_or_else(|| AppKeyFilter::App(ApplicationId::new())))

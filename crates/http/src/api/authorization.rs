@@ -320,9 +320,7 @@ impl AuthorizationsSearchFilter {
             self.user_organization_id.is_some(),
             self.user_preferred_login_name.is_some(),
         ];
-        if set.iter().filter(|s| **s).count() != 1 {
-            return Err(ServiceError::invalid("each filter must set exactly one filter type"));
-        }
+        wire::exactly_one_filter(&set)?;
         Ok(if let Some(f) = &self.authorization_ids {
             AuthorizationFilter::Ids(ids(f, AuthorizationId::parse))
         } else if let Some(f) = self.in_user_ids.as_ref().or(self.user_id.as_ref()) {
@@ -350,7 +348,7 @@ impl AuthorizationsSearchFilter {
         } else if let Some(q) = &self.user_preferred_login_name {
             AuthorizationFilter::Username(text_filter(&q.login_name, q.method, "userPreferredLoginName.loginName")?)
         } else {
-            return Err(ServiceError::invalid("each filter must set exactly one filter type"));
+            return Err(wire::one_filter_error());
         })
     }
 }

@@ -323,9 +323,7 @@ impl ProjectSearchFilter {
             self.project_name_filter.is_some(),
             self.project_grant_resource_owner_filter.is_some(),
         ];
-        if set.iter().filter(|s| **s).count() != 1 {
-            return Err(ServiceError::invalid("each filter must set exactly one filter type"));
-        }
+        wire::exactly_one_filter(&set)?;
         let nothing = || ProjectFilter::Ids(Vec::new());
         Ok(if let Some(f) = &self.in_project_ids_filter {
             // Ids that are not UUIDs cannot match anything Tessera stores.
@@ -508,7 +506,7 @@ impl ProjectRoleSearchFilter {
             (None, Some(f)) => {
                 Ok(RoleFilter::DisplayName(text_filter(&f.display_name, f.method, "displayNameFilter.displayName")?))
             }
-            _ => Err(ServiceError::invalid("each filter must set exactly one filter type")),
+            _ => Err(wire::one_filter_error()),
         }
     }
 }

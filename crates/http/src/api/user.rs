@@ -974,9 +974,7 @@ impl PatSearchFilter {
             self.created_date_filter.is_some(),
             self.expiration_date_filter.is_some(),
         ];
-        if set.iter().filter(|s| **s).count() != 1 {
-            return Err(ServiceError::invalid("each filter must set exactly one filter type"));
-        }
+        wire::exactly_one_filter(&set)?;
         Ok(if let Some(f) = &self.token_id_filter {
             PatId::parse(&f.id).map_or_else(|_| nothing(), PatFilter::Token)
         } else if let Some(f) = &self.user_id_filter {
@@ -988,7 +986,7 @@ impl PatSearchFilter {
         } else if let Some(f) = &self.expiration_date_filter {
             PatFilter::ExpiresAt(f.to_domain())
         } else {
-            return Err(ServiceError::invalid("each filter must set exactly one filter type"));
+            return Err(wire::one_filter_error());
         })
     }
 }

@@ -159,9 +159,7 @@ impl KeysSearchFilter {
             self.or_filter.is_some(),
             self.not_filter.is_some(),
         ];
-        if set.iter().filter(|s| **s).count() != 1 {
-            return Err(ServiceError::invalid("each filter must set exactly one filter type"));
-        }
+        wire::exactly_one_filter(&set)?;
         let list = |l: &KeysFilterList| {
             l.filters.iter().map(|f| f.to_domain(depth + 1)).collect::<Result<Vec<_>, ServiceError>>()
         };
@@ -182,7 +180,7 @@ impl KeysSearchFilter {
         } else if let Some(f) = &self.not_filter {
             KeyFilter::Not(Box::new(f.to_domain(depth + 1)?))
         } else {
-            return Err(ServiceError::invalid("each filter must set exactly one filter type"));
+            return Err(wire::one_filter_error());
         })
     }
 }

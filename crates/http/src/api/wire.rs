@@ -238,6 +238,20 @@ macro_rules! proto_enum {
     };
 }
 
+/// The error for a search filter that sets no filter type, or several.
+#[must_use]
+pub fn one_filter_error() -> crate::error::ServiceError {
+    crate::error::ServiceError::invalid("each filter must set exactly one filter type")
+}
+
+/// A search filter message is a proto `oneof`: exactly one member must be set.
+///
+/// # Errors
+/// `invalid_argument` otherwise.
+pub fn exactly_one_filter(set: &[bool]) -> Result<(), crate::error::ServiceError> {
+    if set.iter().filter(|s| **s).count() == 1 { Ok(()) } else { Err(one_filter_error()) }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
