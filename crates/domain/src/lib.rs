@@ -9,6 +9,7 @@ pub mod admin;
 pub mod application;
 pub mod audit;
 pub mod authorization;
+pub mod cache;
 pub mod console_session;
 pub mod error;
 pub mod id;

@@ -7,6 +7,7 @@
 
 use std::borrow::Cow;
 use std::error::Error as StdError;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 
@@ -15,6 +16,7 @@ use crate::admin::Administrator;
 use crate::application::{AppKey, AppState, Application};
 use crate::audit::AuditEvent;
 use crate::authorization::{Authorization, AuthorizationState};
+use crate::cache::Epoch;
 use crate::console_session::ConsoleSession;
 use crate::instance::Instance;
 use crate::machine_key::MachineKey;
@@ -1267,4 +1269,8 @@ pub trait Store: Repos {
     async fn ping(&self) -> RepoResult<()>;
     /// The engine in use.
     fn backend(&self) -> Backend;
+    /// The epoch that every committed access-relevant change advances, on this
+    /// node at once and on the other nodes of a shared PostgreSQL when the
+    /// change's notification arrives ([`crate::cache`]).
+    fn epoch(&self) -> &Arc<Epoch>;
 }

@@ -57,9 +57,15 @@ fn invalid_token() -> ApiError {
     ApiError::unauthenticated(Challenge::InvalidToken, "the access token is invalid, expired or revoked")
 }
 
-/// Loads the caller's administrator roles.
+/// The caller's administrator roles, from the cache when it holds them.
 pub(crate) async fn grants_of(state: &AppState, user: UserId) -> Result<Grants, ApiError> {
-    Ok(load_grants(state, user).await?)
+    if let Some(hit) = state.grants.get(&user) {
+        return Ok(hit);
+    }
+    let ticket = state.grants.ticket();
+    let grants = load_grants(state, user).await?;
+    state.grants.insert(user, grants.clone(), ticket);
+    Ok(grants)
 }
 
 /// Loads a user's administrator roles (the API's and the console's callers).

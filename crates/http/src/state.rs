@@ -3,8 +3,10 @@
 
 use std::sync::Arc;
 
-use tessera_domain::Clock;
+use tessera_domain::cache::{CachePolicy, EpochCache};
+use tessera_domain::permission::Grants;
 use tessera_domain::repo::Store;
+use tessera_domain::{Clock, UserId};
 use tessera_oauth::grant::TokenService;
 use tessera_oauth::password::PasswordHasher;
 use tessera_oauth::validator::Validator;
@@ -29,6 +31,8 @@ pub struct AppState {
     pub hasher: PasswordHasher,
     /// The console's cookie settings and login throttle.
     pub console: Arc<ConsoleSettings>,
+    /// API callers' administrator roles by user ([`tessera_domain::cache`]).
+    pub grants: Arc<EpochCache<UserId, Grants>>,
 }
 
 impl AppState {
@@ -40,7 +44,15 @@ impl AppState {
         validator: Arc<Validator>,
         tokens: Arc<TokenService>,
     ) -> Self {
-        Self { store, clock, metrics: Metrics::new(), validator, tokens, hasher, console: Arc::default() }
+        let grants = Arc::new(EpochCache::new(store.epoch().clone(), CachePolicy::OFF));
+        Self { store, clock, metrics: Metrics::new(), validator, tokens, hasher, console: Arc::default(), grants }
+    }
+
+    /// The same state caching what every API call reads under `policy`.
+    #[must_use]
+    pub fn with_cache(mut self, policy: CachePolicy) -> Self {
+        self.grants = Arc::new(EpochCache::new(self.store.epoch().clone(), policy));
+        self
     }
 
     /// The same state with the console configured by `console`.

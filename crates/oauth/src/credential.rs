@@ -159,6 +159,14 @@ pub fn digest_secret(s: &str) -> SecretDigest {
     SecretDigest::from_bytes(Sha256::digest(s.as_bytes()).into())
 }
 
+/// Whether `s` is the string whose digest is `stored` (SHA-256 of the whole
+/// string, compared in constant time): for strings that are not `tsr_`
+/// credentials, such as a JWT met again by the verified-credential cache.
+#[must_use]
+pub fn matches_digest(s: &str, stored: &SecretDigest) -> bool {
+    digest_secret(s).as_bytes().as_slice().ct_eq(stored.as_bytes().as_slice()).into()
+}
+
 /// Constructor of new credentials. Uninhabited: a credential exists either as an
 /// [`IssuedCredential`] (just generated) or as a [`ParsedCredential`] (presented).
 #[derive(Debug)]

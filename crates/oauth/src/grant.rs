@@ -17,14 +17,17 @@ use serde_json::{Map, Value, json};
 use sha2::{Digest as _, Sha256};
 use tessera_domain::access_token::{AccessToken, UsedJti};
 use tessera_domain::audit::AuditEvent;
+use tessera_domain::cache::CachePolicy;
 use tessera_domain::project::ProjectState;
 use tessera_domain::repo::{CredentialOwner, RepoError, Store};
 use tessera_domain::user::{AccessTokenType, User};
 use tessera_domain::{AccessTokenId, Clock, ProjectId, SecretId, Timestamp, UserId};
 
 use crate::assertion::{AssertionPolicy, CandidateKey, parse_assertion};
+use crate::caches;
 use crate::claims;
 use crate::credential::{Credential, CredentialKind, ParsedCredential};
+use crate::issue_log::{self, Issuance, IssueLog, Recorded};
 use crate::jwt_access_token::{self, AccessTokenClaims};
 use crate::keyring::KeyRing;
 use crate::scope::{ScopeError, Scopes};
@@ -115,12 +118,30 @@ pub struct TokenService {
     config: TokenConfig,
     keys: Arc<KeyRing>,
     clock: Arc<dyn Clock>,
+    pub(crate) caches: Option<crate::caches::Caches>,
+    log: Option<IssueLog>,
 }
 
 impl TokenService {
     /// A token service.
     pub fn new(config: TokenConfig, keys: Arc<KeyRing>, clock: Arc<dyn Clock>) -> Self {
-        Self { config, keys, clock }
+        Self { config, keys, clock, caches: None, log: None }
+    }
+
+    /// Stores issued tokens through `log` (group commit) instead of one
+    /// transaction per grant.
+    #[must_use]
+    pub fn with_issue_log(mut self, log: IssueLog) -> Self {
+        self.log = Some(log);
+        self
+    }
+
+    /// Keeps what the grants and introspection read (users, secrets, keys,
+    /// applications, answers) in caches following `store`'s epoch.
+    #[must_use]
+    pub fn with_cache(mut self, store: &dyn Store, policy: CachePolicy) -> Self {
+        self.caches = Some(crate::caches::Caches::new(store, policy));
+        self
     }
 
     /// The configuration.
@@ -162,7 +183,10 @@ impl TokenService {
         let parsed = parse_assertion(assertion).map_err(|e| refuse(&e))?;
         let subject = parsed.subject().map_err(|e| refuse(&e))?;
         let user_id = UserId::parse(subject).map_err(|_| refuse(&"subject is not a user id"))?;
-        let Some(found) = store.machine_keys().find_for_auth(user_id).await? else {
+        let cache = self.caches.as_ref().map(|c| &c.machine_keys);
+        let found =
+            caches::through(cache, user_id, || async { store.machine_keys().find_for_auth(user_id).await }).await?;
+        let Some(found) = found else {
             return Err(refuse(&"no such user"));
         };
         let keys: Vec<CandidateKey> = found.keys.iter().map(CandidateKey::from).collect();
@@ -217,7 +241,11 @@ impl TokenService {
         const BAD: GrantError = GrantError::InvalidClient("client authentication failed");
         let parsed =
             ParsedCredential::parse(Some(CredentialKind::ClientSecret), secret.expose_secret()).map_err(|_| BAD)?;
-        let Some(found) = store.machine_secrets().find_for_auth(SecretId::from_uuid(parsed.id())).await? else {
+        let id = SecretId::from_uuid(parsed.id());
+        let cache = self.caches.as_ref().map(|c| &c.secrets);
+        let Some(found) =
+            caches::through(cache, id, || async { store.machine_secrets().find_for_auth(id).await }).await?
+        else {
             return Err(BAD);
         };
         let ok = parsed.verify(&found.secret.digest)
@@ -262,7 +290,9 @@ impl TokenService {
     }
 
     async fn user(&self, store: &dyn Store, id: UserId) -> Result<User, GrantError> {
-        store.users().get(id).await?.ok_or(GrantError::InvalidGrant("the user may not authenticate"))
+        let cache = self.caches.as_ref().map(|c| &c.users);
+        let found = caches::through(cache, id, || async { store.users().get(id).await }).await?;
+        found.map(|u| User::clone(&u)).ok_or(GrantError::InvalidGrant("the user may not authenticate"))
     }
 
     async fn issue(
@@ -321,23 +351,18 @@ impl TokenService {
             }
         };
 
-        let tx = store.begin().await?;
-        if let Some(jti) = &jti
-            && !tx.used_jtis().record(jti, now).await?
-        {
+        let event = AuditEvent::new(now, Some(user.id), "token.issued", "access_token", id, Some(user.org_id))
+            .with_details(
+                json!({"grant": grant, "clientId": client_id, "scope": scopes.joined(), "type": token_type.as_str()}),
+            );
+        let issuance = Issuance { token: stored, jti, event, now };
+        let recorded = match &self.log {
+            Some(log) => log.record(issuance).await?,
+            None => issue_log::write_one(store, &issuance).await?,
+        };
+        if recorded == Recorded::Replayed {
             return Err(GrantError::InvalidGrant("the assertion was already used"));
         }
-        if let Some(row) = &stored {
-            tx.access_tokens().insert(row).await?;
-        }
-        tx.audit()
-            .append(
-                &AuditEvent::new(now, Some(user.id), "token.issued", "access_token", id, Some(user.org_id)).with_details(
-                    json!({"grant": grant, "clientId": client_id, "scope": scopes.joined(), "type": token_type.as_str()}),
-                ),
-            )
-            .await?;
-        tx.commit().await?;
 
         let id_token = if scopes.openid {
             Some(self.id_token(user, &client_id, &audience, &access_token, user_claims, now)?)

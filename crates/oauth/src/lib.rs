@@ -17,9 +17,11 @@
 //! - [`grant`]: the token endpoint's grants.
 
 pub mod assertion;
+mod caches;
 pub mod claims;
 pub mod credential;
 pub mod grant;
+pub mod issue_log;
 pub mod jwt_access_token;
 pub mod keyfile;
 pub mod keyring;

@@ -14,15 +14,20 @@
 //! their project in the token's audience); anything else is a silent no-op, so
 //! the answer reveals nothing about other clients' tokens (RFC 7009 §2.2).
 
+use std::sync::Arc;
+
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Map, Value, json};
 use tessera_domain::access_token::{RevokedJwt, UsedJti};
 use tessera_domain::audit::AuditEvent;
+use tessera_domain::cache::EpochCache;
 use tessera_domain::repo::{AppForAuth, RepoError, Store};
 use tessera_domain::user::User;
 use tessera_domain::{AppKeyId, Timestamp};
+use uuid::Uuid;
 
 use crate::assertion::{AssertionPolicy, CandidateKey, parse_assertion};
+use crate::caches;
 use crate::credential::{CredentialKind, ParsedCredential};
 use crate::grant::{GrantError, TokenService};
 use crate::roles;
@@ -71,7 +76,7 @@ impl TokenService {
         let now = self.clock_now();
         let found = match auth {
             ClientAuth::Secret { client_id, secret } => {
-                let found = store.applications().find_for_auth(client_id).await?.ok_or(BAD_CLIENT)?;
+                let found = self.find_app(store, client_id).await?.ok_or(BAD_CLIENT)?;
                 verify_app_secret(found, secret)?
             }
             ClientAuth::Assertion { assertion, endpoint } => {
@@ -84,7 +89,11 @@ impl TokenService {
                 // RFC 7523 §3 item 9 / RFC 7515 §4.1.4: an application key is found by its `kid`.
                 let kid = parsed.key_id().ok_or(BAD_CLIENT)?;
                 let key_id = AppKeyId::parse(kid).map_err(|_| BAD_CLIENT)?;
-                let Some(key) = store.applications().find_key_for_auth(key_id).await? else {
+                let cache = self.caches.as_ref().map(|c| &c.app_keys);
+                let found =
+                    caches::through(cache, key_id, || async { store.applications().find_key_for_auth(key_id).await })
+                        .await?;
+                let Some(key) = found else {
                     return Err(BAD_CLIENT);
                 };
                 if key.app.app.client_id != subject {
@@ -109,7 +118,7 @@ impl TokenService {
                         return Err(refuse(&"the assertion was already used"));
                     }
                 }
-                key.app
+                key.app.clone()
             }
         };
         if !found.is_active() {
@@ -127,7 +136,7 @@ impl TokenService {
         match auth {
             ClientAuth::Assertion { .. } => Ok(Client::App(Box::new(self.authenticate_app(store, auth).await?))),
             // One read decides: the client id of an application, else a machine user's username.
-            ClientAuth::Secret { client_id, secret } => match store.applications().find_for_auth(client_id).await? {
+            ClientAuth::Secret { client_id, secret } => match self.find_app(store, client_id).await? {
                 Some(found) => Ok(Client::App(Box::new(verify_app_secret(found, secret)?))),
                 None => {
                     let user = self.authenticate_machine(store, client_id, secret, self.clock_now()).await?;
@@ -167,6 +176,12 @@ impl TokenService {
         if !is_pat && !resolved.has_audience(&project.to_string()) {
             return Ok(inactive());
         }
+        let key = (credential_uuid(&resolved), project);
+        let answers = self.caches.as_ref().map(|c| &c.answers);
+        if let Some(hit) = answers.and_then(|a| a.get(&key)) {
+            return Ok(Value::Object(Map::clone(&hit)));
+        }
+        let ticket = answers.map(EpochCache::ticket);
         let Some(user) = store.users().get(resolved.auth.user_id).await? else { return Ok(inactive()) };
         let mut body = Map::new();
         body.insert("active".into(), json!(true));
@@ -184,7 +199,19 @@ impl TokenService {
         crate::claims::resource_owner(store, user.org_id, &mut body).await?;
         let grants = store.authorizations().user_roles_on_project(user.id, project).await?;
         roles::insert_role_claims(&mut body, &grants, &[project], &[]);
+        if let (Some(answers), Some(ticket)) = (answers, ticket) {
+            answers.insert(key, Arc::new(body.clone()), ticket);
+        }
         Ok(Value::Object(body))
+    }
+
+    /// An application by client id (cached).
+    async fn find_app(&self, store: &dyn Store, client_id: &str) -> Result<Option<AppForAuth>, RepoError> {
+        let found = caches::through(self.caches.as_ref().map(|c| &c.apps), client_id.to_owned(), || async {
+            store.applications().find_for_auth(client_id).await
+        })
+        .await?;
+        Ok(found.map(|app| AppForAuth::clone(&app)))
     }
 
     /// RFC 7009 §2.1: revokes `token` when it was issued to (or is meant for)
@@ -270,9 +297,13 @@ pub fn inactive() -> Value {
 }
 
 fn credential_id(r: &ResolvedToken) -> String {
+    credential_uuid(r).to_string()
+}
+
+fn credential_uuid(r: &ResolvedToken) -> Uuid {
     match r.auth.credential {
-        CredentialRef::Pat(id) => id.to_string(),
-        CredentialRef::AccessToken(id) | CredentialRef::Jwt(id) => id.to_string(),
-        CredentialRef::ConsoleSession(id) => id.to_string(),
+        CredentialRef::Pat(id) => *id.as_uuid(),
+        CredentialRef::AccessToken(id) | CredentialRef::Jwt(id) => *id.as_uuid(),
+        CredentialRef::ConsoleSession(id) => *id.as_uuid(),
     }
 }

@@ -12,14 +12,26 @@
 //!
 //! Garbage is refused before any I/O (checksum, length, structure). No password
 //! KDF, no scan, no write (last use of PATs is batched).
+//!
+//! What checked out is kept for a moment in a cache of verified credentials
+//! ([`tessera_domain::cache`]): keyed by the token's id, holding the digest of
+//! the whole token (compared in constant time on every hit, so only the very
+//! token that was verified matches), never answering past the token's expiry,
+//! and dropped at once by any committed change on this node (and on the other
+//! nodes of a shared PostgreSQL when its notification arrives, one second at
+//! most otherwise).
 
 use std::sync::Arc;
 
 use chrono::Duration;
-use tessera_domain::repo::{CredentialOwner, RepoError, Repos};
+use tessera_domain::cache::{CachePolicy, EpochCache, ReadTicket};
+use tessera_domain::repo::{CredentialOwner, RepoError, Store};
 use tessera_domain::{AccessTokenId, Clock, ConsoleSessionId, OrgId, PatId, Timestamp, UserId};
+use uuid::Uuid;
 
-use crate::credential::{CredentialKind, ParsedCredential};
+use tessera_domain::pat::SecretDigest;
+
+use crate::credential::{self, CredentialKind, ParsedCredential};
 use crate::jwt_access_token;
 use crate::keyring::KeyRing;
 use crate::scope::ZITADEL_API_AUDIENCE_SCOPE;
@@ -105,6 +117,23 @@ pub struct Validator {
     usage: Arc<UsageRecorder>,
     api_audience: String,
     jwt: Option<JwtSettings>,
+    verified: Option<EpochCache<CacheKey, Verified>>,
+}
+
+/// A verified credential's cache key: its kind and id, never the token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum CacheKey {
+    Pat(Uuid),
+    AccessToken(Uuid),
+    Jwt(Uuid),
+}
+
+/// What the cache remembers of a verified credential: the digest of the whole
+/// token and what it resolved to.
+#[derive(Clone)]
+struct Verified {
+    digest: SecretDigest,
+    resolved: Arc<ResolvedToken>,
 }
 
 /// The scopes a PAT carries: it acts with all rights of its user on the API.
@@ -126,7 +155,32 @@ impl Validator {
         api_audience: String,
         jwt: Option<JwtSettings>,
     ) -> Self {
-        Self { clock, usage, api_audience, jwt }
+        Self { clock, usage, api_audience, jwt, verified: None }
+    }
+
+    /// Keeps verified credentials in a cache following `store`'s epoch.
+    #[must_use]
+    pub fn with_cache(mut self, store: &dyn Store, policy: CachePolicy) -> Self {
+        self.verified = Some(EpochCache::new(store.epoch().clone(), policy));
+        self
+    }
+
+    /// A cached verification of `token` under `key`, if any is still good.
+    fn cached(&self, key: CacheKey, token: &str, now: Timestamp) -> Option<ResolvedToken> {
+        let hit = self.verified.as_ref()?.get(&key)?;
+        (credential::matches_digest(token, &hit.digest) && now < hit.resolved.expires_at)
+            .then(|| ResolvedToken::clone(&hit.resolved))
+    }
+
+    fn remember(&self, key: CacheKey, token: &str, resolved: &ResolvedToken, ticket: Option<ReadTicket>) {
+        if let (Some(cache), Some(ticket)) = (&self.verified, ticket) {
+            let entry = Verified { digest: credential::digest_secret(token), resolved: Arc::new(resolved.clone()) };
+            cache.insert(key, entry, ticket);
+        }
+    }
+
+    fn ticket(&self) -> Option<ReadTicket> {
+        self.verified.as_ref().map(EpochCache::ticket)
     }
 
     /// The last-use notes this validator writes.
@@ -148,7 +202,7 @@ impl Validator {
     /// [`AuthError::InvalidToken`] for anything but such a live credential of an
     /// active user in an active organization; [`AuthError::Store`] when the
     /// database fails.
-    pub async fn validate(&self, repos: &dyn Repos, token: &str) -> Result<Authenticated, AuthError> {
+    pub async fn validate(&self, repos: &dyn Store, token: &str) -> Result<Authenticated, AuthError> {
         let resolved = self.resolve(repos, token).await?;
         if !resolved.has_audience(&self.api_audience) {
             return Err(AuthError::InvalidToken);
@@ -161,7 +215,7 @@ impl Validator {
     ///
     /// # Errors
     /// As [`Validator::validate`].
-    pub async fn resolve(&self, repos: &dyn Repos, token: &str) -> Result<ResolvedToken, AuthError> {
+    pub async fn resolve(&self, repos: &dyn Store, token: &str) -> Result<ResolvedToken, AuthError> {
         if token.bytes().filter(|b| *b == b'.').count() == 2 {
             return self.resolve_jwt(repos, token).await;
         }
@@ -170,6 +224,12 @@ impl Validator {
         match parsed.kind() {
             CredentialKind::Pat => {
                 let id = PatId::from_uuid(parsed.id());
+                let key = CacheKey::Pat(parsed.id());
+                if let Some(hit) = self.cached(key, token, now) {
+                    self.usage.record(id, now);
+                    return Ok(hit);
+                }
+                let ticket = self.ticket();
                 let Some((pat, owner)) = repos.pats().find_for_auth(id).await? else {
                     return Err(AuthError::InvalidToken);
                 };
@@ -178,7 +238,7 @@ impl Validator {
                 }
                 live(&owner)?;
                 self.usage.record(id, now);
-                Ok(ResolvedToken {
+                let resolved = ResolvedToken {
                     auth: Authenticated {
                         user_id: owner.user_id,
                         org_id: owner.org_id,
@@ -189,10 +249,17 @@ impl Validator {
                     audience: vec![self.api_audience.clone()],
                     issued_at: pat.created_at,
                     expires_at: pat.expires_at,
-                })
+                };
+                self.remember(key, token, &resolved, ticket);
+                Ok(resolved)
             }
             CredentialKind::AccessToken => {
                 let id = AccessTokenId::from_uuid(parsed.id());
+                let key = CacheKey::AccessToken(parsed.id());
+                if let Some(hit) = self.cached(key, token, now) {
+                    return Ok(hit);
+                }
+                let ticket = self.ticket();
                 let Some((at, owner)) = repos.access_tokens().find_for_auth(id).await? else {
                     return Err(AuthError::InvalidToken);
                 };
@@ -200,7 +267,7 @@ impl Validator {
                     return Err(AuthError::InvalidToken);
                 }
                 live(&owner)?;
-                Ok(ResolvedToken {
+                let resolved = ResolvedToken {
                     auth: Authenticated {
                         user_id: owner.user_id,
                         org_id: owner.org_id,
@@ -211,15 +278,24 @@ impl Validator {
                     audience: at.audience,
                     issued_at: at.created_at,
                     expires_at: at.expires_at,
-                })
+                };
+                self.remember(key, token, &resolved, ticket);
+                Ok(resolved)
             }
             CredentialKind::ClientSecret | CredentialKind::ConsoleSession => Err(AuthError::InvalidToken),
         }
     }
 
-    async fn resolve_jwt(&self, repos: &dyn Repos, token: &str) -> Result<ResolvedToken, AuthError> {
+    async fn resolve_jwt(&self, repos: &dyn Store, token: &str) -> Result<ResolvedToken, AuthError> {
         let Some(jwt) = &self.jwt else { return Err(AuthError::InvalidToken) };
         let now = self.clock.now();
+        // The id read unverified only finds the entry; the entry matches only
+        // the very token that was verified.
+        let key = jwt_access_token::unverified_id(token).and_then(|jti| Uuid::parse_str(&jti).ok()).map(CacheKey::Jwt);
+        if let Some(hit) = key.and_then(|key| self.cached(key, token, now)) {
+            return Ok(hit);
+        }
+        let ticket = self.ticket();
         let claims = jwt_access_token::verify(token, &jwt.keys.keys(), &jwt.issuer, now, jwt.skew)
             .map_err(|_| AuthError::InvalidToken)?;
         let id = AccessTokenId::parse(&claims.jti).map_err(|_| AuthError::InvalidToken)?;
@@ -233,14 +309,18 @@ impl Validator {
             (Some(i), Some(e)) => (i, e),
             _ => return Err(AuthError::InvalidToken),
         };
-        Ok(ResolvedToken {
+        let resolved = ResolvedToken {
             auth: Authenticated { user_id: owner.user_id, org_id: owner.org_id, credential: CredentialRef::Jwt(id) },
             client_id: Some(claims.client_id.clone()),
             scopes: claims.scopes().map(str::to_owned).collect(),
             audience: claims.aud,
             issued_at,
             expires_at,
-        })
+        };
+        if let Some(key) = key {
+            self.remember(key, token, &resolved, ticket);
+        }
+        Ok(resolved)
     }
 }
 

@@ -523,3 +523,71 @@ async fn console_sessions_are_stored_as_digests_ended_and_purged() {
     tx.commit().await.unwrap();
     assert!(store.console_sessions().get(again.id).await.unwrap().is_none());
 }
+
+/// The cache rule (tessera_domain::cache): a committed change advances the
+/// epoch after it commits; issuing a token (an addition no cache can hold)
+/// and a transaction that does not commit leave it alone.
+#[tokio::test]
+async fn committed_changes_advance_the_epoch_and_issuing_tokens_does_not() {
+    let db = TestDb::new().await;
+    let (store, _, m) = with_robot(&db).await;
+    let epoch = store.epoch().clone();
+
+    let before = epoch.current();
+    let t = access_token(m.id, Duration::hours(1));
+    let tx = store.begin().await.unwrap();
+    tx.access_tokens().insert(&t).await.unwrap();
+    tx.audit().append(&audit("token.issued")).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(epoch.current(), before, "a new token changes nothing a cache holds");
+
+    let tx = store.begin().await.unwrap();
+    tx.access_tokens().delete(t.id).await.unwrap();
+    tx.audit().append(&audit("token.revoked")).await.unwrap();
+    drop(tx);
+    assert_eq!(epoch.current(), before, "a transaction that never commits changes nothing");
+
+    let tx = store.begin().await.unwrap();
+    tx.access_tokens().delete(t.id).await.unwrap();
+    tx.audit().append(&audit("token.revoked")).await.unwrap();
+    tx.commit().await.unwrap();
+    assert!(epoch.current() > before, "a revocation empties the caches");
+}
+
+/// DESIGN.md §5: a change committed through one node reaches the caches of
+/// another node sharing the PostgreSQL database (LISTEN/NOTIFY), without
+/// waiting for entries to expire.
+#[tokio::test]
+async fn another_node_hears_of_a_committed_change() {
+    let db = TestDb::new().await;
+    let (a, _, m) = with_robot(&db).await;
+    let b = db.store().await;
+    let Some(follow) = b.follow_changes() else {
+        assert!(!db.is_postgres(), "PostgreSQL stores follow each other's changes");
+        return;
+    };
+    let follower = tokio::spawn(follow);
+    let epoch = b.epoch().clone();
+    let wait_past = |mark: u64| {
+        let epoch = epoch.clone();
+        async move {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+            while epoch.current() <= mark {
+                assert!(std::time::Instant::now() < deadline, "node B never heard of the change");
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+        }
+    };
+    // Listening has begun once the follower advanced the epoch the first time.
+    wait_past(0).await;
+    let mark = epoch.current();
+
+    let tx = a.begin().await.unwrap();
+    let mut changed = m.clone();
+    changed.state = UserState::Inactive;
+    tx.users().update(&changed).await.unwrap();
+    tx.audit().append(&audit("user.deactivated")).await.unwrap();
+    tx.commit().await.unwrap();
+    wait_past(mark).await;
+    follower.abort();
+}

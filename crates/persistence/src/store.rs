@@ -1,13 +1,18 @@
 //! Connecting to the database, the [`SeaStore`] and its transactions.
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, Statement,
+    TransactionTrait,
+};
 use sea_orm_migration::MigratorTrait;
+use tessera_domain::cache::Epoch;
 use tessera_domain::repo::{
     AccessTokenRepository, AdministratorRepository, AuditRepository, Backend, ConsoleSessionRepository,
     InstanceRepository, MachineKeyRepository, MachineSecretRepository, MetadataRepository, OrgRepository,
@@ -73,11 +78,22 @@ pub struct SeaStore {
     /// Transactions and migrations (SQLite: the single writer; PostgreSQL: the pool).
     write: DatabaseConnection,
     backend: Backend,
+    /// Advanced after every committed access-relevant change (and, on
+    /// PostgreSQL, by [`SeaStore::follow_changes`] for other nodes' changes).
+    epoch: Arc<Epoch>,
 }
+
+/// The PostgreSQL notification channel on which a committed access-relevant
+/// change tells the other nodes to drop what they cached.
+pub const CHANGES_CHANNEL: &str = "tessera_changes";
 
 /// Strips credentials from a connection error so it can be shown and logged.
 fn describe(err: &DbErr) -> String {
-    let text = err.to_string();
+    redact(err.to_string())
+}
+
+/// Cuts anything that looks like credentials in a URL out of an error text.
+fn redact(text: String) -> String {
     // sqlx never echoes the password, but the URL may appear in some errors; cut
     // anything that looks like `scheme://user:pass@`.
     match (text.find("://"), text.find('@')) {
@@ -103,7 +119,7 @@ impl SeaStore {
                 .connect_timeout(options.acquire_timeout)
                 .sqlx_logging(false);
             let db = Database::connect(opts).await.map_err(|e| ConnectError::Unreachable(describe(&e)))?;
-            Ok(Self { read: db.clone(), write: db, backend: Backend::Postgres })
+            Ok(Self { read: db.clone(), write: db, backend: Backend::Postgres, epoch: Arc::default() })
         } else {
             Err(ConnectError::UnsupportedScheme)
         }
@@ -138,7 +154,7 @@ impl SeaStore {
             .sqlx_logging(false);
         r.map_sqlx_sqlite_opts(move |_| reader_opts.clone());
         let read = Database::connect(r).await.map_err(|e| ConnectError::Unreachable(describe(&e)))?;
-        Ok(Self { read, write, backend: Backend::Sqlite })
+        Ok(Self { read, write, backend: Backend::Sqlite, epoch: Arc::default() })
     }
 
     /// Applies every pending migration.
@@ -184,6 +200,36 @@ impl SeaStore {
                 MigrationStatus { applied: applied.contains(&name), name }
             })
             .collect())
+    }
+
+    /// On PostgreSQL: a task that listens on [`CHANGES_CHANNEL`] and advances
+    /// this node's epoch for every change another node (or this one) commits,
+    /// so caches here drop what they hold (DESIGN.md §5). A lost connection is
+    /// re-established; since notifications may have been missed meanwhile, the
+    /// epoch advances then too. `None` on SQLite, whose one node advances its
+    /// epoch at every commit.
+    #[must_use]
+    pub fn follow_changes(&self) -> Option<impl std::future::Future<Output = ()> + Send + 'static> {
+        if self.backend != Backend::Postgres {
+            return None;
+        }
+        let pool = self.write.get_postgres_connection_pool().clone();
+        let epoch = self.epoch.clone();
+        Some(async move {
+            loop {
+                match follow(&pool, &epoch).await {
+                    // The store is closing: this node is shutting down.
+                    Err(sea_orm::sqlx::Error::PoolClosed) => return,
+                    Err(e) => tracing::warn!(
+                        error = %redact(e.to_string()),
+                        "listening for other nodes' changes failed; retrying"
+                    ),
+                }
+                // Whatever happened, something may have been missed.
+                epoch.advance();
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+        })
     }
 
     /// Closes every connection (the writer last, so SQLite checkpoints the WAL).
@@ -251,7 +297,7 @@ impl Repos for SeaStore {
 impl Store for SeaStore {
     async fn begin(&self) -> RepoResult<Box<dyn Transaction>> {
         let tx = self.write.begin().await.map_err(error::db)?;
-        Ok(Box::new(SeaTransaction { tx, state: TxState::default() }))
+        Ok(Box::new(SeaTransaction { tx, state: TxState::default(), backend: self.backend, epoch: self.epoch.clone() }))
     }
 
     async fn ping(&self) -> RepoResult<()> {
@@ -265,6 +311,10 @@ impl Store for SeaStore {
     fn backend(&self) -> Backend {
         self.backend
     }
+
+    fn epoch(&self) -> &Arc<Epoch> {
+        &self.epoch
+    }
 }
 
 /// What a transaction has done so far, for the audit rule.
@@ -272,10 +322,20 @@ impl Store for SeaStore {
 pub(crate) struct TxState {
     wrote: AtomicBool,
     audited: AtomicBool,
+    /// Something a cache may hold changed (everything but issuing new tokens
+    /// and bookkeeping).
+    changed: AtomicBool,
 }
 
 impl TxState {
+    /// An audited write that may change what a cache holds.
     pub(crate) fn mark_write(&self) {
+        self.wrote.store(true, Ordering::Relaxed);
+        self.changed.store(true, Ordering::Relaxed);
+    }
+    /// An audited write that only adds something no cache can hold yet (a
+    /// newly issued token).
+    pub(crate) fn mark_addition(&self) {
         self.wrote.store(true, Ordering::Relaxed);
     }
     pub(crate) fn mark_audited(&self) {
@@ -287,6 +347,8 @@ impl TxState {
 struct SeaTransaction {
     tx: DatabaseTransaction,
     state: TxState,
+    backend: Backend,
+    epoch: Arc<Epoch>,
 }
 
 impl Repos for SeaTransaction {
@@ -352,7 +414,36 @@ impl Transaction for SeaTransaction {
             self.tx.rollback().await.map_err(error::db)?;
             return Err(RepoError::Unaudited);
         }
-        self.tx.commit().await.map_err(error::db)
+        let changed = self.state.changed.load(Ordering::Relaxed);
+        if changed && self.backend == Backend::Postgres {
+            // Delivered by PostgreSQL when (and only if) this transaction commits.
+            let notify = Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT pg_notify($1, '')",
+                [CHANGES_CHANNEL.into()],
+            );
+            self.tx.execute_raw(notify).await.map_err(error::db)?;
+        }
+        self.tx.commit().await.map_err(error::db)?;
+        if changed {
+            // After the commit, never before: see tessera_domain::cache.
+            self.epoch.advance();
+        }
+        Ok(())
+    }
+}
+
+/// Listens on [`CHANGES_CHANNEL`] until reconnecting fails.
+async fn follow(pool: &sea_orm::sqlx::PgPool, epoch: &Epoch) -> Result<std::convert::Infallible, sea_orm::sqlx::Error> {
+    let mut listener = sea_orm::sqlx::postgres::PgListener::connect_with(pool).await?;
+    listener.listen(CHANGES_CHANNEL).await?;
+    // Changes committed before LISTEN took effect are not delivered.
+    epoch.advance();
+    loop {
+        // `None`: the connection was lost and has been re-established (sqlx
+        // listens again); what was sent in between is lost, so drop everything.
+        listener.try_recv().await?;
+        epoch.advance();
     }
 }
 

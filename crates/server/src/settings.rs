@@ -44,6 +44,8 @@ pub struct Settings {
     pub tokens: TokenSettings,
     /// Instance signing keys.
     pub signing_keys: SigningKeySettings,
+    /// The caches of the hot paths.
+    pub cache: CacheSettings,
 }
 
 impl Default for Settings {
@@ -58,7 +60,27 @@ impl Default for Settings {
             bootstrap: BootstrapSettings::default(),
             tokens: TokenSettings::default(),
             signing_keys: SigningKeySettings::default(),
+            cache: CacheSettings::default(),
         }
+    }
+}
+
+/// The caches of verified credentials and of what introspection and API
+/// authorization read (DESIGN.md §6). Every committed change empties them at
+/// once on this node, and on the other nodes of a shared PostgreSQL when its
+/// notification arrives; the entry lifetime bounds a lost notification.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct CacheSettings {
+    /// Entry lifetime in milliseconds, at most 1000; 0 turns the caches off.
+    pub ttl_ms: u64,
+    /// Entries per cache.
+    pub max_entries: usize,
+}
+
+impl Default for CacheSettings {
+    fn default() -> Self {
+        Self { ttl_ms: 1000, max_entries: 50_000 }
     }
 }
 
@@ -323,6 +345,15 @@ impl Settings {
         if self.tokens.clock_skew_secs > 300 {
             return Err(invalid("tokens.clock_skew_secs", "must be at most 300"));
         }
+        if self.cache.ttl_ms > 1000 {
+            return Err(invalid(
+                "cache.ttl_ms",
+                "must be at most 1000 (a change on another node must show within a second)",
+            ));
+        }
+        if self.cache.max_entries > 10_000_000 {
+            return Err(invalid("cache.max_entries", "must be at most 10000000"));
+        }
         if self.signing_keys.refresh_interval_secs == 0 {
             return Err(invalid("signing_keys.refresh_interval_secs", "must be at least 1"));
         }
@@ -392,6 +423,12 @@ impl Settings {
             longest + secs(self.tokens.clock_skew_secs),
             longest,
         )
+    }
+
+    /// The caches' policy.
+    #[must_use]
+    pub fn cache_policy(&self) -> tessera_domain::cache::CachePolicy {
+        tessera_domain::cache::CachePolicy::new(Duration::from_millis(self.cache.ttl_ms), self.cache.max_entries)
     }
 
     /// The graceful shutdown window.

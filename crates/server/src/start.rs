@@ -13,6 +13,7 @@ use tessera_http::console::ConsoleSettings;
 use tessera_http::console::throttle::ThrottlePolicy;
 use tessera_http::{AppState, observe};
 use tessera_oauth::grant::{TokenConfig, TokenService};
+use tessera_oauth::issue_log::IssueLog;
 use tessera_oauth::keyring::KeyRing;
 use tessera_oauth::sealing::Sealer;
 use tessera_oauth::usage::UsageRecorder;
@@ -195,17 +196,31 @@ pub async fn start(settings: Settings) -> Result<(), StartError> {
         skew: secs(settings.tokens.clock_skew_secs),
         secret_overlap: secs(settings.tokens.secret_overlap_secs),
     };
-    let validator = Arc::new(Validator::new(
-        clock.clone(),
-        Arc::new(UsageRecorder::default()),
-        config.api_audience.clone(),
-        Some(JwtSettings { keys: keys.clone(), issuer: config.issuer.clone(), skew: config.skew }),
-    ));
-    let tokens = Arc::new(TokenService::new(config, keys.clone(), clock.clone()));
-
     let store = Arc::new(store);
+    let validator = Arc::new(
+        Validator::new(
+            clock.clone(),
+            Arc::new(UsageRecorder::default()),
+            config.api_audience.clone(),
+            Some(JwtSettings { keys: keys.clone(), issuer: config.issuer.clone(), skew: config.skew }),
+        )
+        .with_cache(store.as_ref(), settings.cache_policy()),
+    );
+    // One writer commits the tokens of every waiting grant at once.
+    let (issue_log, issue_writer) = IssueLog::new(store.clone(), ISSUE_BATCH);
+    let issue_writer = actix_web::rt::spawn(issue_writer);
+    let tokens = Arc::new(
+        TokenService::new(config, keys.clone(), clock.clone())
+            .with_cache(store.as_ref(), settings.cache_policy())
+            .with_issue_log(issue_log),
+    );
+    // Other nodes' changes empty this node's caches (PostgreSQL only).
+    let follower = store.follow_changes().map(actix_web::rt::spawn);
+
     let console = ConsoleSettings::new(&external_url, chrono::Duration::hours(8), ThrottlePolicy::default());
-    let state = AppState::new(store.clone(), clock.clone(), hasher, validator, tokens).with_console(console);
+    let state = AppState::new(store.clone(), clock.clone(), hasher, validator, tokens)
+        .with_console(console)
+        .with_cache(settings.cache_policy());
     let usage = state.validator.usage().clone();
     let flusher = actix_web::rt::spawn(flush_usage_forever(store.clone(), usage.clone()));
     let refresher = actix_web::rt::spawn(refresh_keys_forever(
@@ -247,6 +262,13 @@ pub async fn start(settings: Settings) -> Result<(), StartError> {
     let served = server.await;
     flusher.abort();
     refresher.abort();
+    if let Some(follower) = follower {
+        follower.abort();
+        let _ = follower.await;
+    }
+    // In-flight requests are finished, so no grant waits for the writer.
+    issue_writer.abort();
+    let _ = issue_writer.await;
     flush_usage(store.as_ref(), &usage).await;
     served.map_err(StartError::Serve)?;
     tracing::info!("shut down cleanly");
@@ -297,6 +319,9 @@ async fn refresh_keys_forever(
         }
     }
 }
+
+/// Most grants committed in one transaction by the token writer.
+const ISSUE_BATCH: usize = 256;
 
 /// How often batched last-use times are written.
 const USAGE_FLUSH_INTERVAL: std::time::Duration = std::time::Duration::from_secs(5);

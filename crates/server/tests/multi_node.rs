@@ -1,8 +1,11 @@
 //! Two `tessera` processes on one PostgreSQL database (issue #7: many
 //! stateless nodes). A PAT removed, an access token revoked and a user
-//! deactivated through node A are refused by node B within one second — today
-//! at once, since neither node caches a verified credential; the test guards
-//! the cache that will come (DESIGN.md §4: pushed invalidation, TTL ≤ 1 s).
+//! deactivated through node A are refused by node B within one second, although
+//! node B has just verified each of them and holds it in its cache: the change's
+//! notification (PostgreSQL LISTEN/NOTIFY) empties B's caches, and the entry
+//! lifetime (at most 1 s) bounds a lost one (DESIGN.md §4, §5). That the push
+//! itself arrives is tested in the persistence crate
+//! (`another_node_hears_of_a_committed_change`).
 //!
 //! PostgreSQL only: `.ci/run` runs the suite with `TESSERA_TEST_POSTGRES_URL`;
 //! on the embedded SQLite default the test says so and returns.

@@ -316,6 +316,31 @@ async fn a_jti_cannot_be_replayed() {
     assert_eq!(jwt_grant(&app, &plain, API_AUD).await.0, 200);
 }
 
+/// Group commit (DESIGN.md §6): grants sent at once are committed together,
+/// yet the replay rule holds inside one batch — of many simultaneous grants
+/// with the same `jti` exactly one succeeds — and every token issued in a
+/// batch was stored and works.
+#[tokio::test]
+async fn simultaneous_grants_share_a_commit_but_not_a_jti() {
+    let app = TestApp::spawn().await;
+    let m = machine(&app, "robot", "ACCESS_TOKEN_TYPE_BEARER").await;
+    let same = assertion(&app, &m, |c| c["jti"] = json!("nonce-simultaneous"));
+    let replays = futures_util::future::join_all((0..16).map(|_| jwt_grant(&app, &same, API_AUD))).await;
+    let issued = replays.iter().filter(|(status, _)| *status == 200).count();
+    assert_eq!(issued, 1, "exactly one grant may use the jti: {replays:?}");
+    for (status, body) in replays.iter().filter(|(status, _)| *status != 200) {
+        assert_eq!((*status, body["error"].as_str()), (400, Some("invalid_grant")), "{body}");
+    }
+
+    let fresh: Vec<String> = (0..16).map(|i| assertion(&app, &m, |c| c["jti"] = json!(format!("nonce-{i}")))).collect();
+    let grants = futures_util::future::join_all(fresh.iter().map(|a| jwt_grant(&app, a, API_AUD))).await;
+    for (status, body) in &grants {
+        assert_eq!(*status, 200, "{body}");
+        let token = body["access_token"].as_str().unwrap();
+        assert!(api_works(&app, token, &m.user_id).await, "a token of the batch was not stored");
+    }
+}
+
 /// ZITADEL CVE-2024-47000: a suspended user gets nothing from any grant, and its
 /// existing tokens stop at once.
 #[tokio::test]

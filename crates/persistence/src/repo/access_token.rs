@@ -59,7 +59,7 @@ impl<C: ConnectionTrait + Send + Sync> AccessTokenRepository for Ctx<'_, C> {
             expires_at: Set(t.expires_at),
         };
         access_token::Entity::insert(model)
-            .exec_without_returning(self.write()?)
+            .exec_without_returning(self.write_addition()?)
             .await
             .map_err(|e| error::map(error::ACCESS_TOKEN, e))?;
         Ok(())

@@ -51,6 +51,14 @@ impl<'a, C: ConnectionTrait> Ctx<'a, C> {
         Ok(self.conn)
     }
 
+    /// The connection for an audited insert of something no cache can hold
+    /// yet (a newly issued token): it does not invalidate the caches.
+    fn write_addition(&self) -> RepoResult<&'a C> {
+        let state = self.tx.ok_or(RepoError::Database("write outside a transaction".into()))?;
+        state.mark_addition();
+        Ok(self.conn)
+    }
+
     /// The connection for bookkeeping writes that are not audited (last-used times).
     fn write_unaudited(&self) -> RepoResult<&'a C> {
         self.tx.ok_or(RepoError::Database("write outside a transaction".into()))?;
