@@ -155,9 +155,13 @@ pub async fn backup(settings: &Settings, file: &Path) -> Result<(), OpsError> {
     .await;
     result?;
     println!("wrote a consistent copy of the database to {}", file.display());
+    let key = if settings.masterkey.is_some() {
+        "TESSERA_MASTERKEY (masterkey)".to_owned()
+    } else {
+        settings.data_dir.join("masterkey").display().to_string()
+    };
     println!(
-        "the master key is not in the backup: keep a copy of {} (or of TESSERA_MASTERKEY) apart from it; without it the signing keys in the backup cannot be opened",
-        settings.data_dir.join("masterkey").display()
+        "the master key is not in the backup: keep a copy of {key} apart from it; without it the signing keys in the backup cannot be opened"
     );
     Ok(())
 }
