@@ -1,6 +1,7 @@
 //! Upgrades (issue #8): a database left by the previous release — the schema of
 //! every migration but the newest, filled with an instance, its administrators,
-//! a machine user with a PAT, signing keys and audit events — is migrated
+//! a machine user with a PAT, a console session, signing keys and audit
+//! events — is migrated
 //! forward by the current binary, and nothing is lost: the PAT still
 //! authenticates, the users list, the signing key still signs and is
 //! published, the audit trail is kept, and the newest migration's feature
@@ -17,8 +18,11 @@ use api::{ORGS, PROJECTS, USERS, add_pat, create_machine, ok};
 use common::{Spawn, base_command, run};
 use secrecy::SecretString;
 use serde_json::{Value, json};
-use tessera_domain::SystemClock;
-use tessera_domain::repo::Repos;
+use tessera_domain::audit::AuditEvent;
+use tessera_domain::console_session::ConsoleSession;
+use tessera_domain::pat::SecretDigest;
+use tessera_domain::repo::{Repos, Store};
+use tessera_domain::{ConsoleSessionId, SystemClock};
 use tessera_oauth::keyring::KeyRing;
 use tessera_oauth::sealing::Sealer;
 use tessera_oauth::signing::RotationPolicy;
@@ -51,6 +55,20 @@ async fn the_current_binary_migrates_a_previous_release_database_and_loses_nothi
     let sealer = Sealer::for_signing_keys(&SecretString::from(MASTERKEY)).unwrap();
     let ring = KeyRing::open(&store, &SystemClock, sealer, RotationPolicy::default()).await.unwrap();
     let kid = ring.signer().current_kid(chrono::Utc::now()).unwrap().to_owned();
+    // A console session of the human admin, as a login at that release wrote it.
+    let human = store.users().find_by_username_anywhere("admin").await.unwrap().remove(0);
+    let now = chrono::Utc::now();
+    let session = ConsoleSession {
+        id: ConsoleSessionId::new(),
+        user_id: human.id,
+        digest: SecretDigest::from_bytes([7; 32]),
+        created_at: now,
+        expires_at: now + chrono::Duration::hours(8),
+    };
+    let tx = store.begin().await.unwrap();
+    tx.console_sessions().insert(&session).await.unwrap();
+    tx.audit().append(&AuditEvent::new(now, Some(human.id), "console.login", "user", human.id, None)).await.unwrap();
+    tx.commit().await.unwrap();
     let events_before = store.audit().recent(1000).await.unwrap();
     assert!(events_before.len() >= 3, "bootstrap and key creation are audited");
     store.close().await;
@@ -91,6 +109,8 @@ async fn the_current_binary_migrates_a_previous_release_database_and_loses_nothi
     for event in &events_before {
         assert!(events_after.contains(event), "audit event {} kept", event.action);
     }
+    let kept = store.console_sessions().get(session.id).await.unwrap().expect("console session kept");
+    assert_eq!((kept.user_id, kept.digest.as_bytes()), (session.user_id, session.digest.as_bytes()));
     let keys = store.signing_keys().list().await.unwrap();
     assert!(keys.iter().any(|k| k.id.to_string() == kid));
     store.close().await;
