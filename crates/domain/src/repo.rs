@@ -26,7 +26,7 @@ use crate::org::{OrgState, Organization};
 use crate::pat::PersonalAccessToken;
 use crate::permission::{OrgFilter, Scope};
 use crate::project::{Project, ProjectName, ProjectRole, ProjectState, RoleKey};
-use crate::signing_key::SigningKey;
+use crate::signing_key::{SealedPrivateKey, SigningKey};
 use crate::user::{User, UserState};
 use crate::{
     AccessTokenId, AdministratorId, ConsoleSessionId, KeyId, OrgId, PatId, ProjectId, SecretId, SigningKeyId,
@@ -688,6 +688,9 @@ pub trait SigningKeyRepository: Send + Sync {
     async fn list(&self) -> RepoResult<Vec<SigningKey>>;
     /// Removes a retired key (`NotFound` when there is none).
     async fn delete(&self, id: SigningKeyId) -> RepoResult<()>;
+    /// Replaces a key's sealed private half (master key rotation); `NotFound`
+    /// when there is no such key. An audited write.
+    async fn reseal(&self, id: SigningKeyId, sealed: &SealedPrivateKey) -> RepoResult<()>;
 }
 
 /// Opaque access tokens.

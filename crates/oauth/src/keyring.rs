@@ -12,7 +12,7 @@ use std::sync::{Arc, RwLock};
 use serde_json::json;
 use tessera_domain::audit::AuditEvent;
 use tessera_domain::repo::{RepoError, Store};
-use tessera_domain::signing_key::SigningKey;
+use tessera_domain::signing_key::{SealedPrivateKey, SigningKey};
 use tessera_domain::{Clock, Timestamp};
 
 use crate::sealing::Sealer;
@@ -30,6 +30,9 @@ pub enum KeyRingError {
     /// Key generation could not run.
     #[error("signing keys: key generation was interrupted")]
     Interrupted,
+    /// A manual rotation collided with a key of the same start time.
+    #[error("signing keys: another key was created at the same instant; try again")]
+    Collision,
 }
 
 struct Loaded {
@@ -158,4 +161,100 @@ impl KeyRing {
     pub fn jwks(&self, now: Timestamp) -> Jwks {
         signing::jwks(&self.keys(), now)
     }
+}
+
+/// Opens every stored key with `sealer` without keeping the private halves:
+/// proves that `sealer` holds the master key the keys were sealed with.
+fn check_all_open(keys: &[SigningKey], sealer: &Sealer) -> Result<(), KeyRingError> {
+    for key in keys {
+        sealer.open(key.id.to_string().as_bytes(), key.sealed_private_key.as_bytes()).map_err(SigningError::from)?;
+    }
+    Ok(())
+}
+
+/// `tessera keys rotate`: generates a key, published now, that signs from
+/// `sign_from` (`now` or later) on, in one transaction with its
+/// `signing_key.rotated` audit event. The keys that signed until then stay
+/// published on their schedule, so every token they signed still verifies; a
+/// successor already published ahead still takes over at its planned time.
+/// Nodes load the new key at their next [`KeyRing::refresh`].
+///
+/// Refuses (writing nothing) when `sealer` cannot open every stored key: a
+/// key sealed under another master key would stop every node at start.
+///
+/// # Errors
+/// A database failure, a wrong master key, or a collision with a key created
+/// at the same instant.
+pub async fn rotate_now(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    sealer: Arc<Sealer>,
+    policy: &RotationPolicy,
+    sign_from: Option<Timestamp>,
+) -> Result<SigningKey, KeyRingError> {
+    let now = clock.now();
+    let existing = store.signing_keys().list().await?;
+    check_all_open(&existing, &sealer)?;
+    let schedule = signing::manual_schedule(now, sign_from.unwrap_or(now).max(now), policy)
+        .map_err(|_| SigningError::Generation)?;
+    let key = tokio::task::spawn_blocking(move || {
+        signing::generate_signing_key(&mut rand::rngs::OsRng, &sealer, schedule, now)
+    })
+    .await
+    .map_err(|_| KeyRingError::Interrupted)??;
+    let superseded: Vec<String> =
+        signing::signing_key_at(&existing, now).map(|id| id.to_string()).into_iter().collect();
+    let tx = store.begin().await?;
+    match tx.signing_keys().insert(&key).await {
+        Ok(()) => {}
+        Err(RepoError::AlreadyExists { .. }) => return Err(KeyRingError::Collision),
+        Err(e) => return Err(e.into()),
+    }
+    tx.audit()
+        .append(&AuditEvent::new(now, None, "signing_key.rotated", "signing_key", key.id, None).with_details(json!({
+            "signFrom": key.schedule.sign_from(),
+            "signUntil": key.schedule.sign_until(),
+            "supersedes": superseded,
+        })))
+        .await?;
+    tx.commit().await?;
+    Ok(key)
+}
+
+/// `tessera masterkey rotate`: re-seals every signing key's private half from
+/// `old` to `new` in one transaction, with one `masterkey.rotated` audit event
+/// (which names no key material). Every key is opened before anything is
+/// written: when `old` cannot open one, nothing changes. Returns how many keys
+/// were re-sealed.
+///
+/// # Errors
+/// A database failure, or a key that `old` does not open.
+pub async fn reseal_all(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    old: &Sealer,
+    new: &Sealer,
+) -> Result<usize, KeyRingError> {
+    let now = clock.now();
+    let tx = store.begin().await?;
+    let keys = tx.signing_keys().list().await?;
+    let mut resealed = Vec::with_capacity(keys.len());
+    for key in &keys {
+        let aad = key.id.to_string();
+        let der = old.open(aad.as_bytes(), key.sealed_private_key.as_bytes()).map_err(SigningError::from)?;
+        let sealed = new.seal(&mut rand::rngs::OsRng, aad.as_bytes(), &der).map_err(SigningError::from)?;
+        resealed.push((key.id, SealedPrivateKey::from_bytes(sealed)));
+    }
+    for (id, sealed) in &resealed {
+        tx.signing_keys().reseal(*id, sealed).await?;
+    }
+    let ids: Vec<String> = keys.iter().map(|k| k.id.to_string()).collect();
+    tx.audit()
+        .append(
+            &AuditEvent::new(now, None, "masterkey.rotated", "instance", "signing_keys", None)
+                .with_details(json!({ "signingKeys": ids })),
+        )
+        .await?;
+    tx.commit().await?;
+    Ok(resealed.len())
 }

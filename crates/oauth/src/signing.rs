@@ -179,6 +179,28 @@ pub fn plan_rotation(keys: &[SigningKey], now: Timestamp, policy: &RotationPolic
     plan
 }
 
+/// The schedule of a key made by a manual rotation (`tessera keys rotate`):
+/// published at `now`, signing from `sign_from` (`now` or later) for one
+/// signing period, then retained like any other key.
+///
+/// # Errors
+/// When `sign_from` is before `now`.
+pub fn manual_schedule(
+    now: Timestamp,
+    sign_from: Timestamp,
+    policy: &RotationPolicy,
+) -> Result<KeySchedule, ValidationError> {
+    let until = sign_from + policy.signing_period;
+    KeySchedule::new(now, sign_from, until, until + policy.retain_after)
+}
+
+/// The id of the key that signs at `now` (the rule of [`Signer`]: of the keys
+/// whose signing window holds `now`, the one that started last).
+#[must_use]
+pub fn signing_key_at(keys: &[SigningKey], now: Timestamp) -> Option<SigningKeyId> {
+    keys.iter().filter(|k| k.schedule.may_sign(now)).max_by_key(|k| k.schedule.sign_from()).map(|k| k.id)
+}
+
 /// Generates an RSA-2048 signing key for `schedule`, its private half sealed
 /// under `sealer` with the new key's id as associated data.
 ///
@@ -396,6 +418,34 @@ pub(crate) mod tests {
         apply(&mut keys, &plan);
         assert!(plan_rotation(&keys, t0(), &policy).is_empty());
         assert!(plan_rotation(&keys, t0() + Duration::days(1), &policy).is_empty());
+    }
+
+    #[test]
+    fn a_manual_rotation_takes_over_and_the_plan_continues_from_it() {
+        let policy = RotationPolicy::default();
+        let mut keys = Vec::new();
+        let first = plan_rotation(&keys, t0(), &policy);
+        apply(&mut keys, &first);
+        let old = keys[0].id;
+        let now = t0() + Duration::days(3);
+        let manual = stub(manual_schedule(now, now, &policy).unwrap());
+        let new = manual.id;
+        keys.push(manual);
+        assert_eq!(signing_key_at(&keys, now), Some(new));
+        assert!(keys.iter().all(|k| k.schedule.is_published(now)), "the old key stays published");
+        assert!(plan_rotation(&keys, now, &policy).is_empty());
+        // The old key verifies until its own retirement; the successor is
+        // planned from the new key's end, not the old one's.
+        let later = now + policy.signing_period() - policy.publish_ahead();
+        let plan = plan_rotation(&keys, later, &policy);
+        assert_eq!(plan.create.len(), 1);
+        assert_eq!(plan.create[0].sign_from(), now + policy.signing_period());
+        assert_eq!(signing_key_at(&keys, later), Some(new));
+        assert!(keys.iter().find(|k| k.id == old).unwrap().schedule.is_published(later));
+        // A planned start: published now, signs later.
+        let planned = manual_schedule(now, now + Duration::hours(1), &policy).unwrap();
+        assert!(planned.is_published(now) && !planned.may_sign(now));
+        assert!(manual_schedule(now, now - Duration::hours(1), &policy).is_err());
     }
 
     #[test]

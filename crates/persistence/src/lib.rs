@@ -16,7 +16,7 @@ mod store;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
-pub use store::{ConnectError, DatabaseOptions, MigrationStatus, SeaStore};
+pub use store::{BackupError, ConnectError, DatabaseOptions, MigrationStatus, SeaStore};
 
 #[cfg(test)]
 mod credential_tests;

@@ -61,6 +61,20 @@ pub enum ConnectError {
     Migration(String),
 }
 
+/// Why a backup could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum BackupError {
+    /// The database is not SQLite; PostgreSQL has `pg_dump`.
+    #[error("online backup copies SQLite databases only")]
+    NotSqlite,
+    /// SQLite takes the file name as text.
+    #[error("the backup file name is not valid UTF-8")]
+    NonUtf8Path,
+    /// SQLite could not write the copy.
+    #[error("cannot copy the database: {0}")]
+    Copy(String),
+}
+
 /// One migration and whether it has been applied.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MigrationStatus {
@@ -164,6 +178,33 @@ impl SeaStore {
     /// engine allows it.
     pub async fn migrate_up(&self) -> Result<(), ConnectError> {
         Migrator::up(&self.write, None).await.map_err(|e| ConnectError::Migration(describe(&e)))
+    }
+
+    /// Applies the next `steps` pending migrations only: builds the schema of
+    /// an earlier release (the upgrade tests).
+    ///
+    /// # Errors
+    /// When a migration fails.
+    pub async fn migrate_up_steps(&self, steps: u32) -> Result<(), ConnectError> {
+        Migrator::up(&self.write, Some(steps)).await.map_err(|e| ConnectError::Migration(describe(&e)))
+    }
+
+    /// Writes a consistent copy of a SQLite database to `dest` with
+    /// `VACUUM INTO`, while other connections (a running server) keep reading
+    /// and writing: the copy is one read transaction's snapshot. `dest` must
+    /// not exist or be an empty file.
+    ///
+    /// # Errors
+    /// [`BackupError::NotSqlite`] on PostgreSQL (use `pg_dump`), or when
+    /// SQLite cannot write the copy.
+    pub async fn backup_sqlite_into(&self, dest: &std::path::Path) -> Result<(), BackupError> {
+        if self.backend != Backend::Sqlite {
+            return Err(BackupError::NotSqlite);
+        }
+        let dest = dest.to_str().ok_or(BackupError::NonUtf8Path)?;
+        let stmt = sea_orm::Statement::from_sql_and_values(sea_orm::DbBackend::Sqlite, "VACUUM INTO ?", [dest.into()]);
+        self.write.execute_raw(stmt).await.map_err(|e| BackupError::Copy(describe(&e)))?;
+        Ok(())
     }
 
     /// Reverts the last `steps` migrations (all when `None`).

@@ -1,5 +1,6 @@
-//! The command line of `tessera`: the server commands (`start`, `migrate`) and
-//! the client commands (`users`, `pats`) that drive a running server over its API.
+//! The command line of `tessera`: the server commands (`start`, `migrate`,
+//! `backup`, `keys`, `masterkey`) and the client commands (`users`, `pats`)
+//! that drive a running server over its API.
 
 use std::path::PathBuf;
 
@@ -43,6 +44,53 @@ pub enum ServerCommand {
         /// With `up`: only report pending migrations; exit 1 when there are any.
         #[arg(long)]
         check: bool,
+    },
+    /// Write a consistent copy of the SQLite database to FILE while the server
+    /// may keep running (PostgreSQL: use pg_dump). The master key is not in it.
+    Backup {
+        /// The new backup file; it must not exist.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
+    /// Instance signing keys (they sign JWT access tokens and ID tokens).
+    Keys {
+        /// What to do.
+        #[command(subcommand)]
+        action: KeysAction,
+    },
+    /// The master key that seals the signing keys at rest.
+    Masterkey {
+        /// What to do.
+        #[command(subcommand)]
+        action: MasterkeyAction,
+    },
+}
+
+/// `tessera keys …`.
+#[derive(Debug, Subcommand)]
+pub enum KeysAction {
+    /// List the signing keys and their schedules (never private material).
+    List,
+    /// Create a signing key that takes over signing; older keys stay published
+    /// until every token they signed has expired.
+    Rotate {
+        /// When the new key starts signing: now (default), a duration from now
+        /// (`12h`, `1d`) or a date or RFC 3339 time. It is published at once.
+        #[arg(long, value_parser = parse_expiry, value_name = "WHEN")]
+        sign_from: Option<Expiry>,
+    },
+}
+
+/// `tessera masterkey …`.
+#[derive(Debug, Subcommand)]
+pub enum MasterkeyAction {
+    /// Re-seal every signing key under a new master key, in one transaction.
+    /// Then put the new key in place on every node and restart them.
+    Rotate {
+        /// File holding the new master key (at least 32 characters, e.g.
+        /// `openssl rand -hex 32`).
+        #[arg(long, value_name = "FILE")]
+        new_key_file: PathBuf,
     },
 }
 

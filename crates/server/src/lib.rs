@@ -8,5 +8,6 @@ pub mod client;
 pub mod files;
 pub mod logging;
 pub mod masterkey;
+pub mod ops;
 pub mod settings;
 pub mod start;

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use tessera_server::cli::{Cli, ClientCommand, Command, ServerCommand};
 use tessera_server::client;
+use tessera_server::ops::{self, OpsError};
 use tessera_server::settings::Settings;
 use tessera_server::{logging, start};
 
@@ -33,8 +34,13 @@ fn main() -> ExitCode {
     }
     let result = actix_web::rt::System::new().block_on(async move {
         match command {
-            ServerCommand::Start => start::start(settings).await,
-            ServerCommand::Migrate { action, check } => start::migrate(&settings, action, check).await,
+            ServerCommand::Start => start::start(settings).await.map_err(OpsError::from),
+            ServerCommand::Migrate { action, check } => {
+                start::migrate(&settings, action, check).await.map_err(OpsError::from)
+            }
+            ServerCommand::Backup { file } => ops::backup(&settings, &file).await,
+            ServerCommand::Keys { action } => ops::keys(&settings, &action).await,
+            ServerCommand::Masterkey { action } => ops::masterkey(&settings, &action).await,
         }
     });
     match result {

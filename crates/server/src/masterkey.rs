@@ -34,6 +34,45 @@ pub enum MasterKeyError {
     /// The key file holds fewer than 32 characters.
     #[error("master key file {0} holds fewer than 32 characters")]
     TooShort(PathBuf),
+    /// Neither the setting nor the data dir file exists (operator commands do
+    /// not generate a key: it would not open the existing signing keys).
+    #[error("no master key: set TESSERA_MASTERKEY (masterkey) or provide {0}")]
+    Missing(PathBuf),
+}
+
+/// Reads a master key file: its content without surrounding whitespace, at
+/// least 32 characters. `Ok(None)` when the file does not exist.
+///
+/// # Errors
+/// When the file cannot be read or holds too short a key.
+pub fn read_file(path: &std::path::Path) -> Result<Option<SecretString>, MasterKeyError> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => {
+            let key = text.trim();
+            if key.chars().count() < MIN_MASTERKEY_LEN {
+                return Err(MasterKeyError::TooShort(path.to_owned()));
+            }
+            Ok(Some(SecretString::from(key.to_owned())))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(MasterKeyError::Io { path: path.to_owned(), source }),
+    }
+}
+
+/// The master key in use, without generating one: for the operator commands
+/// that open existing signing keys.
+///
+/// # Errors
+/// When no key is configured and the data dir file is missing or unusable.
+pub fn existing(settings: &Settings) -> Result<(SecretString, Origin), MasterKeyError> {
+    if let Some(key) = &settings.masterkey {
+        return Ok((key.clone(), Origin::Configured));
+    }
+    let path = settings.data_dir.join("masterkey");
+    match read_file(&path)? {
+        Some(key) => Ok((key, Origin::File(path))),
+        None => Err(MasterKeyError::Missing(path)),
+    }
 }
 
 /// Returns the master key and where it came from.
@@ -45,24 +84,15 @@ pub fn resolve(settings: &Settings) -> Result<(SecretString, Origin), MasterKeyE
         return Ok((key.clone(), Origin::Configured));
     }
     let path = settings.data_dir.join("masterkey");
-    match std::fs::read_to_string(&path) {
-        Ok(text) => {
-            let key = text.trim().to_owned();
-            if key.chars().count() < MIN_MASTERKEY_LEN {
-                return Err(MasterKeyError::TooShort(path));
-            }
-            Ok((SecretString::from(key), Origin::File(path)))
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let mut bytes = [0_u8; 32];
-            rand::rngs::OsRng.fill_bytes(&mut bytes);
-            let key: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-            files::write_private(&path, format!("{key}\n").as_bytes())
-                .map_err(|source| MasterKeyError::Io { path: path.clone(), source })?;
-            Ok((SecretString::from(key), Origin::Generated(path)))
-        }
-        Err(source) => Err(MasterKeyError::Io { path, source }),
+    if let Some(key) = read_file(&path)? {
+        return Ok((key, Origin::File(path)));
     }
+    let mut bytes = [0_u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    let key: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    files::write_private(&path, format!("{key}\n").as_bytes())
+        .map_err(|source| MasterKeyError::Io { path: path.clone(), source })?;
+    Ok((SecretString::from(key), Origin::Generated(path)))
 }
 
 #[cfg(test)]

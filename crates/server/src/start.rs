@@ -68,7 +68,7 @@ pub enum StartError {
     Signals(std::io::Error),
 }
 
-async fn open_store(settings: &Settings) -> Result<SeaStore, StartError> {
+pub(crate) async fn open_store(settings: &Settings) -> Result<SeaStore, StartError> {
     if settings.is_sqlite() {
         files::ensure_private_dir(&settings.data_dir)
             .map_err(|source| StartError::DataDir { path: settings.data_dir.clone(), source })?;

@@ -1,7 +1,7 @@
 //! [`SigningKeyRepository`] on sea-orm.
 
 use async_trait::async_trait;
-use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, QueryOrder};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use tessera_domain::SigningKeyId;
 use tessera_domain::repo::{RepoResult, SigningKeyRepository};
 use tessera_domain::signing_key::{KeySchedule, RsaPublicComponents, SealedPrivateKey, SigningAlgorithm, SigningKey};
@@ -57,6 +57,16 @@ impl<C: ConnectionTrait + Send + Sync> SigningKeyRepository for Ctx<'_, C> {
 
     async fn delete(&self, id: SigningKeyId) -> RepoResult<()> {
         let res = signing_key::Entity::delete_by_id(*id.as_uuid())
+            .exec(self.write()?)
+            .await
+            .map_err(|e| error::map(error::SIGNING_KEY, e))?;
+        expect_one(res.rows_affected, error::SIGNING_KEY.name)
+    }
+
+    async fn reseal(&self, id: SigningKeyId, sealed: &SealedPrivateKey) -> RepoResult<()> {
+        let res = signing_key::Entity::update_many()
+            .set(signing_key::ActiveModel { sealed_private_key: Set(sealed.as_bytes().to_vec()), ..Default::default() })
+            .filter(signing_key::Column::Id.eq(*id.as_uuid()))
             .exec(self.write()?)
             .await
             .map_err(|e| error::map(error::SIGNING_KEY, e))?;
