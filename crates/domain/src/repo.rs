@@ -699,6 +699,8 @@ pub trait AccessTokenRepository: Send + Sync {
     /// Stores a new token (its digest). An audited write: issuing a credential is
     /// a change the audit trail records.
     async fn insert(&self, token: &AccessToken) -> RepoResult<()>;
+    /// Stores several new tokens in one statement (group commit).
+    async fn insert_many(&self, tokens: &[AccessToken]) -> RepoResult<()>;
     /// The hot path: a token and its owner's state in one indexed point read.
     async fn find_for_auth(&self, id: AccessTokenId) -> RepoResult<Option<(AccessToken, CredentialOwner)>>;
     /// Revokes a token (`NotFound` when there is none).
@@ -776,6 +778,8 @@ pub trait ConsoleSessionRepository: Send + Sync {
 pub trait AuditRepository: Send + Sync {
     /// Appends an event.
     async fn append(&self, event: &AuditEvent) -> RepoResult<()>;
+    /// Appends several events in one statement (group commit).
+    async fn append_many(&self, events: &[AuditEvent]) -> RepoResult<()>;
     /// The most recent events, newest first.
     async fn recent(&self, limit: u64) -> RepoResult<Vec<AuditEvent>>;
 }

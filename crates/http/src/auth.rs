@@ -59,12 +59,13 @@ fn invalid_token() -> ApiError {
 
 /// The caller's administrator roles, from the cache when it holds them.
 pub(crate) async fn grants_of(state: &AppState, user: UserId) -> Result<Grants, ApiError> {
-    if let Some(hit) = state.grants.get(&user) {
+    let cache = &state.caches.grants;
+    if let Some(hit) = cache.get(&user) {
         return Ok(hit);
     }
-    let ticket = state.grants.ticket();
+    let ticket = cache.ticket();
     let grants = load_grants(state, user).await?;
-    state.grants.insert(user, grants.clone(), ticket);
+    cache.insert(user, grants.clone(), ticket);
     Ok(grants)
 }
 

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use tessera_domain::cache::{CachePolicy, EpochCache};
 use tessera_domain::permission::Grants;
 use tessera_domain::repo::Store;
+use tessera_domain::user::User;
 use tessera_domain::{Clock, UserId};
 use tessera_oauth::grant::TokenService;
 use tessera_oauth::password::PasswordHasher;
@@ -31,8 +32,30 @@ pub struct AppState {
     pub hasher: PasswordHasher,
     /// The console's cookie settings and login throttle.
     pub console: Arc<ConsoleSettings>,
-    /// API callers' administrator roles by user ([`tessera_domain::cache`]).
-    pub grants: Arc<EpochCache<UserId, Grants>>,
+    /// What API calls read again and again ([`tessera_domain::cache`]).
+    pub caches: Arc<ApiCaches>,
+}
+
+/// What API calls read again and again, cached under the store's epoch: every
+/// committed change drops it all.
+pub struct ApiCaches {
+    /// Callers' administrator roles by user.
+    pub grants: EpochCache<UserId, Grants>,
+    /// Users by id (for the read-only calls).
+    pub users: EpochCache<UserId, Arc<User>>,
+    /// Whether a machine user has a client secret.
+    pub has_secret: EpochCache<UserId, bool>,
+}
+
+impl ApiCaches {
+    fn new(store: &dyn Store, policy: CachePolicy) -> Self {
+        let epoch = store.epoch();
+        Self {
+            grants: EpochCache::new(epoch.clone(), policy),
+            users: EpochCache::new(epoch.clone(), policy),
+            has_secret: EpochCache::new(epoch.clone(), policy),
+        }
+    }
 }
 
 impl AppState {
@@ -44,14 +67,14 @@ impl AppState {
         validator: Arc<Validator>,
         tokens: Arc<TokenService>,
     ) -> Self {
-        let grants = Arc::new(EpochCache::new(store.epoch().clone(), CachePolicy::OFF));
-        Self { store, clock, metrics: Metrics::new(), validator, tokens, hasher, console: Arc::default(), grants }
+        let caches = Arc::new(ApiCaches::new(store.as_ref(), CachePolicy::OFF));
+        Self { store, clock, metrics: Metrics::new(), validator, tokens, hasher, console: Arc::default(), caches }
     }
 
     /// The same state caching what every API call reads under `policy`.
     #[must_use]
     pub fn with_cache(mut self, policy: CachePolicy) -> Self {
-        self.grants = Arc::new(EpochCache::new(self.store.epoch().clone(), policy));
+        self.caches = Arc::new(ApiCaches::new(self.store.as_ref(), policy));
         self
     }
 

@@ -8,7 +8,6 @@ use std::future::Future;
 use std::hash::Hash;
 use std::sync::Arc;
 
-use serde_json::{Map, Value};
 use tessera_domain::cache::{CachePolicy, EpochCache};
 use tessera_domain::repo::{AppForAuth, AppKeyForAuth, KeysForAuth, RepoResult, SecretForAuth, Store};
 use tessera_domain::user::User;
@@ -23,7 +22,7 @@ pub(crate) struct Caches {
     pub(crate) app_keys: EpochCache<AppKeyId, Arc<AppKeyForAuth>>,
     /// Active introspection answers by token id and asking project; served
     /// only after the token itself checked out again.
-    pub(crate) answers: EpochCache<(Uuid, ProjectId), Arc<Map<String, Value>>>,
+    pub(crate) answers: EpochCache<(Uuid, ProjectId), Arc<str>>,
     /// Machine users' client secrets by secret id.
     pub(crate) secrets: EpochCache<SecretId, Arc<SecretForAuth>>,
     /// Machine users' registered keys by user.

@@ -111,10 +111,13 @@ pub async fn write_one(store: &dyn Store, item: &Issuance) -> RepoResult<Recorde
     write(store, &[item]).await?.first().copied().ok_or_else(stopped)
 }
 
-/// Writes `items` in one transaction.
+/// Writes `items` in one transaction: each `jti` first (a replayed one drops
+/// its grant), then every token in one statement and every audit event in
+/// another.
 async fn write(store: &dyn Store, items: &[&Issuance]) -> RepoResult<Vec<Recorded>> {
     let tx = store.begin().await?;
     let mut outcomes = Vec::with_capacity(items.len());
+    let (mut tokens, mut events) = (Vec::with_capacity(items.len()), Vec::with_capacity(items.len()));
     for item in items {
         if let Some(jti) = &item.jti
             && !tx.used_jtis().record(jti, item.now).await?
@@ -122,12 +125,12 @@ async fn write(store: &dyn Store, items: &[&Issuance]) -> RepoResult<Vec<Recorde
             outcomes.push(Recorded::Replayed);
             continue;
         }
-        if let Some(token) = &item.token {
-            tx.access_tokens().insert(token).await?;
-        }
-        tx.audit().append(&item.event).await?;
+        tokens.extend(item.token.iter().cloned());
+        events.push(item.event.clone());
         outcomes.push(Recorded::Issued);
     }
+    tx.access_tokens().insert_many(&tokens).await?;
+    tx.audit().append_many(&events).await?;
     tx.commit().await?;
     Ok(outcomes)
 }

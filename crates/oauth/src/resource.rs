@@ -157,6 +157,9 @@ impl TokenService {
     /// `token_type_hint` (RFC 7662 §2.1) needs no handling: the token's own
     /// prefix or shape says what it is, so a wrong hint still finds it.
     ///
+    /// The answer is the serialized JSON body: an active one is built once and
+    /// served from the cache until something changes.
+    ///
     /// # Errors
     /// Only server errors; every token problem is an inactive answer.
     pub async fn introspect(
@@ -165,7 +168,7 @@ impl TokenService {
         validator: &Validator,
         app: &AppForAuth,
         token: &str,
-    ) -> Result<Value, RepoError> {
+    ) -> Result<Arc<str>, RepoError> {
         let resolved = match validator.resolve(store, token).await {
             Ok(r) => r,
             Err(AuthError::InvalidToken) => return Ok(inactive()),
@@ -179,7 +182,7 @@ impl TokenService {
         let key = (credential_uuid(&resolved), project);
         let answers = self.caches.as_ref().map(|c| &c.answers);
         if let Some(hit) = answers.and_then(|a| a.get(&key)) {
-            return Ok(Value::Object(Map::clone(&hit)));
+            return Ok(hit);
         }
         let ticket = answers.map(EpochCache::ticket);
         let Some(user) = store.users().get(resolved.auth.user_id).await? else { return Ok(inactive()) };
@@ -199,10 +202,11 @@ impl TokenService {
         crate::claims::resource_owner(store, user.org_id, &mut body).await?;
         let grants = store.authorizations().user_roles_on_project(user.id, project).await?;
         roles::insert_role_claims(&mut body, &grants, &[project], &[]);
+        let body: Arc<str> = Value::Object(body).to_string().into();
         if let (Some(answers), Some(ticket)) = (answers, ticket) {
-            answers.insert(key, Arc::new(body.clone()), ticket);
+            answers.insert(key, body.clone(), ticket);
         }
-        Ok(Value::Object(body))
+        Ok(body)
     }
 
     /// An application by client id (cached).
@@ -292,8 +296,8 @@ fn verify_app_secret(found: AppForAuth, secret: &SecretString) -> Result<AppForA
 
 /// RFC 7662 §2.2: the whole answer for a token that is not active.
 #[must_use]
-pub fn inactive() -> Value {
-    json!({"active": false})
+pub fn inactive() -> Arc<str> {
+    Arc::from(r#"{"active":false}"#)
 }
 
 fn credential_id(r: &ResolvedToken) -> String {

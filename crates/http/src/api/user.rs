@@ -584,7 +584,7 @@ pub struct GetUserResponse {
 
 async fn get_user(ctx: Ctx, req: UserIdRequest) -> Result<GetUserResponse, ApiError> {
     let user = users::get(&ctx, req.id()?).await?;
-    let has_secret = !secrets::users_with_secret(&ctx, std::slice::from_ref(&user)).await?.is_empty();
+    let has_secret = secrets::has_secret(&ctx, &user).await?;
     Ok(GetUserResponse { details: Details::of_user(&user), user: WireUser::from_domain(&user, has_secret) })
 }
 

@@ -3,7 +3,7 @@
 //! in `tessera_oauth::resource`; this is the HTTP edge: form parsing, client
 //! credentials, and the exact response bodies.
 
-use actix_web::http::header::{self, CacheControl, CacheDirective};
+use actix_web::http::header::{self, CacheControl, CacheDirective, ContentType};
 use actix_web::{HttpRequest, HttpResponse, web};
 use tessera_oauth::resource::{ClientAuth, JWT_BEARER_CLIENT_ASSERTION};
 
@@ -74,7 +74,7 @@ pub async fn introspect(
     let app = state.tokens.authenticate_app(store, &presented.as_auth(&endpoint)).await?;
     let token = form.require("token")?;
     let body = state.tokens.introspect(store, &state.validator, &app, token).await?;
-    Ok(no_store(HttpResponse::Ok()).json(body))
+    Ok(no_store(HttpResponse::Ok()).content_type(ContentType::json()).body(body.to_string()))
 }
 
 /// RFC 7009 §2.1: the revocation endpoint. 200 with an empty body whether or

@@ -96,6 +96,22 @@ impl Ctx {
     pub async fn user(&self, id: UserId) -> ServiceResult<User> {
         self.state.store.users().get(id).await?.ok_or_else(|| ServiceError::not_found("user not found"))
     }
+
+    /// The user `id` for a read-only call, from the cache when it holds it
+    /// (changes go through [`Ctx::user`], which always reads the database).
+    ///
+    /// # Errors
+    /// `not_found`, database errors.
+    pub async fn user_for_reading(&self, id: UserId) -> ServiceResult<User> {
+        let cache = &self.state.caches.users;
+        if let Some(hit) = cache.get(&id) {
+            return Ok(User::clone(&hit));
+        }
+        let ticket = cache.ticket();
+        let user = self.user(id).await?;
+        cache.insert(id, std::sync::Arc::new(user.clone()), ticket);
+        Ok(user)
+    }
 }
 
 /// Runs CPU-heavy work (argon2, RSA key generation) off the async runtime.

@@ -183,7 +183,7 @@ pub(crate) async fn build_human(ctx: &Ctx, org: OrgId, new: NewHuman) -> Service
 /// # Errors
 /// `not_found`, `permission_denied`.
 pub async fn get(ctx: &Ctx, id: UserId) -> ServiceResult<User> {
-    let user = ctx.user(id).await?;
+    let user = ctx.user_for_reading(id).await?;
     ctx.require_on_user(perm::USER_READ, &user)?;
     Ok(user)
 }

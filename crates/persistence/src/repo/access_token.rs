@@ -44,21 +44,32 @@ fn split_scopes(s: &str) -> Vec<String> {
     s.split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect()
 }
 
+fn model(t: &AccessToken) -> RepoResult<access_token::ActiveModel> {
+    let audience = serde_json::to_string(&t.audience).map_err(|e| error::corrupt("access token audience", e))?;
+    Ok(access_token::ActiveModel {
+        id: Set(*t.id.as_uuid()),
+        user_id: Set(*t.user_id.as_uuid()),
+        client_id: Set(t.client_id.clone()),
+        scopes: Set(join_scopes(&t.scopes)?),
+        audience: Set(audience),
+        digest: Set(t.digest.as_bytes().to_vec()),
+        created_at: Set(t.created_at),
+        expires_at: Set(t.expires_at),
+    })
+}
+
 #[async_trait]
 impl<C: ConnectionTrait + Send + Sync> AccessTokenRepository for Ctx<'_, C> {
     async fn insert(&self, t: &AccessToken) -> RepoResult<()> {
-        let audience = serde_json::to_string(&t.audience).map_err(|e| error::corrupt("access token audience", e))?;
-        let model = access_token::ActiveModel {
-            id: Set(*t.id.as_uuid()),
-            user_id: Set(*t.user_id.as_uuid()),
-            client_id: Set(t.client_id.clone()),
-            scopes: Set(join_scopes(&t.scopes)?),
-            audience: Set(audience),
-            digest: Set(t.digest.as_bytes().to_vec()),
-            created_at: Set(t.created_at),
-            expires_at: Set(t.expires_at),
-        };
-        access_token::Entity::insert(model)
+        self.insert_many(std::slice::from_ref(t)).await
+    }
+
+    async fn insert_many(&self, tokens: &[AccessToken]) -> RepoResult<()> {
+        if tokens.is_empty() {
+            return Ok(());
+        }
+        let models = tokens.iter().map(model).collect::<RepoResult<Vec<_>>>()?;
+        access_token::Entity::insert_many(models)
             .exec_without_returning(self.write_addition()?)
             .await
             .map_err(|e| error::map(error::ACCESS_TOKEN, e))?;

@@ -13,8 +13,14 @@ use crate::error;
 #[async_trait]
 impl<C: ConnectionTrait + Send + Sync> AuditRepository for Ctx<'_, C> {
     async fn append(&self, e: &AuditEvent) -> RepoResult<()> {
-        let details = if e.details.is_null() { None } else { Some(e.details.to_string()) };
-        let model = audit_event::ActiveModel {
+        self.append_many(std::slice::from_ref(e)).await
+    }
+
+    async fn append_many(&self, events: &[AuditEvent]) -> RepoResult<()> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let models = events.iter().map(|e| audit_event::ActiveModel {
             id: Set(*e.id.as_uuid()),
             occurred_at: Set(e.occurred_at),
             actor_id: Set(e.actor.map(|a| *a.as_uuid())),
@@ -22,9 +28,9 @@ impl<C: ConnectionTrait + Send + Sync> AuditRepository for Ctx<'_, C> {
             target_type: Set(e.target_type.clone()),
             target_id: Set(e.target_id.clone()),
             org_id: Set(e.org_id.map(|o| *o.as_uuid())),
-            details: Set(details),
-        };
-        audit_event::Entity::insert(model)
+            details: Set(if e.details.is_null() { None } else { Some(e.details.to_string()) }),
+        });
+        audit_event::Entity::insert_many(models)
             .exec_without_returning(self.audit()?)
             .await
             .map_err(|err| error::map(error::AUDIT, err))?;
