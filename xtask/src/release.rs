@@ -19,7 +19,7 @@
 //! instead of touching the tree; the binary then carries the current version.
 //!
 //! Changelog grouping: by what a commit subject starts with — the area before
-//! a `:` when there is one, else the first word (see [`Group::of`]). Subjects in
+//! a `:` when there is one, else the first words (see [`Group::of`]). Subjects in
 //! this repository read `Area: what changed` or `Verb what changed`, so the
 //! groups are Features and changes, Fixes, Documentation, Tests, and Build,
 //! deployment and tooling.
@@ -377,13 +377,13 @@ impl Group {
     }
 
     /// The group of a commit subject, from its area (the text before `: ` when
-    /// short) or else its first word.
+    /// short) or else its first three words ("Repository tests for …").
     fn of(subject: &str) -> Self {
         let lead = subject
             .split_once(": ")
-            .map(|(area, _)| area)
+            .map(|(area, _)| area.to_owned())
             .filter(|a| a.len() <= 32)
-            .unwrap_or_else(|| subject.split_whitespace().next().unwrap_or_default())
+            .unwrap_or_else(|| subject.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
             .to_lowercase();
         let first = lead.split_whitespace().next().unwrap_or_default();
         if ["fix", "fixes", "fixed", "mend", "revert"].contains(&first) {
@@ -494,7 +494,10 @@ mod tests {
             ("README: point at the quick start", Group::Documentation),
             ("Console tests: nothing in browser storage", Group::Tests),
             ("Two-node test: a change through one node", Group::Tests),
-            ("End-to-end tests and snapshots for projects", Group::Features),
+            ("End-to-end tests and snapshots for projects", Group::Tests),
+            ("UserService end-to-end tests with reviewed snapshots", Group::Tests),
+            ("Official Python SDK drives the PAT life cycle in the test suite", Group::Features),
+            ("Console: repository test for sessions", Group::Features),
             ("Test that JSON logs are one object per line", Group::Tests),
             ("deploy/: container image, Compose on PostgreSQL", Group::Tooling),
             ("cargo xtask bench: seeded population", Group::Tooling),
