@@ -7,8 +7,13 @@
 //!   starting a server.
 //! - `bench [--database-url URL] [--users N] [--tokens N] [--smoke]` — the
 //!   performance figures of issue #7 (see `bench.rs`).
+//! - `dist` — the release binary in `target/dist/tessera-<version>-<target>.tar.gz`
+//!   with a `sha256sum` checksum file (see `release.rs`).
+//! - `release <version> [--dry-run]` — checks, tests, version bump, CHANGELOG.md,
+//!   the tarball, a "Release <version>" commit and a `v<version>` tag; never pushes.
 
 mod bench;
+mod release;
 
 use std::path::PathBuf;
 use std::process::{Command, ExitCode};
@@ -43,6 +48,10 @@ enum Task {
     },
     /// Benchmarks a release server under load (docs/benchmarks.md).
     Bench(bench::BenchArgs),
+    /// Builds the release tarball and its checksum under target/dist.
+    Dist,
+    /// Bumps the version, writes CHANGELOG.md, builds the tarball, commits and tags.
+    Release(release::ReleaseArgs),
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -59,6 +68,8 @@ fn main() -> ExitCode {
         Task::Ci => ci(),
         Task::Migrate { action, database_url, steps } => migrate(action, database_url, steps),
         Task::Bench(args) => bench::run(args),
+        Task::Dist => release::dist(),
+        Task::Release(args) => release::release(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
