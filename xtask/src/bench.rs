@@ -508,8 +508,10 @@ async fn bench(args: BenchArgs, binary: &Path) -> Result<()> {
     ensure!(jwt.split('.').count() == 3, "expected a JWT access token");
     let app_assertion = seed.app_assertion()?;
 
-    // Fresh assertions with distinct jti for the jwt-bearer scenarios, signed before the clock starts.
-    let per_run = if args.smoke { 2_000 } else { 60_000 };
+    // Fresh assertions with distinct jti for the jwt-bearer scenarios, signed
+    // before the clock starts: enough for 12,000 grants/s over warm-up and
+    // measurement (a reused one would be refused as a replay and counted).
+    let per_run = if args.smoke { 2_000 } else { usize::try_from((args.warmup + args.duration) * 12_000)? };
     let sign_pool = |tag: &'static str| -> Result<Arc<Vec<String>>> {
         let seed = seed.clone();
         let chunks: Vec<_> = (0..2)
