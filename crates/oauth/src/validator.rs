@@ -25,11 +25,10 @@ use std::sync::Arc;
 
 use chrono::Duration;
 use tessera_domain::cache::{CachePolicy, EpochCache, ReadTicket};
+use tessera_domain::pat::SecretDigest;
 use tessera_domain::repo::{CredentialOwner, RepoError, Store};
 use tessera_domain::{AccessTokenId, Clock, ConsoleSessionId, OrgId, PatId, Timestamp, UserId};
 use uuid::Uuid;
-
-use tessera_domain::pat::SecretDigest;
 
 use crate::credential::{self, CredentialKind, ParsedCredential};
 use crate::jwt_access_token;
@@ -172,10 +171,11 @@ impl Validator {
             .then(|| ResolvedToken::clone(&hit.resolved))
     }
 
-    fn remember(&self, key: CacheKey, token: &str, resolved: &ResolvedToken, ticket: Option<ReadTicket>) {
+    /// Caches `resolved` for the token whose digest is `digest` (already
+    /// compared with the presented token).
+    fn remember(&self, key: CacheKey, digest: SecretDigest, resolved: &ResolvedToken, ticket: Option<ReadTicket>) {
         if let (Some(cache), Some(ticket)) = (&self.verified, ticket) {
-            let entry = Verified { digest: credential::digest_secret(token), resolved: Arc::new(resolved.clone()) };
-            cache.insert(key, entry, ticket);
+            cache.insert(key, Verified { digest, resolved: Arc::new(resolved.clone()) }, ticket);
         }
     }
 
@@ -250,7 +250,7 @@ impl Validator {
                     issued_at: pat.created_at,
                     expires_at: pat.expires_at,
                 };
-                self.remember(key, token, &resolved, ticket);
+                self.remember(key, pat.digest, &resolved, ticket);
                 Ok(resolved)
             }
             CredentialKind::AccessToken => {
@@ -267,6 +267,7 @@ impl Validator {
                     return Err(AuthError::InvalidToken);
                 }
                 live(&owner)?;
+                let digest = at.digest.clone();
                 let resolved = ResolvedToken {
                     auth: Authenticated {
                         user_id: owner.user_id,
@@ -279,7 +280,7 @@ impl Validator {
                     issued_at: at.created_at,
                     expires_at: at.expires_at,
                 };
-                self.remember(key, token, &resolved, ticket);
+                self.remember(key, digest, &resolved, ticket);
                 Ok(resolved)
             }
             CredentialKind::ClientSecret | CredentialKind::ConsoleSession => Err(AuthError::InvalidToken),
@@ -318,7 +319,7 @@ impl Validator {
             expires_at,
         };
         if let Some(key) = key {
-            self.remember(key, token, &resolved, ticket);
+            self.remember(key, credential::digest_secret(token), &resolved, ticket);
         }
         Ok(resolved)
     }

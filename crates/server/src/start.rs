@@ -222,7 +222,8 @@ pub async fn start(settings: Settings) -> Result<(), StartError> {
         .with_console(console)
         .with_cache(settings.cache_policy());
     let usage = state.validator.usage().clone();
-    let flusher = actix_web::rt::spawn(flush_usage_forever(store.clone(), usage.clone()));
+    let (stop_flusher, flusher_stop) = tokio::sync::watch::channel(());
+    let flusher = actix_web::rt::spawn(flush_usage_forever(store.clone(), usage.clone(), flusher_stop));
     let refresher = actix_web::rt::spawn(refresh_keys_forever(
         store.clone(),
         clock,
@@ -260,7 +261,10 @@ pub async fn start(settings: Settings) -> Result<(), StartError> {
     println!("tessera listening on http://{local} (external URL {external_url}; console {console_url})");
     tracing::info!(address = %local, external_url = %external_url, console = %console_url, "serving");
     let served = server.await;
-    flusher.abort();
+    // Stopped, not aborted: an abort in the middle of a flush would lose the
+    // notes it had taken out of the recorder.
+    let _ = stop_flusher.send(());
+    let _ = flusher.await;
     refresher.abort();
     if let Some(follower) = follower {
         follower.abort();
@@ -347,11 +351,19 @@ async fn flush_usage(store: &SeaStore, usage: &UsageRecorder) {
     }
 }
 
-async fn flush_usage_forever(store: Arc<SeaStore>, usage: Arc<UsageRecorder>) {
+/// Flushes every [`USAGE_FLUSH_INTERVAL`] until `stop` changes; a flush under
+/// way when it does is finished first.
+async fn flush_usage_forever(
+    store: Arc<SeaStore>,
+    usage: Arc<UsageRecorder>,
+    mut stop: tokio::sync::watch::Receiver<()>,
+) {
     let mut tick = tokio::time::interval(USAGE_FLUSH_INTERVAL);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        tick.tick().await;
-        flush_usage(store.as_ref(), &usage).await;
+        tokio::select! {
+            _ = tick.tick() => flush_usage(store.as_ref(), &usage).await,
+            _ = stop.changed() => return,
+        }
     }
 }
