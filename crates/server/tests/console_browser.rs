@@ -231,7 +231,16 @@ async fn flow(c: &Client, app: &TestApp) {
     assert_eq!(script_ran, json!(true), "console.js runs under the Content-Security-Policy");
     let copy = by_testid(c, "pat-copy").await;
     copy.click().await.unwrap();
-    assert_eq!(copy.text().await.unwrap(), "Copied");
+    // The label changes when the clipboard promise settles, not on the click.
+    let mut label = copy.text().await.unwrap();
+    for _ in 0..50 {
+        if label == "Copied" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        label = copy.text().await.unwrap();
+    }
+    assert_eq!(label, "Copied");
     screenshot(c, "console-pat-dialog").await;
     close_dialog(c, &token).await;
     let expires = by_testid(c, "pat-expires").await.text().await.unwrap();
