@@ -17,6 +17,7 @@
 //! one on every hit.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::hash::Hash;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -137,6 +138,47 @@ impl<K: Hash + Eq, V: Clone> EpochCache<K, V> {
             }
         }
         map.insert(key, Entry { value, epoch: ticket.0, born: Instant::now() });
+    }
+
+    /// `load()`'s value for `key`, from the cache when it holds it. The ticket
+    /// is taken before the read, so a value read while a change commits is not
+    /// kept.
+    ///
+    /// # Errors
+    /// `load`'s.
+    pub async fn get_or_load<E, F, Fut>(&self, key: K, load: F) -> Result<V, E>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<V, E>>,
+    {
+        if let Some(hit) = self.get(&key) {
+            return Ok(hit);
+        }
+        let ticket = self.ticket();
+        let value = load().await?;
+        self.insert(key, value.clone(), ticket);
+        Ok(value)
+    }
+
+    /// As [`Self::get_or_load`] for a lookup that may find nothing; only what
+    /// was found is kept.
+    ///
+    /// # Errors
+    /// `load`'s.
+    pub async fn get_or_find<E, F, Fut>(&self, key: K, find: F) -> Result<Option<V>, E>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Option<V>, E>>,
+    {
+        if let Some(hit) = self.get(&key) {
+            return Ok(Some(hit));
+        }
+        let ticket = self.ticket();
+        let found = find().await?;
+        if let Some(value) = &found {
+            self.insert(key, value.clone(), ticket);
+        }
+        Ok(found)
     }
 
     /// Forgets `key` (for a change this node just made; other entries stay).

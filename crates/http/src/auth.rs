@@ -59,14 +59,7 @@ fn invalid_token() -> ApiError {
 
 /// The caller's administrator roles, from the cache when it holds them.
 pub(crate) async fn grants_of(state: &AppState, user: UserId) -> Result<Grants, ApiError> {
-    let cache = &state.caches.grants;
-    if let Some(hit) = cache.get(&user) {
-        return Ok(hit);
-    }
-    let ticket = cache.ticket();
-    let grants = load_grants(state, user).await?;
-    cache.insert(user, grants.clone(), ticket);
-    Ok(grants)
+    Ok(state.caches.grants.get_or_load(user, || load_grants(state, user)).await?)
 }
 
 /// Loads a user's administrator roles (the API's and the console's callers).

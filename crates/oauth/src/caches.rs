@@ -45,9 +45,7 @@ impl Caches {
     }
 }
 
-/// `load()`'s row for `key`, from `cache` when it holds it (`None`: no cache).
-/// The ticket is taken before the read, so a row read while a change commits
-/// is not kept.
+/// `load()`'s row for `key`, through `cache` when there is one.
 pub(crate) async fn through<K, V, F, Fut>(
     cache: Option<&EpochCache<K, Arc<V>>>,
     key: K,
@@ -58,14 +56,9 @@ where
     F: FnOnce() -> Fut,
     Fut: Future<Output = RepoResult<Option<V>>>,
 {
-    let Some(cache) = cache else { return Ok(load().await?.map(Arc::new)) };
-    if let Some(hit) = cache.get(&key) {
-        return Ok(Some(hit));
+    let find = || async { Ok(load().await?.map(Arc::new)) };
+    match cache {
+        Some(cache) => cache.get_or_find(key, find).await,
+        None => find().await,
     }
-    let ticket = cache.ticket();
-    let found = load().await?.map(Arc::new);
-    if let Some(row) = &found {
-        cache.insert(key, row.clone(), ticket);
-    }
-    Ok(found)
 }

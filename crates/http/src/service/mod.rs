@@ -103,14 +103,9 @@ impl Ctx {
     /// # Errors
     /// `not_found`, database errors.
     pub async fn user_for_reading(&self, id: UserId) -> ServiceResult<User> {
-        let cache = &self.state.caches.users;
-        if let Some(hit) = cache.get(&id) {
-            return Ok(User::clone(&hit));
-        }
-        let ticket = cache.ticket();
-        let user = self.user(id).await?;
-        cache.insert(id, std::sync::Arc::new(user.clone()), ticket);
-        Ok(user)
+        let load = || async { self.user(id).await.map(std::sync::Arc::new) };
+        let user = self.state.caches.users.get_or_load(id, load).await?;
+        Ok(User::clone(&user))
     }
 }
 

@@ -66,14 +66,8 @@ pub async fn remove(ctx: &Ctx, user_id: UserId) -> ServiceResult<()> {
 /// # Errors
 /// Database errors.
 pub async fn has_secret(ctx: &Ctx, user: &tessera_domain::user::User) -> ServiceResult<bool> {
-    let cache = &ctx.state.caches.has_secret;
-    if let Some(hit) = cache.get(&user.id) {
-        return Ok(hit);
-    }
-    let ticket = cache.ticket();
-    let has = !users_with_secret(ctx, std::slice::from_ref(user)).await?.is_empty();
-    cache.insert(user.id, has, ticket);
-    Ok(has)
+    let load = || async { Ok(!users_with_secret(ctx, std::slice::from_ref(user)).await?.is_empty()) };
+    ctx.state.caches.has_secret.get_or_load(user.id, load).await
 }
 
 /// Which of `users` (already visible to the caller) have a current client
