@@ -23,6 +23,13 @@ macro_rules! define_id {
                 Self(Uuid::now_v7())
             }
 
+            /// A fresh, time-ordered id from an injected clock reading and
+            /// randomness (the use cases' ids: tests seed both).
+            #[must_use]
+            pub fn generate(now: crate::Timestamp, rng: &dyn crate::Rng) -> Self {
+                Self(crate::rng::uuid_v7(now, rng))
+            }
+
             /// Wraps an id read back from storage.
             #[must_use]
             pub const fn from_uuid(uuid: Uuid) -> Self {

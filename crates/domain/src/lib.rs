@@ -22,6 +22,7 @@ pub mod pat;
 pub mod permission;
 pub mod project;
 pub mod repo;
+pub mod rng;
 pub mod signing_key;
 pub mod time;
 pub mod user;
@@ -32,4 +33,5 @@ pub use id::{
     SecretId, SigningKeyId, UserId,
 };
 pub use id::{AppKeyId, ApplicationId, AuthorizationId};
+pub use rng::Rng;
 pub use time::{Clock, SystemClock, Timestamp};

@@ -287,6 +287,34 @@ impl Grants {
         OrgFilter::Only(orgs)
     }
 
+    /// The first of `other`'s roles that grants a permission these grants lack
+    /// on the same resource, or `None` when these grants hold everything
+    /// `other` may do (DESIGN.md §7, privilege containment: an administrator
+    /// may change only users who can do no more than itself). `project_org`
+    /// names the organization of a project `other` holds a role on; an unknown
+    /// project is checked as a project alone.
+    #[must_use]
+    pub fn first_uncovered(&self, other: &Self, project_org: impl Fn(ProjectId) -> Option<OrgId>) -> Option<Role> {
+        other.0.iter().find_map(|(scope, role)| {
+            let target = match *scope {
+                Scope::Instance => Target::Instance,
+                Scope::Org(org) => Target::Org(org),
+                Scope::Project(project) => match project_org(project) {
+                    Some(org) => Target::Project { org, project },
+                    None => {
+                        let held = |p: &str| {
+                            self.0
+                                .iter()
+                                .any(|(s, r)| r.grants(p) && (*s == Scope::Instance || *s == Scope::Project(project)))
+                        };
+                        return (!role.permissions().iter().all(|p| held(p))).then_some(*role);
+                    }
+                },
+            };
+            (!role.permissions().iter().all(|p| self.allows(p, target))).then_some(*role)
+        })
+    }
+
     /// The projects on which `permission` is granted through a project role.
     #[must_use]
     pub fn projects_with(&self, permission: &str) -> Vec<ProjectId> {
@@ -663,6 +691,36 @@ const PROJECT_OWNER_VIEWER: &[&str] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn containment_compares_permissions_on_the_same_resource() {
+        let (a, b) = (OrgId::new(), OrgId::new());
+        let project = ProjectId::new();
+        let grants = |pairs: &[(Scope, Role)]| Grants::new(pairs.to_vec());
+        let in_a = |_| Some(a);
+        let iam_owner = grants(&[(Scope::Instance, Role::IamOwner)]);
+        let owner_a = grants(&[(Scope::Org(a), Role::OrgOwner)]);
+        let manager_a = grants(&[(Scope::Org(a), Role::OrgUserManager)]);
+        let project_owner = grants(&[(Scope::Project(project), Role::ProjectOwner)]);
+        // A user manager cannot touch an instance owner, nor an owner of its own org.
+        assert_eq!(manager_a.first_uncovered(&iam_owner, in_a), Some(Role::IamOwner));
+        assert_eq!(manager_a.first_uncovered(&owner_a, in_a), Some(Role::OrgOwner));
+        // The instance owner covers everyone; equals cover each other.
+        assert_eq!(iam_owner.first_uncovered(&owner_a, in_a), None);
+        assert_eq!(owner_a.first_uncovered(&owner_a, in_a), None);
+        assert_eq!(owner_a.first_uncovered(&manager_a, in_a), None);
+        // An org owner covers a project owner of its org, not of another org.
+        assert_eq!(owner_a.first_uncovered(&project_owner, in_a), None);
+        assert_eq!(owner_a.first_uncovered(&project_owner, |_| Some(b)), Some(Role::ProjectOwner));
+        assert_eq!(owner_a.first_uncovered(&project_owner, |_| None), Some(Role::ProjectOwner));
+        // Roles in another organization are not covered.
+        assert_eq!(
+            grants(&[(Scope::Org(b), Role::OrgOwner)]).first_uncovered(&manager_a, in_a),
+            Some(Role::OrgUserManager)
+        );
+        // Nobody lacks what a user without roles holds.
+        assert_eq!(Grants::none().first_uncovered(&Grants::none(), in_a), None);
+    }
 
     #[test]
     fn every_role_round_trips_through_its_spelling() {

@@ -490,8 +490,14 @@ pub trait OrgRepository: Send + Sync {
     async fn insert(&self, org: &Organization) -> RepoResult<()>;
     /// One organization by id.
     async fn get(&self, id: OrgId) -> RepoResult<Option<Organization>>;
-    /// Writes back name, state, policy and `updated_at`.
-    async fn update(&self, org: &Organization) -> RepoResult<()>;
+    /// Inside a transaction: reads the organization and keeps every other transaction
+    /// from changing it until this one ends (`SELECT … FOR UPDATE` on PostgreSQL;
+    /// SQLite's one writer connection). A use case reads what it changes this
+    /// way (DESIGN.md §7). Outside a transaction it fails.
+    async fn lock(&self, id: OrgId) -> RepoResult<Option<Organization>>;
+    /// Writes the columns in which `after` differs from `before` (the row as
+    /// [`OrgRepository::lock`] read it), and nothing else.
+    async fn update(&self, before: &Organization, after: &Organization) -> RepoResult<()>;
     /// Deletes an organization and, by cascade, everything it owns.
     async fn delete(&self, id: OrgId) -> RepoResult<()>;
     /// Lists organizations.
@@ -513,8 +519,14 @@ pub trait UserRepository: Send + Sync {
     /// credential check needs when the credential itself carries the user id
     /// (JWT access tokens).
     async fn owner(&self, id: UserId) -> RepoResult<Option<CredentialOwner>>;
-    /// Writes back every mutable field and `updated_at`.
-    async fn update(&self, user: &User) -> RepoResult<()>;
+    /// Inside a transaction: reads the user and keeps every other transaction
+    /// from changing it until this one ends (`SELECT … FOR UPDATE` on PostgreSQL;
+    /// SQLite's one writer connection). A use case reads what it changes this
+    /// way (DESIGN.md §7). Outside a transaction it fails.
+    async fn lock(&self, id: UserId) -> RepoResult<Option<User>>;
+    /// Writes the columns in which `after` differs from `before` (the row as
+    /// [`UserRepository::lock`] read it), and nothing else.
+    async fn update(&self, before: &User, after: &User) -> RepoResult<()>;
     /// Deletes a user and, by cascade, its credentials and memberships.
     async fn delete(&self, id: UserId) -> RepoResult<()>;
     /// Lists users.
@@ -892,8 +904,14 @@ pub trait ProjectRepository: Send + Sync {
     async fn insert(&self, project: &Project) -> RepoResult<()>;
     /// One project by id.
     async fn get(&self, id: ProjectId) -> RepoResult<Option<Project>>;
-    /// Writes back name, state, flags and `updated_at`.
-    async fn update(&self, project: &Project) -> RepoResult<()>;
+    /// Inside a transaction: reads the project and keeps every other transaction
+    /// from changing it until this one ends (`SELECT … FOR UPDATE` on PostgreSQL;
+    /// SQLite's one writer connection). A use case reads what it changes this
+    /// way (DESIGN.md §7). Outside a transaction it fails.
+    async fn lock(&self, id: ProjectId) -> RepoResult<Option<Project>>;
+    /// Writes the columns in which `after` differs from `before` (the row as
+    /// [`ProjectRepository::lock`] read it), and nothing else.
+    async fn update(&self, before: &Project, after: &Project) -> RepoResult<()>;
     /// Deletes a project and, by cascade, its roles, applications (with their
     /// keys), authorizations and administrator memberships.
     async fn delete(&self, id: ProjectId) -> RepoResult<()>;
@@ -903,8 +921,9 @@ pub trait ProjectRepository: Send + Sync {
     async fn insert_role(&self, role: &ProjectRole) -> RepoResult<()>;
     /// One role by project and key.
     async fn get_role(&self, project: ProjectId, key: &RoleKey) -> RepoResult<Option<ProjectRole>>;
-    /// Writes back display name, group and `updated_at`.
-    async fn update_role(&self, role: &ProjectRole) -> RepoResult<()>;
+    /// Writes the columns (display name, group, `updated_at`) in which `after`
+    /// differs from `before`.
+    async fn update_role(&self, before: &ProjectRole, after: &ProjectRole) -> RepoResult<()>;
     /// Removes a role and, by cascade, takes it out of every authorization
     /// (`NotFound` when there is none).
     async fn delete_role(&self, project: ProjectId, key: &RoleKey) -> RepoResult<()>;
@@ -1062,8 +1081,14 @@ pub trait ApplicationRepository: Send + Sync {
     async fn insert(&self, app: &Application) -> RepoResult<()>;
     /// One application with its organization.
     async fn get(&self, id: ApplicationId) -> RepoResult<Option<AppWithOwner>>;
-    /// Writes back name, state, auth method, secret digest and `updated_at`.
-    async fn update(&self, app: &Application) -> RepoResult<()>;
+    /// Inside a transaction: reads the application and keeps every other transaction
+    /// from changing it until this one ends (`SELECT … FOR UPDATE` on PostgreSQL;
+    /// SQLite's one writer connection). A use case reads what it changes this
+    /// way (DESIGN.md §7). Outside a transaction it fails.
+    async fn lock(&self, id: ApplicationId) -> RepoResult<Option<AppWithOwner>>;
+    /// Writes the columns in which `after` differs from `before` (the row as
+    /// [`ApplicationRepository::lock`] read it), and nothing else.
+    async fn update(&self, before: &Application, after: &Application) -> RepoResult<()>;
     /// Deletes an application and, by cascade, its keys.
     async fn delete(&self, id: ApplicationId) -> RepoResult<()>;
     /// Lists applications.
@@ -1203,8 +1228,14 @@ pub trait AuthorizationRepository: Send + Sync {
     async fn insert(&self, authorization: &Authorization) -> RepoResult<()>;
     /// One authorization with its names.
     async fn get(&self, id: AuthorizationId) -> RepoResult<Option<AuthorizationView>>;
-    /// Writes back roles (replacing them), state and `updated_at`.
-    async fn update(&self, authorization: &Authorization) -> RepoResult<()>;
+    /// Inside a transaction: reads the authorization and keeps every other transaction
+    /// from changing it until this one ends (`SELECT … FOR UPDATE` on PostgreSQL;
+    /// SQLite's one writer connection). A use case reads what it changes this
+    /// way (DESIGN.md §7). Outside a transaction it fails.
+    async fn lock(&self, id: AuthorizationId) -> RepoResult<Option<AuthorizationView>>;
+    /// Writes the columns in which `after` differs from `before` (the row as
+    /// [`AuthorizationRepository::lock`] read it), and nothing else.
+    async fn update(&self, before: &Authorization, after: &Authorization) -> RepoResult<()>;
     /// Deletes an authorization (`NotFound` when there is none).
     async fn delete(&self, id: AuthorizationId) -> RepoResult<()>;
     /// Lists authorizations (two queries per page: rows, then their roles).

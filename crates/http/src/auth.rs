@@ -8,32 +8,21 @@ use std::pin::Pin;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
 use secrecy::{ExposeSecret, SecretString};
-use tessera_domain::permission::{Grants, Scope, Target};
-use tessera_domain::repo::RepoResult;
-use tessera_domain::{OrgId, UserId};
-use tessera_oauth::validator::{AuthError, CredentialRef};
+use tessera_core::{Actor, grants_of};
+use tessera_oauth::validator::AuthError;
 
 use crate::AppState;
 use crate::error::{ApiError, Challenge, ConnectCode};
 
-/// An authenticated caller and everything it may do.
+/// An authenticated API caller: the [`Actor`] its bearer credential acts as.
+/// Every API handler takes one, so no handler can forget authentication.
 #[derive(Debug, Clone)]
-pub struct Caller {
-    /// The user the credential acts as.
-    pub user_id: UserId,
-    /// The user's organization.
-    pub org_id: OrgId,
-    /// The credential used.
-    pub credential: CredentialRef,
-    /// The caller's administrator roles (a PAT acts with all rights of its user).
-    pub grants: Grants,
-}
+pub struct Caller(pub Actor);
 
-impl Caller {
-    /// Whether the caller holds `permission` on `target`.
-    #[must_use]
-    pub fn can(&self, permission: &str, target: Target) -> bool {
-        self.grants.allows(permission, target)
+impl std::ops::Deref for Caller {
+    type Target = Actor;
+    fn deref(&self) -> &Actor {
+        &self.0
     }
 }
 
@@ -57,22 +46,6 @@ fn invalid_token() -> ApiError {
     ApiError::unauthenticated(Challenge::InvalidToken, "the access token is invalid, expired or revoked")
 }
 
-/// The caller's administrator roles, from the cache when it holds them.
-pub(crate) async fn grants_of(state: &AppState, user: UserId) -> Result<Grants, ApiError> {
-    Ok(state.caches.grants.get_or_load(user, || load_grants(state, user)).await?)
-}
-
-/// Loads a user's administrator roles (the API's and the console's callers).
-pub(crate) async fn load_grants(state: &AppState, user: UserId) -> RepoResult<Grants> {
-    let admins = state.store.admins().list_for_user(user).await?;
-    Ok(Grants::new(
-        admins
-            .into_iter()
-            .flat_map(|a| a.roles.iter().map(move |r| (a.scope, r)).collect::<Vec<_>>())
-            .collect::<Vec<(Scope, _)>>(),
-    ))
-}
-
 impl FromRequest for Caller {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
@@ -88,13 +61,13 @@ impl FromRequest for Caller {
                     "authentication required: send a Bearer token",
                 ));
             };
-            let auth = match state.validator.validate(state.store.as_ref(), token.expose_secret()).await {
+            let auth = match state.validator.validate(state.core.store.as_ref(), token.expose_secret()).await {
                 Ok(auth) => auth,
                 Err(AuthError::InvalidToken) => return Err(invalid_token()),
                 Err(AuthError::Store(e)) => return Err(e.into()),
             };
-            let grants = grants_of(&state, auth.user_id).await?;
-            Ok(Caller { user_id: auth.user_id, org_id: auth.org_id, credential: auth.credential, grants })
+            let grants = grants_of(&state.core, auth.user_id).await?;
+            Ok(Caller(Actor { user_id: auth.user_id, org_id: auth.org_id, credential: Some(auth.credential), grants }))
         })
     }
 }

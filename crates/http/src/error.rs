@@ -18,72 +18,9 @@ use std::fmt;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
+pub use tessera_core::ServiceError;
 use tessera_domain::ValidationError;
 use tessera_domain::repo::RepoError;
-
-/// A failed use case, in protocol-neutral terms.
-#[derive(Debug, thiserror::Error)]
-pub enum ServiceError {
-    /// The input is malformed or breaks a rule.
-    #[error("{0}")]
-    InvalidArgument(Cow<'static, str>),
-    /// The caller presented no credential or an unusable one.
-    #[error("{0}")]
-    Unauthenticated(Cow<'static, str>),
-    /// The caller lacks the permission.
-    #[error("{0}")]
-    PermissionDenied(Cow<'static, str>),
-    /// The addressed object does not exist (or the caller may not know it does).
-    #[error("{0}")]
-    NotFound(Cow<'static, str>),
-    /// The object to create exists already.
-    #[error("{0}")]
-    AlreadyExists(Cow<'static, str>),
-    /// The object is in a state that does not allow the operation.
-    #[error("{0}")]
-    FailedPrecondition(Cow<'static, str>),
-    /// Something that should not happen; details go to the log only.
-    #[error("internal error")]
-    Internal(#[source] Box<dyn StdError + Send + Sync>),
-}
-
-impl ServiceError {
-    /// `invalid_argument` with a message.
-    pub fn invalid(msg: impl Into<Cow<'static, str>>) -> Self {
-        Self::InvalidArgument(msg.into())
-    }
-    /// `not_found` with a message.
-    pub fn not_found(msg: impl Into<Cow<'static, str>>) -> Self {
-        Self::NotFound(msg.into())
-    }
-    /// `permission_denied` with a message.
-    pub fn denied(msg: impl Into<Cow<'static, str>>) -> Self {
-        Self::PermissionDenied(msg.into())
-    }
-    /// `failed_precondition` with a message.
-    pub fn precondition(msg: impl Into<Cow<'static, str>>) -> Self {
-        Self::FailedPrecondition(msg.into())
-    }
-}
-
-impl From<ValidationError> for ServiceError {
-    fn from(e: ValidationError) -> Self {
-        Self::InvalidArgument(e.to_string().into())
-    }
-}
-
-impl From<RepoError> for ServiceError {
-    fn from(e: RepoError) -> Self {
-        match e {
-            RepoError::NotFound { entity } => Self::NotFound(format!("{entity} not found").into()),
-            RepoError::AlreadyExists { detail, .. } => Self::AlreadyExists(detail),
-            RepoError::MissingReference { entity } => {
-                Self::FailedPrecondition(format!("{entity} refers to an object that does not exist").into())
-            }
-            other => Self::Internal(Box::new(other)),
-        }
-    }
-}
 
 /// Connect error codes (<https://connectrpc.com/docs/protocol#error-codes>).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

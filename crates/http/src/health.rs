@@ -24,7 +24,7 @@ async fn healthz() -> HttpResponse {
 
 /// 200 when the database answers, 503 otherwise.
 async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    match state.store.ping().await {
+    match state.core.store.ping().await {
         Ok(()) => HttpResponse::Ok().insert_header(no_store()).json(serde_json::json!({ "status": "ready" })),
         Err(err) => {
             tracing::warn!(error = %err, "readiness check failed: database unreachable");

@@ -1,8 +1,9 @@
 //! Tessera's HTTP surface: the ZITADEL-compatible management API, the OAuth and
 //! OIDC endpoints, the console, and the one place where errors become responses.
 //!
-//! Nothing here talks to a database directly: handlers use the repository traits
-//! of `tessera-domain` through [`AppState`].
+//! Nothing here holds a business rule: handlers translate the wire into calls of
+//! the use cases in `tessera-core` and their results back, and the OAuth
+//! endpoints call `tessera-oauth`.
 
 pub mod api;
 pub mod auth;
@@ -12,7 +13,6 @@ pub mod health;
 pub mod metrics;
 pub mod oauth;
 pub mod observe;
-pub mod service;
 pub mod state;
 
 use actix_web::web;

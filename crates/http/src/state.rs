@@ -1,15 +1,10 @@
-//! What every handler shares: the store, the clock, the credential validator,
-//! the token service and the metrics.
+//! What every handler shares: the use cases' ports, the credential validator,
+//! the token service, the console settings and the metrics.
 
 use std::sync::Arc;
 
-use tessera_domain::cache::{CachePolicy, EpochCache};
-use tessera_domain::permission::Grants;
-use tessera_domain::repo::Store;
-use tessera_domain::user::User;
-use tessera_domain::{Clock, UserId};
+use tessera_core::{Actor, Core, Ctx};
 use tessera_oauth::grant::TokenService;
-use tessera_oauth::password::PasswordHasher;
 use tessera_oauth::validator::Validator;
 
 use crate::console::ConsoleSettings;
@@ -18,64 +13,22 @@ use crate::metrics::Metrics;
 /// Shared application state, cheap to clone (everything is behind `Arc`).
 #[derive(Clone)]
 pub struct AppState {
-    /// The database.
-    pub store: Arc<dyn Store>,
-    /// Where "now" comes from.
-    pub clock: Arc<dyn Clock>,
+    /// The use cases' ports: store, clock, randomness, password hasher, caches.
+    pub core: Core,
     /// Prometheus metrics.
     pub metrics: Metrics,
     /// The one credential validator.
     pub validator: Arc<Validator>,
     /// The token endpoint's grants and the signing keys.
     pub tokens: Arc<TokenService>,
-    /// argon2id for human passwords (console logins, password changes).
-    pub hasher: PasswordHasher,
     /// The console's cookie settings and login throttle.
     pub console: Arc<ConsoleSettings>,
-    /// What API calls read again and again ([`tessera_domain::cache`]).
-    pub caches: Arc<ApiCaches>,
-}
-
-/// What API calls read again and again, cached under the store's epoch: every
-/// committed change drops it all.
-pub struct ApiCaches {
-    /// Callers' administrator roles by user.
-    pub grants: EpochCache<UserId, Grants>,
-    /// Users by id (for the read-only calls).
-    pub users: EpochCache<UserId, Arc<User>>,
-    /// Whether a machine user has a client secret.
-    pub has_secret: EpochCache<UserId, bool>,
-}
-
-impl ApiCaches {
-    fn new(store: &dyn Store, policy: CachePolicy) -> Self {
-        let epoch = store.epoch();
-        Self {
-            grants: EpochCache::new(epoch.clone(), policy),
-            users: EpochCache::new(epoch.clone(), policy),
-            has_secret: EpochCache::new(epoch.clone(), policy),
-        }
-    }
 }
 
 impl AppState {
     /// State with a fresh metrics registry.
-    pub fn new(
-        store: Arc<dyn Store>,
-        clock: Arc<dyn Clock>,
-        hasher: PasswordHasher,
-        validator: Arc<Validator>,
-        tokens: Arc<TokenService>,
-    ) -> Self {
-        let caches = Arc::new(ApiCaches::new(store.as_ref(), CachePolicy::OFF));
-        Self { store, clock, metrics: Metrics::new(), validator, tokens, hasher, console: Arc::default(), caches }
-    }
-
-    /// The same state caching what every API call reads under `policy`.
-    #[must_use]
-    pub fn with_cache(mut self, policy: CachePolicy) -> Self {
-        self.caches = Arc::new(ApiCaches::new(self.store.as_ref(), policy));
-        self
+    pub fn new(core: Core, validator: Arc<Validator>, tokens: Arc<TokenService>) -> Self {
+        Self { core, metrics: Metrics::new(), validator, tokens, console: Arc::default() }
     }
 
     /// The same state with the console configured by `console`.
@@ -83,5 +36,11 @@ impl AppState {
     pub fn with_console(mut self, console: ConsoleSettings) -> Self {
         self.console = Arc::new(console);
         self
+    }
+
+    /// A use-case context for `actor`.
+    #[must_use]
+    pub fn ctx(&self, actor: Actor) -> Ctx {
+        self.core.ctx(actor)
     }
 }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use actix_web::middleware::{NormalizePath, TrailingSlash, from_fn};
 use actix_web::{App, HttpServer};
 use secrecy::ExposeSecret;
+use tessera_core::{Core, OsRandom};
 use tessera_domain::SystemClock;
 use tessera_domain::repo::{Repos, Store};
 use tessera_http::console::ConsoleSettings;
@@ -218,9 +219,8 @@ pub async fn start(settings: Settings) -> Result<(), StartError> {
     let follower = store.follow_changes().map(actix_web::rt::spawn);
 
     let console = ConsoleSettings::new(&external_url, chrono::Duration::hours(8), ThrottlePolicy::default());
-    let state = AppState::new(store.clone(), clock.clone(), hasher, validator, tokens)
-        .with_console(console)
-        .with_cache(settings.cache_policy());
+    let core = Core::new(store.clone(), clock.clone(), Arc::new(OsRandom), hasher).with_cache(settings.cache_policy());
+    let state = AppState::new(core, validator, tokens).with_console(console);
     let usage = state.validator.usage().clone();
     let (stop_flusher, flusher_stop) = tokio::sync::watch::channel(());
     let flusher = actix_web::rt::spawn(flush_usage_forever(store.clone(), usage.clone(), flusher_stop));

@@ -20,8 +20,8 @@ use super::user::{ListQuery, PaginationResponse, TextFilterMethod, required_id};
 use super::wire;
 use crate::error::{ApiError, ServiceError};
 use crate::proto_enum;
-use crate::service::Ctx;
-use crate::service::applications::{self, AppStateChange, AppUpdate, NewApp};
+use tessera_core::Ctx;
+use tessera_core::applications::{self, AppStateChange, AppUpdate, NewApp};
 
 proto_enum!(
     /// `zitadel.application.v2.ApplicationState`.

@@ -26,8 +26,8 @@ use super::user::{ListQuery, PaginationResponse, TextFilterMethod, required_id};
 use super::wire;
 use crate::error::{ApiError, ServiceError};
 use crate::proto_enum;
-use crate::service::Ctx;
-use crate::service::authorizations::{self, AuthorizationStateChange, NewAuthorization};
+use tessera_core::Ctx;
+use tessera_core::authorizations::{self, AuthorizationStateChange, NewAuthorization};
 
 proto_enum!(
     /// `zitadel.authorization.v2.State`.

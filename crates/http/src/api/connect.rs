@@ -22,7 +22,7 @@ use super::wire;
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ConnectCode};
-use crate::service::Ctx;
+use tessera_core::Ctx;
 
 /// Largest request body accepted.
 pub const MAX_BODY: usize = 1024 * 1024;
@@ -69,7 +69,7 @@ impl Call {
             .get_ref()
             .clone();
         let req = decode(&self.body)?;
-        Ok((Ctx::new(state, caller), req))
+        Ok((state.ctx(caller.0), req))
     }
 
     /// Runs `handler` on this call.

@@ -17,7 +17,7 @@ use super::user::{ListQuery, PaginationResponse, TextFilterMethod, TimestampFilt
 use super::wire;
 use crate::error::{ApiError, ServiceError};
 use crate::proto_enum;
-use crate::service::{Ctx, admins};
+use tessera_core::{Ctx, admins};
 
 /// `ResourceType` (and `ResourceFilter`, which has the same shape): exactly
 /// one key.

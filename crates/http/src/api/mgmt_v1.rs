@@ -19,7 +19,7 @@ use super::connect::RestCall;
 use super::user::{WireAccessTokenType, required_id};
 use super::wire;
 use crate::error::{ApiError, GatewayError, ServiceError};
-use crate::service::{Ctx, users};
+use tessera_core::{Ctx, users};
 
 /// The header that sets the organization of a v1 call.
 pub const ORG_HEADER: &str = "x-zitadel-orgid";

@@ -20,8 +20,8 @@ use super::user::{Details, HumanInput, ListDetails, ListQuery, opt_username, req
 use super::wire;
 use crate::error::{ApiError, ConnectCode, ServiceError};
 use crate::proto_enum;
-use crate::service::Ctx;
-use crate::service::orgs::{self, AdminUser, NewOrg, NewOrgAdmin, OrgStateChange};
+use tessera_core::Ctx;
+use tessera_core::orgs::{self, AdminUser, NewOrg, NewOrgAdmin, OrgStateChange};
 
 proto_enum!(
     /// `zitadel.org.v2.OrganizationState`.

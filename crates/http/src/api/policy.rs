@@ -20,7 +20,7 @@ use super::connect::Call;
 use super::user::required_id;
 use super::wire;
 use crate::error::{ApiError, ServiceError};
-use crate::service::{Ctx, policy};
+use tessera_core::{Ctx, policy};
 
 /// `GetPersonalAccessTokenPolicyRequest`.
 #[derive(Debug, Default, Deserialize)]
@@ -65,7 +65,7 @@ impl PatPolicyResponse {
 }
 
 fn org_or_own(ctx: &Ctx, id: &str) -> Result<OrgId, ServiceError> {
-    if id.trim().is_empty() { Ok(ctx.caller.org_id) } else { required_id("organizationId", id, OrgId::parse) }
+    if id.trim().is_empty() { Ok(ctx.actor.org_id) } else { required_id("organizationId", id, OrgId::parse) }
 }
 
 /// Parses `maxLifetime`: whole, non-negative seconds; zero means no limit.

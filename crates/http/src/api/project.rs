@@ -21,8 +21,8 @@ use super::user::{IdFilter, ListQuery, PaginationResponse, TextFilterMethod, req
 use super::wire;
 use crate::error::{ApiError, ServiceError};
 use crate::proto_enum;
-use crate::service::Ctx;
-use crate::service::projects::{self, NewProject, ProjectStateChange, ProjectUpdate};
+use tessera_core::Ctx;
+use tessera_core::projects::{self, NewProject, ProjectStateChange, ProjectUpdate};
 
 proto_enum!(
     /// `zitadel.project.v2.ProjectState`.

@@ -19,7 +19,7 @@ use super::connect::{Call, RestCall};
 use super::wire;
 use crate::error::{ApiError, ServiceError};
 use crate::proto_enum;
-use crate::service::{Ctx, metadata, pats, secrets, users};
+use tessera_core::{Ctx, metadata, pats, secrets, users};
 
 // ----------------------------------------------------------------------------
 // Shared wire types

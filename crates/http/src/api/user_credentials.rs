@@ -15,8 +15,8 @@ use super::user::{DeletionDateResponse, IdFilter, ListQuery, PaginationResponse,
 use super::wire;
 use crate::error::{ApiError, ConnectCode, ServiceError};
 use crate::proto_enum;
-use crate::service::keys::{self, NewKey};
-use crate::service::{Ctx, secrets};
+use tessera_core::keys::{self, NewKey};
+use tessera_core::{Ctx, secrets};
 
 /// `AddKeyRequest`.
 #[derive(Debug, Deserialize)]

@@ -11,7 +11,7 @@ use super::pages::{
 };
 use crate::AppState;
 use crate::error::ServiceError;
-use crate::service::{keys, secrets};
+use tessera_core::{keys, secrets};
 
 /// The "+ New" key form.
 #[derive(serde::Deserialize)]

@@ -21,7 +21,7 @@ use super::i18n::{Catalog, Lang};
 use super::session::{self, ConsoleCaller, LANG_COOKIE, LOGIN_CSRF_COOKIE, LoginError, ORG_COOKIE, SESSION_COOKIE};
 use crate::AppState;
 use crate::error::{ServiceError, console_error};
-use crate::service::{admins, keys, orgs, pats, users};
+use tessera_core::{admins, keys, orgs, pats, users};
 
 // ---------------------------------------------------------------------------
 // Layout and errors
@@ -77,7 +77,7 @@ pub(super) fn layout(req: &HttpRequest, nav: Option<Nav>) -> Layout {
 /// read its users, else the caller's own.
 pub(super) fn current_org(req: &HttpRequest, caller: &ConsoleCaller) -> OrgId {
     session::selected_org(req)
-        .filter(|o| caller.ctx.caller.can(perm::USER_READ, Target::Org(*o)))
+        .filter(|o| caller.ctx.actor.can(perm::USER_READ, Target::Org(*o)))
         .unwrap_or(caller.user.org_id)
 }
 
@@ -86,7 +86,7 @@ pub(super) async fn nav(req: &HttpRequest, caller: &ConsoleCaller) -> Result<Nav
     let page = Page { offset: 0, limit: Page::MAX_LIMIT, asc: true };
     let mut listed = orgs::list(&caller.ctx, Vec::<OrgQueryFilter>::new(), OrgSort::default(), page).await?.items;
     if !listed.iter().any(|o| o.id == current)
-        && let Some(org) = caller.ctx.state.store.orgs().get(current).await?
+        && let Some(org) = caller.ctx.core.store.orgs().get(current).await?
     {
         listed.insert(0, org);
     }
@@ -344,7 +344,7 @@ pub async fn switch_org(req: HttpRequest, state: web::Data<AppState>, form: web:
         let caller = caller(&state, &req).await?;
         csrf(&caller, &form.csrf)?;
         let org = OrgId::parse(&form.org).map_err(ServiceError::from)?;
-        if !caller.ctx.caller.can(perm::USER_READ, Target::Org(org)) {
+        if !caller.ctx.actor.can(perm::USER_READ, Target::Org(org)) {
             return Err(ServiceError::denied("missing permission user.read").into());
         }
         let mut res = see_other("/ui/console/users");
@@ -413,7 +413,7 @@ pub async fn users(req: HttpRequest, state: web::Data<AppState>, q: web::Query<U
                 }
             })
             .collect();
-        let can_write = caller.ctx.caller.can(perm::USER_WRITE, Target::Org(org));
+        let can_write = caller.ctx.actor.can(perm::USER_WRITE, Target::Org(org));
         let l = layout(&req, Some(nav(&req, &caller).await?));
         Ok(html(StatusCode::OK, UsersPage { l, query, rows, can_write }.render()?))
     })
@@ -652,7 +652,7 @@ pub(super) async fn render_user(req: &HttpRequest, caller: &ConsoleCaller, user:
     // Shown only to callers who may read the user (checked by the caller of
     // this function); the digest never leaves the store.
     let secret_created = ctx
-        .state
+        .core
         .store
         .machine_secrets()
         .list_for_user(user.id)
@@ -677,7 +677,7 @@ pub(super) async fn render_user(req: &HttpRequest, caller: &ConsoleCaller, user:
         .filter(|r| r.level() == RoleLevel::Organization)
         .map(|r| (r.as_str(), held.contains(r)))
         .collect();
-    let grants = &ctx.caller;
+    let grants = &ctx.actor;
     let tomorrow = (now + chrono::Duration::days(1)).format("%Y-%m-%d").to_string();
     let p = UserPage {
         l: layout(req, Some(nav(req, caller).await?)),
@@ -906,7 +906,7 @@ pub async fn save_roles(
         let id = user_id(&path)?;
         let user = service_user(&caller, id).await?;
         let scope = Scope::Org(user.org_id);
-        let existing = caller.ctx.state.store.admins().get(id, scope).await.map_err(ServiceError::from)?;
+        let existing = caller.ctx.core.store.admins().get(id, scope).await.map_err(ServiceError::from)?;
         match (existing, roles.is_empty()) {
             (None, true) => {}
             (None, false) => {

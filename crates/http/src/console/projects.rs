@@ -21,7 +21,7 @@ use super::pages::{
 use super::session::ConsoleCaller;
 use crate::AppState;
 use crate::error::ServiceError;
-use crate::service::{applications, authorizations, projects};
+use tessera_core::{applications, authorizations, projects};
 
 fn all() -> Page {
     Page { offset: 0, limit: Page::MAX_LIMIT, asc: true }
@@ -67,7 +67,7 @@ pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
                 }
             })
             .collect();
-        let can_create = caller.ctx.caller.can(perm::PROJECT_CREATE, Target::Org(org));
+        let can_create = caller.ctx.actor.can(perm::PROJECT_CREATE, Target::Org(org));
         let l = layout(&req, Some(nav(&req, &caller).await?));
         Ok(html(StatusCode::OK, ProjectsPage { l, csrf: caller.csrf.clone(), rows, can_create }.render()?))
     })
@@ -159,7 +159,7 @@ async fn render(req: &HttpRequest, caller: &ConsoleCaller, id: ProjectId, dialog
     let ctx = &caller.ctx;
     let project = projects::get(ctx, id).await?;
     let target = Target::Project { org: project.org_id, project: project.id };
-    let can = |p| ctx.caller.can(p, target);
+    let can = |p| ctx.actor.can(p, target);
     let roles = if can(perm::PROJECT_ROLE_READ) {
         projects::list_roles(ctx, id, Vec::new(), Default::default(), all()).await?.items
     } else {
@@ -432,7 +432,7 @@ pub async fn add_authorization(
         let project = projects::get(&caller.ctx, id).await?;
         let user = caller
             .ctx
-            .state
+            .core
             .store
             .users()
             .find_by_username(project.org_id, &username)

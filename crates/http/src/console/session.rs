@@ -32,9 +32,9 @@ use tessera_oauth::validator::CredentialRef;
 use super::ConsoleSettings;
 use super::i18n::Lang;
 use crate::AppState;
-use crate::auth::{Caller, load_grants};
 use crate::error::ServiceError;
-use crate::service::Ctx;
+use tessera_core::Ctx;
+use tessera_core::{Actor, load_grants};
 
 /// The session cookie.
 pub const SESSION_COOKIE: &str = "tessera_console_session";
@@ -131,19 +131,19 @@ pub async fn authenticate(state: &AppState, req: &HttpRequest) -> Result<Option<
     let value = cookie.value();
     let Ok(parsed) = ParsedCredential::parse(Some(CredentialKind::ConsoleSession), value) else { return Ok(None) };
     let id = ConsoleSessionId::from_uuid(parsed.id());
-    let Some(session) = state.store.console_sessions().get(id).await? else { return Ok(None) };
-    if !parsed.verify(&session.digest) || session.is_expired(state.clock.now()) {
+    let Some(session) = state.core.store.console_sessions().get(id).await? else { return Ok(None) };
+    if !parsed.verify(&session.digest) || session.is_expired(state.core.clock.now()) {
         return Ok(None);
     }
-    let Some(user) = state.store.users().get(session.user_id).await? else { return Ok(None) };
-    let Some(owner) = state.store.users().owner(user.id).await? else { return Ok(None) };
+    let Some(user) = state.core.store.users().get(session.user_id).await? else { return Ok(None) };
+    let Some(owner) = state.core.store.users().owner(user.id).await? else { return Ok(None) };
     if !owner.is_active() || user.is_machine() {
         return Ok(None);
     }
-    let grants = load_grants(state, user.id).await?;
-    let caller =
-        Caller { user_id: user.id, org_id: user.org_id, credential: CredentialRef::ConsoleSession(id), grants };
-    Ok(Some(ConsoleCaller { ctx: Ctx::new(state.clone(), caller), user, session: id, csrf: csrf_for(value) }))
+    let grants = load_grants(state.core.store.as_ref(), user.id).await?;
+    let actor =
+        Actor { user_id: user.id, org_id: user.org_id, credential: Some(CredentialRef::ConsoleSession(id)), grants };
+    Ok(Some(ConsoleCaller { ctx: state.ctx(actor), user, session: id, csrf: csrf_for(value) }))
 }
 
 /// Why a login did not succeed.
@@ -179,11 +179,12 @@ pub async fn login(
     password: SecretString,
     addr: Option<IpAddr>,
 ) -> Result<SecretString, LoginError> {
-    let now = state.clock.now();
+    let now = state.core.clock.now();
     if !settings.throttle.allows(username, addr, now) {
         return Err(LoginError::Throttled);
     }
     let candidates: Vec<User> = state
+        .core
         .store
         .users()
         .find_by_username_anywhere(username.trim())
@@ -196,7 +197,7 @@ pub async fn login(
     // humans share is ambiguous and refused like an unknown one.
     let user = if candidates.len() == 1 { candidates.into_iter().next() } else { None };
     let hash = user.as_ref().and_then(|u| u.human()).and_then(|h| h.password_hash.clone());
-    let hasher = state.hasher.clone();
+    let hasher = state.core.hasher.clone();
     let matches = actix_web::rt::task::spawn_blocking(move || hasher.verify(&password, hash.as_ref()))
         .await
         .map_err(|e| ServiceError::Internal(Box::new(e)))?;
@@ -207,8 +208,8 @@ pub async fn login(
             return Err(LoginError::Invalid);
         }
     };
-    let owner = state.store.users().owner(user.id).await.map_err(ServiceError::from)?;
-    let is_admin = !state.store.admins().list_for_user(user.id).await.map_err(ServiceError::from)?.is_empty();
+    let owner = state.core.store.users().owner(user.id).await.map_err(ServiceError::from)?;
+    let is_admin = !state.core.store.admins().list_for_user(user.id).await.map_err(ServiceError::from)?.is_empty();
     if !owner.is_some_and(|o| o.is_active()) || !is_admin {
         settings.throttle.failed(username, addr, now);
         return Err(LoginError::Invalid);
@@ -219,7 +220,7 @@ pub async fn login(
     let (token, digest) = Credential::generate(CredentialKind::ConsoleSession, *id.as_uuid(), &mut rand::rngs::OsRng);
     let session =
         ConsoleSession { id, user_id: user.id, digest, created_at: now, expires_at: now + settings.session_lifetime };
-    let tx = state.store.begin().await.map_err(ServiceError::from)?;
+    let tx = state.core.store.begin().await.map_err(ServiceError::from)?;
     // Housekeeping on the way: sessions past their lifetime are useless rows.
     tx.console_sessions().purge_expired(now).await.map_err(ServiceError::from)?;
     tx.console_sessions().insert(&session).await.map_err(ServiceError::from)?;

@@ -159,7 +159,7 @@ pub async fn jwks(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header(CacheControl(vec![CacheDirective::Public, CacheDirective::MaxAge(max_age)]))
         .insert_header((header::CONTENT_TYPE, "application/json"))
-        .json(keys.jwks(state.clock.now()))
+        .json(keys.jwks(state.core.clock.now()))
 }
 
 /// The authorization endpoint: Tessera issues tokens to service users only

@@ -70,7 +70,7 @@ pub async fn introspect(
     let form = Form::read(&req, payload).await?;
     let presented = presented(&req, &form, false)?;
     let endpoint = format!("{}{INTROSPECT_PATH}", state.tokens.config().issuer);
-    let store = state.store.as_ref();
+    let store = state.core.store.as_ref();
     let app = state.tokens.authenticate_app(store, &presented.as_auth(&endpoint)).await?;
     let token = form.require("token")?;
     let body = state.tokens.introspect(store, &state.validator, &app, token).await?;
@@ -88,7 +88,7 @@ pub async fn revoke(
     let form = Form::read(&req, payload).await?;
     let presented = presented(&req, &form, true)?;
     let endpoint = format!("{}{REVOKE_PATH}", state.tokens.config().issuer);
-    let store = state.store.as_ref();
+    let store = state.core.store.as_ref();
     let client = state.tokens.authenticate_client(store, &presented.as_auth(&endpoint)).await?;
     let token = form.require("token")?;
     state.tokens.revoke(store, &state.validator, &client, token).await?;

@@ -21,7 +21,7 @@ pub async fn token(
     let form = Form::read(&req, payload).await?;
     let grant_type = form.require("grant_type")?;
     let scope = form.get("scope").unwrap_or_default();
-    let store = state.store.as_ref();
+    let store = state.core.store.as_ref();
     let response = match grant_type {
         // RFC 7523 §2.1: the assertion is the authentication; client
         // parameters are ignored (ZITADEL's SDK sends client_id=None).

@@ -28,12 +28,12 @@ pub async fn userinfo(
         }
         None => return Err(OAuthError::missing_token()),
     };
-    let resolved = match state.validator.resolve(state.store.as_ref(), token.expose_secret()).await {
+    let resolved = match state.validator.resolve(state.core.store.as_ref(), token.expose_secret()).await {
         Ok(r) => r,
         Err(AuthError::InvalidToken) => return Err(OAuthError::invalid_token()),
         Err(AuthError::Store(e)) => return Err(e.into()),
     };
-    let store = state.store.as_ref();
+    let store = state.core.store.as_ref();
     let user = store.users().get(resolved.auth.user_id).await?.ok_or_else(OAuthError::invalid_token)?;
     let scopes = Scopes::stored(&resolved.scopes, user.org_id);
     let mut body = claims::user_claims(store, &user, &scopes).await?;

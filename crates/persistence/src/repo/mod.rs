@@ -18,7 +18,7 @@ mod project;
 mod signing_key;
 mod user;
 
-use sea_orm::ConnectionTrait;
+use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Iterable};
 use tessera_domain::org::OrgState;
 use tessera_domain::repo::{CredentialOwner, RepoError, RepoResult};
 use tessera_domain::user::UserState;
@@ -65,12 +65,36 @@ impl<'a, C: ConnectionTrait> Ctx<'a, C> {
         Ok(self.conn)
     }
 
+    /// The connection for a read that locks what it reads until the
+    /// transaction ends: `SELECT … FOR UPDATE` on PostgreSQL. SQLite has no row
+    /// locks and needs none: every transaction runs on the one writer
+    /// connection, so no other write interleaves (docs/architecture.md).
+    fn locking(&self) -> RepoResult<&'a C> {
+        self.tx.ok_or(RepoError::Database("a locking read outside a transaction".into()))?;
+        Ok(self.conn)
+    }
+
     /// The connection for an audit event.
     fn audit(&self) -> RepoResult<&'a C> {
         let state = self.tx.ok_or(RepoError::Database("audit event outside a transaction".into()))?;
         state.mark_audited();
         Ok(self.conn)
     }
+}
+
+/// `after` with only the columns that differ from `before` set, so an UPDATE
+/// writes what a use case changed and nothing else (DESIGN.md §7); `None` when
+/// nothing differs.
+pub(crate) fn changes<A: ActiveModelTrait>(before: &A, mut after: A) -> Option<A> {
+    let mut any = false;
+    for column in <A::Entity as EntityTrait>::Column::iter() {
+        if before.get(column).into_value() == after.get(column).into_value() {
+            after.not_set(column);
+        } else {
+            any = true;
+        }
+    }
+    any.then_some(after)
 }
 
 /// Fails with `NotFound` when an update or delete touched no row.

@@ -15,7 +15,7 @@ use tessera_domain::repo::{
 use tessera_domain::{OrgId, ProjectId};
 use uuid::Uuid;
 
-use super::{Ctx, expect_one};
+use super::{Ctx, changes, expect_one};
 use crate::entity::{administrator, project, project_role};
 use crate::{error, query};
 
@@ -132,10 +132,21 @@ impl<C: ConnectionTrait + Send + Sync> ProjectRepository for Ctx<'_, C> {
         project::Entity::find_by_id(*id.as_uuid()).one(self.conn).await.map_err(error::db)?.map(to_domain).transpose()
     }
 
-    async fn update(&self, p: &Project) -> RepoResult<()> {
+    async fn lock(&self, id: ProjectId) -> RepoResult<Option<Project>> {
+        project::Entity::find_by_id(*id.as_uuid())
+            .lock_exclusive()
+            .one(self.locking()?)
+            .await
+            .map_err(error::db)?
+            .map(to_domain)
+            .transpose()
+    }
+
+    async fn update(&self, before: &Project, after: &Project) -> RepoResult<()> {
+        let Some(changed) = changes(&to_model(before), to_model(after)) else { return Ok(()) };
         let res = project::Entity::update_many()
-            .set(to_model(p))
-            .filter(project::Column::Id.eq(*p.id.as_uuid()))
+            .set(changed)
+            .filter(project::Column::Id.eq(*after.id.as_uuid()))
             .exec(self.write()?)
             .await
             .map_err(|e| error::map(error::PROJECT, e))?;
@@ -195,9 +206,10 @@ impl<C: ConnectionTrait + Send + Sync> ProjectRepository for Ctx<'_, C> {
             .transpose()
     }
 
-    async fn update_role(&self, r: &ProjectRole) -> RepoResult<()> {
+    async fn update_role(&self, before: &ProjectRole, r: &ProjectRole) -> RepoResult<()> {
+        let Some(changed) = changes(&role_to_model(before), role_to_model(r)) else { return Ok(()) };
         let res = project_role::Entity::update_many()
-            .set(role_to_model(r))
+            .set(changed)
             .filter(project_role::Column::ProjectId.eq(*r.project_id.as_uuid()))
             .filter(project_role::Column::RoleKey.eq(r.key.as_str()))
             .exec(self.write()?)

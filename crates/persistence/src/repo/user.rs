@@ -13,7 +13,7 @@ use tessera_domain::repo::{
 use tessera_domain::user::{AccessTokenType, Human, Machine, PasswordHash, User, UserKind, UserState};
 use tessera_domain::{OrgId, UserId};
 
-use super::{Ctx, expect_one};
+use super::{Ctx, changes, expect_one};
 use crate::entity::organization;
 use crate::entity::user::{self, Column};
 use crate::{error, query};
@@ -178,10 +178,21 @@ impl<C: ConnectionTrait + Send + Sync> UserRepository for Ctx<'_, C> {
         }))
     }
 
-    async fn update(&self, u: &User) -> RepoResult<()> {
+    async fn lock(&self, id: UserId) -> RepoResult<Option<User>> {
+        user::Entity::find_by_id(*id.as_uuid())
+            .lock_exclusive()
+            .one(self.locking()?)
+            .await
+            .map_err(error::db)?
+            .map(to_domain)
+            .transpose()
+    }
+
+    async fn update(&self, before: &User, after: &User) -> RepoResult<()> {
+        let Some(changed) = changes(&to_model(before), to_model(after)) else { return Ok(()) };
         let res = user::Entity::update_many()
-            .set(to_model(u))
-            .filter(Column::Id.eq(*u.id.as_uuid()))
+            .set(changed)
+            .filter(Column::Id.eq(*after.id.as_uuid()))
             .exec(self.write()?)
             .await
             .map_err(|e| error::map(error::USER, e))?;

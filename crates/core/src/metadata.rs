@@ -5,8 +5,8 @@ use tessera_domain::UserId;
 use tessera_domain::permission::perm;
 use tessera_domain::repo::{Listed, MetadataEntry, Page, TextFilter};
 
-use super::{Ctx, ServiceResult};
-use crate::error::ServiceError;
+use crate::ServiceError;
+use crate::{Ctx, ServiceResult};
 
 /// Longest key (ZITADEL's limit).
 pub const MAX_KEY_LEN: usize = 200;
@@ -19,8 +19,6 @@ pub const MAX_VALUE_LEN: usize = 500_000;
 /// # Errors
 /// `invalid_argument` (key or value size), `not_found`, `permission_denied`.
 pub async fn set(ctx: &Ctx, user_id: UserId, entries: Vec<(String, Vec<u8>)>) -> ServiceResult<()> {
-    let user = ctx.user(user_id).await?;
-    ctx.require_on_user(perm::USER_WRITE, &user)?;
     if entries.is_empty() {
         return Err(ServiceError::invalid("metadata must hold at least one entry"));
     }
@@ -40,9 +38,13 @@ pub async fn set(ctx: &Ctx, user_id: UserId, entries: Vec<(String, Vec<u8>)>) ->
             upserts.push(MetadataEntry { key, value, created_at: now, updated_at: now });
         }
     }
+    let tx = ctx.begin().await?;
+    let user = crate::users::lock_for_change(ctx, tx.as_ref(), user_id, perm::USER_WRITE, || {
+        ServiceError::not_found("user not found")
+    })
+    .await?;
     let keys: Vec<&str> = upserts.iter().map(|e| e.key.as_str()).chain(deletes.iter().map(String::as_str)).collect();
     let event = ctx.event("user.metadata.set", "user", user.id, Some(user.org_id)).with_details(json!({"keys": keys}));
-    let tx = ctx.begin().await?;
     tx.metadata().set(user.id, &upserts).await?;
     tx.metadata().delete(user.id, &deletes).await?;
     tx.audit().append(&event).await?;
@@ -62,7 +64,7 @@ pub async fn list(
 ) -> ServiceResult<Listed<MetadataEntry>> {
     let user = ctx.user(user_id).await?;
     ctx.require_on_user(perm::USER_READ, &user)?;
-    Ok(ctx.state.store.metadata().list(user.id, key.as_ref(), page).await?)
+    Ok(ctx.core.store.metadata().list(user.id, key.as_ref(), page).await?)
 }
 
 /// Deletes keys (`user.write`, or the user itself); missing keys are ignored.
@@ -70,12 +72,14 @@ pub async fn list(
 /// # Errors
 /// `invalid_argument` (no keys), `not_found`, `permission_denied`.
 pub async fn delete(ctx: &Ctx, user_id: UserId, keys: Vec<String>) -> ServiceResult<()> {
-    let user = ctx.user(user_id).await?;
-    ctx.require_on_user(perm::USER_WRITE, &user)?;
     if keys.is_empty() {
         return Err(ServiceError::invalid("keys must name at least one key"));
     }
     let tx = ctx.begin().await?;
+    let user = crate::users::lock_for_change(ctx, tx.as_ref(), user_id, perm::USER_WRITE, || {
+        ServiceError::not_found("user not found")
+    })
+    .await?;
     tx.metadata().delete(user.id, &keys).await?;
     tx.audit()
         .append(

@@ -14,12 +14,13 @@ use tessera_domain::permission::{Target, perm};
 use tessera_domain::project::{Project, RoleKey};
 use tessera_domain::repo::{
     AuthorizationFilter, AuthorizationQuery, AuthorizationSort, AuthorizationView, Listed, Page, RoleFilter, RoleQuery,
+    Transaction,
 };
 use tessera_domain::{AuthorizationId, OrgId, ProjectId, UserId};
 
-use super::projects;
-use super::{Ctx, ServiceResult};
-use crate::error::ServiceError;
+use crate::ServiceError;
+use crate::projects;
+use crate::{Ctx, ServiceResult};
 
 /// An authorization to create.
 #[derive(Debug, Clone)]
@@ -56,7 +57,7 @@ async fn check_roles(ctx: &Ctx, project: &Project, roles: &BTreeSet<RoleKey>) ->
     let keys: Vec<RoleKey> = roles.iter().cloned().collect();
     let page = Page { offset: 0, limit: Page::MAX_LIMIT, asc: true };
     let found = ctx
-        .state
+        .core
         .store
         .projects()
         .list_roles(&RoleQuery {
@@ -73,9 +74,23 @@ async fn check_roles(ctx: &Ctx, project: &Project, roles: &BTreeSet<RoleKey>) ->
     Ok(())
 }
 
+/// Reads an authorization under a lock inside `tx` and checks `permission` on
+/// its project.
+async fn lock_with(
+    ctx: &Ctx,
+    tx: &dyn Transaction,
+    id: AuthorizationId,
+    permission: &'static str,
+) -> ServiceResult<AuthorizationView> {
+    let found =
+        tx.authorizations().lock(id).await?.ok_or_else(|| ServiceError::not_found("authorization not found"))?;
+    ctx.require(permission, target(&found))?;
+    Ok(found)
+}
+
 async fn load_with(ctx: &Ctx, id: AuthorizationId, permission: &'static str) -> ServiceResult<AuthorizationView> {
     let found = ctx
-        .state
+        .core
         .store
         .authorizations()
         .get(id)
@@ -105,11 +120,12 @@ pub async fn create(ctx: &Ctx, new: NewAuthorization) -> ServiceResult<Authoriza
             "organizationId must be the project's organization: Tessera has no project grants",
         ));
     }
-    if ctx.state.store.users().get(new.user_id).await?.is_none() {
+    if ctx.core.store.users().get(new.user_id).await?.is_none() {
         return Err(ServiceError::not_found("user not found"));
     }
     check_roles(ctx, &project, &new.roles).await?;
-    let authorization = Authorization::new(new.user_id, project.id, org, new.roles, ctx.now());
+    let mut authorization = Authorization::new(new.user_id, project.id, org, new.roles, ctx.now());
+    authorization.id = AuthorizationId::from_uuid(ctx.new_uuid());
     let tx = ctx.begin().await?;
     tx.authorizations().insert(&authorization).await?;
     tx.audit()
@@ -135,7 +151,7 @@ pub async fn list(
     page: Page,
 ) -> ServiceResult<Listed<AuthorizationView>> {
     let visibility = projects::visibility(ctx, perm::USER_GRANT_READ, true);
-    Ok(ctx.state.store.authorizations().list(&AuthorizationQuery { filters, visibility, sort, page }).await?)
+    Ok(ctx.core.store.authorizations().list(&AuthorizationQuery { filters, visibility, sort, page }).await?)
 }
 
 /// Replaces the roles of an authorization (`user.grant.write`).
@@ -145,17 +161,19 @@ pub async fn list(
 /// the roles are the ones it has).
 pub async fn update(ctx: &Ctx, id: AuthorizationId, roles: BTreeSet<RoleKey>) -> ServiceResult<Authorization> {
     let found = load_with(ctx, id, perm::USER_GRANT_WRITE).await?;
-    let mut authorization = found.authorization;
-    if authorization.roles == roles {
+    let project = projects::load(ctx, found.authorization.project_id).await?;
+    check_roles(ctx, &project, &roles).await?;
+    ctx.checkpoint("authorization.changed", *id.as_uuid()).await;
+    let tx = ctx.begin().await?;
+    let before = lock_with(ctx, tx.as_ref(), id, perm::USER_GRANT_WRITE).await?.authorization;
+    if before.roles == roles {
         return Err(ServiceError::precondition("the roles are not changed"));
     }
-    let project = projects::load(ctx, authorization.project_id).await?;
-    check_roles(ctx, &project, &roles).await?;
-    let previous = role_names(&authorization.roles).into_iter().map(str::to_owned).collect::<Vec<_>>();
+    let previous = role_names(&before.roles).into_iter().map(str::to_owned).collect::<Vec<_>>();
+    let mut authorization = before.clone();
     authorization.roles = roles;
     authorization.updated_at = ctx.now();
-    let tx = ctx.begin().await?;
-    tx.authorizations().update(&authorization).await?;
+    tx.authorizations().update(&before, &authorization).await?;
     tx.audit()
         .append(
             &ctx.event("authorization.changed", "authorization", authorization.id, Some(authorization.org_id))
@@ -180,15 +198,17 @@ pub async fn change_state(
     id: AuthorizationId,
     change: AuthorizationStateChange,
 ) -> ServiceResult<Authorization> {
-    let mut authorization = load_with(ctx, id, perm::USER_GRANT_WRITE).await?.authorization;
+    ctx.checkpoint("authorization.state", *id.as_uuid()).await;
+    let tx = ctx.begin().await?;
+    let before = lock_with(ctx, tx.as_ref(), id, perm::USER_GRANT_WRITE).await?.authorization;
+    let mut authorization = before.clone();
     let now = ctx.now();
     let (result, action) = match change {
         AuthorizationStateChange::Deactivate => (authorization.deactivate(now), "authorization.deactivated"),
         AuthorizationStateChange::Activate => (authorization.activate(now), "authorization.activated"),
     };
     result.map_err(|e| ServiceError::precondition(e.0))?;
-    let tx = ctx.begin().await?;
-    tx.authorizations().update(&authorization).await?;
+    tx.authorizations().update(&before, &authorization).await?;
     tx.audit()
         .append(
             &ctx.event(action, "authorization", authorization.id, Some(authorization.org_id))
@@ -204,9 +224,10 @@ pub async fn change_state(
 /// # Errors
 /// `not_found`, `permission_denied`.
 pub async fn delete(ctx: &Ctx, id: AuthorizationId) -> ServiceResult<()> {
-    let found = load_with(ctx, id, perm::USER_GRANT_DELETE).await?;
-    let a = &found.authorization;
+    ctx.checkpoint("authorization.deleted", *id.as_uuid()).await;
     let tx = ctx.begin().await?;
+    let found = lock_with(ctx, tx.as_ref(), id, perm::USER_GRANT_DELETE).await?;
+    let a = &found.authorization;
     tx.authorizations().delete(a.id).await?;
     tx.audit()
         .append(

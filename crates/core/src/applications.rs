@@ -11,16 +11,16 @@ use tessera_domain::application::{ApiAuthMethod, AppKey, AppName, Application};
 use tessera_domain::permission::perm;
 use tessera_domain::repo::{
     AppFilter, AppKeyFilter, AppKeyQuery, AppKeySort, AppKeyWithOwner, AppQuery, AppSort, AppWithOwner, Listed, Page,
-    RepoError,
+    RepoError, Transaction,
 };
 use tessera_domain::time::far_future;
 use tessera_domain::{AppKeyId, ApplicationId, ProjectId, Timestamp};
 use tessera_oauth::credential::{Credential, CredentialKind, IssuedCredential};
 use tessera_oauth::keyfile::{GeneratedKeyPair, KeyFile};
 
-use super::projects;
-use super::{Ctx, ServiceResult};
-use crate::error::ServiceError;
+use crate::ServiceError;
+use crate::projects;
+use crate::{Ctx, ServiceResult};
 
 /// An API application to create.
 #[derive(Debug, Clone)]
@@ -74,7 +74,7 @@ pub(crate) async fn load_with(
     permission: &'static str,
 ) -> ServiceResult<AppWithOwner> {
     let found = ctx
-        .state
+        .core
         .store
         .applications()
         .get(id)
@@ -85,9 +85,27 @@ pub(crate) async fn load_with(
     Ok(found)
 }
 
+/// [`load_with`] inside `tx`, under a lock on the application's row.
+async fn lock_with(
+    ctx: &Ctx,
+    tx: &dyn Transaction,
+    id: ApplicationId,
+    project: Option<ProjectId>,
+    permission: &'static str,
+) -> ServiceResult<AppWithOwner> {
+    let found = tx
+        .applications()
+        .lock(id)
+        .await?
+        .filter(|a| project.is_none_or(|p| p == a.app.project_id))
+        .ok_or_else(|| ServiceError::not_found("application not found"))?;
+    ctx.require(permission, target_of(&found))?;
+    Ok(found)
+}
+
 /// A fresh `tsr_cs_` secret whose lookup id is the application id.
-fn new_secret(app: &Application) -> (IssuedCredential, tessera_domain::pat::SecretDigest) {
-    Credential::generate(CredentialKind::ClientSecret, *app.id.as_uuid(), &mut rand::rngs::OsRng)
+fn new_secret(ctx: &Ctx, app: &Application) -> (IssuedCredential, tessera_domain::pat::SecretDigest) {
+    Credential::generate(CredentialKind::ClientSecret, *app.id.as_uuid(), &mut ctx.rng())
 }
 
 /// Creates an API application (`project.app.write`). With
@@ -99,16 +117,17 @@ fn new_secret(app: &Application) -> (IssuedCredential, tessera_domain::pat::Secr
 pub async fn create(ctx: &Ctx, new: NewApp) -> ServiceResult<(AppWithOwner, Option<IssuedCredential>)> {
     let project = projects::load_with(ctx, new.project_id, perm::PROJECT_APP_WRITE).await?;
     let mut app = Application::new(project.id, new.name, new.auth_method, ctx.now());
-    if let Some(id) = new.id {
-        if ctx.state.store.applications().get(id).await?.is_some() {
-            return Err(ServiceError::AlreadyExists("an application with this id exists".into()));
-        }
-        app.id = id;
-        app.client_id = id.to_string();
+    if let Some(id) = new.id
+        && ctx.core.store.applications().get(id).await?.is_some()
+    {
+        return Err(ServiceError::AlreadyExists("an application with this id exists".into()));
     }
+    let id = new.id.unwrap_or_else(|| ApplicationId::from_uuid(ctx.new_uuid()));
+    app.id = id;
+    app.client_id = id.to_string();
     let secret = match app.auth_method {
         ApiAuthMethod::Basic => {
-            let (secret, digest) = new_secret(&app);
+            let (secret, digest) = new_secret(ctx, &app);
             app.secret_digest = Some(digest);
             Some(secret)
         }
@@ -147,7 +166,7 @@ pub async fn list(
     page: Page,
 ) -> ServiceResult<Listed<AppWithOwner>> {
     let visibility = projects::visibility(ctx, perm::PROJECT_APP_READ, false);
-    Ok(ctx.state.store.applications().list(&AppQuery { filters, visibility, sort, page }).await?)
+    Ok(ctx.core.store.applications().list(&AppQuery { filters, visibility, sort, page }).await?)
 }
 
 /// Changes name and authentication method (`project.app.write`). Switching to
@@ -164,7 +183,10 @@ pub async fn update(
     project: Option<ProjectId>,
     change: AppUpdate,
 ) -> ServiceResult<AppWithOwner> {
-    let mut found = load_with(ctx, id, project, perm::PROJECT_APP_WRITE).await?;
+    ctx.checkpoint("application.changed", *id.as_uuid()).await;
+    let tx = ctx.begin().await?;
+    let mut found = lock_with(ctx, tx.as_ref(), id, project, perm::PROJECT_APP_WRITE).await?;
+    let before = found.app.clone();
     let app = &mut found.app;
     let mut changed = false;
     if let Some(name) = change.name
@@ -184,8 +206,7 @@ pub async fn update(
         return Err(ServiceError::precondition("the application is not changed"));
     }
     app.updated_at = ctx.now();
-    let tx = ctx.begin().await?;
-    tx.applications().update(app).await?;
+    tx.applications().update(&before, app).await?;
     tx.audit()
         .append(&ctx.event("application.changed", "application", app.id, Some(found.org_id)).with_details(json!({
             "projectId": app.project_id,
@@ -207,15 +228,17 @@ pub async fn change_state(
     project: Option<ProjectId>,
     change: AppStateChange,
 ) -> ServiceResult<AppWithOwner> {
-    let mut found = load_with(ctx, id, project, perm::PROJECT_APP_WRITE).await?;
+    ctx.checkpoint("application.state", *id.as_uuid()).await;
+    let tx = ctx.begin().await?;
+    let mut found = lock_with(ctx, tx.as_ref(), id, project, perm::PROJECT_APP_WRITE).await?;
+    let before = found.app.clone();
     let now = ctx.now();
     let (result, action) = match change {
         AppStateChange::Deactivate => (found.app.deactivate(now), "application.deactivated"),
         AppStateChange::Reactivate => (found.app.reactivate(now), "application.reactivated"),
     };
     result.map_err(|e| ServiceError::precondition(e.0))?;
-    let tx = ctx.begin().await?;
-    tx.applications().update(&found.app).await?;
+    tx.applications().update(&before, &found.app).await?;
     tx.audit().append(&ctx.event(action, "application", found.app.id, Some(found.org_id))).await?;
     tx.commit().await?;
     Ok(found)
@@ -226,8 +249,9 @@ pub async fn change_state(
 /// # Errors
 /// `not_found`, `permission_denied`.
 pub async fn delete(ctx: &Ctx, id: ApplicationId, project: Option<ProjectId>) -> ServiceResult<()> {
-    let found = load_with(ctx, id, project, perm::PROJECT_APP_DELETE).await?;
+    ctx.checkpoint("application.deleted", *id.as_uuid()).await;
     let tx = ctx.begin().await?;
+    let found = lock_with(ctx, tx.as_ref(), id, project, perm::PROJECT_APP_DELETE).await?;
     tx.applications().delete(found.app.id).await?;
     tx.audit()
         .append(
@@ -251,15 +275,17 @@ pub async fn generate_secret(
     id: ApplicationId,
     project: Option<ProjectId>,
 ) -> ServiceResult<(AppWithOwner, IssuedCredential)> {
-    let mut found = load_with(ctx, id, project, perm::PROJECT_APP_WRITE).await?;
+    ctx.checkpoint("application.secret.generated", *id.as_uuid()).await;
+    let tx = ctx.begin().await?;
+    let mut found = lock_with(ctx, tx.as_ref(), id, project, perm::PROJECT_APP_WRITE).await?;
     if found.app.auth_method != ApiAuthMethod::Basic {
         return Err(ServiceError::precondition("the application does not authenticate with a client secret"));
     }
-    let (secret, digest) = new_secret(&found.app);
+    let before = found.app.clone();
+    let (secret, digest) = new_secret(ctx, &found.app);
     found.app.secret_digest = Some(digest);
     found.app.updated_at = ctx.now();
-    let tx = ctx.begin().await?;
-    tx.applications().update(&found.app).await?;
+    tx.applications().update(&before, &found.app).await?;
     tx.audit()
         .append(
             &ctx.event("application.secret.generated", "application", found.app.id, Some(found.org_id))
@@ -292,11 +318,11 @@ pub async fn create_key(
         return Err(ServiceError::invalid("expirationDate must be in the future"));
     }
     // RSA key generation takes tens of milliseconds: off the async runtime.
-    let pair = actix_web::rt::task::spawn_blocking(|| GeneratedKeyPair::generate(&mut rand::rngs::OsRng))
-        .await
-        .map_err(|e| ServiceError::Internal(Box::new(e)))?
+    let mut rng = ctx.rng().fork();
+    let pair = crate::blocking(move || GeneratedKeyPair::generate(&mut rng))
+        .await?
         .map_err(|e| ServiceError::Internal(Box::new(e)))?;
-    let key_id = AppKeyId::new();
+    let key_id = AppKeyId::from_uuid(ctx.new_uuid());
     let file = pair
         .application_key_file(&key_id.to_string(), &found.app.client_id, &found.app.id.to_string())
         .map_err(|e| ServiceError::Internal(Box::new(e)))?;
@@ -309,7 +335,13 @@ pub async fn create_key(
         expires_at: expires_at.unwrap_or_else(far_future),
         created_at: now,
     };
+    ctx.checkpoint("application.key.added", *id.as_uuid()).await;
     let tx = ctx.begin().await?;
+    // The application may have been switched to a secret or deleted meanwhile.
+    let current = lock_with(ctx, tx.as_ref(), id, project, perm::PROJECT_APP_WRITE).await?;
+    if current.app.auth_method != ApiAuthMethod::PrivateKeyJwt {
+        return Err(ServiceError::precondition("keys are for applications with API_AUTH_METHOD_TYPE_PRIVATE_KEY_JWT"));
+    }
     tx.applications().insert_key(&key).await?;
     tx.audit()
         .append(&ctx.event("application.key.added", "application_key", key.id, Some(found.org_id)).with_details(
@@ -326,7 +358,7 @@ pub async fn create_key(
 /// `not_found`, `permission_denied`.
 pub async fn get_key(ctx: &Ctx, id: AppKeyId) -> ServiceResult<AppKeyWithOwner> {
     let found = ctx
-        .state
+        .core
         .store
         .applications()
         .get_key(id)
@@ -350,7 +382,7 @@ pub async fn list_keys(
     page: Page,
 ) -> ServiceResult<Listed<AppKeyWithOwner>> {
     let visibility = projects::visibility(ctx, perm::PROJECT_APP_READ, false);
-    Ok(ctx.state.store.applications().list_keys(&AppKeyQuery { filters, visibility, sort, page }).await?)
+    Ok(ctx.core.store.applications().list_keys(&AppKeyQuery { filters, visibility, sort, page }).await?)
 }
 
 /// Removes a key (`project.app.write`); assertions signed with it stop working
@@ -366,7 +398,7 @@ pub async fn delete_key(
     project: Option<ProjectId>,
 ) -> ServiceResult<()> {
     let found = ctx
-        .state
+        .core
         .store
         .applications()
         .get_key(id)

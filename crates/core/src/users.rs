@@ -8,8 +8,9 @@ use tessera_domain::repo::{Listed, Page, UserFilter, UserQuery, UserSort, Visibi
 use tessera_domain::user::{AccessTokenType, Human, Machine, StateChange, User, UserKind};
 use tessera_domain::{OrgId, UserId};
 
-use super::{Ctx, ServiceResult};
-use crate::error::ServiceError;
+use tessera_domain::repo::Transaction;
+
+use crate::{Ctx, ServiceError, ServiceResult, containment};
 
 /// A machine user to create.
 #[derive(Debug, Clone)]
@@ -89,14 +90,14 @@ pub struct UserUpdate {
 }
 
 async fn hash_password(ctx: &Ctx, password: SecretString) -> ServiceResult<tessera_domain::user::PasswordHash> {
-    let hasher = ctx.state.hasher.clone();
-    super::blocking(move || hasher.hash(&password)).await?.map_err(|e| ServiceError::Internal(Box::new(e)))
+    let hasher = ctx.core.hasher.clone();
+    crate::blocking(move || hasher.hash(&password)).await?.map_err(|e| ServiceError::Internal(Box::new(e)))
 }
 
 /// Checks the organization exists (after the permission check, so its existence
 /// is not revealed to callers without rights on it).
 async fn existing_org(ctx: &Ctx, org: OrgId) -> ServiceResult<()> {
-    match ctx.state.store.orgs().get(org).await? {
+    match ctx.core.store.orgs().get(org).await? {
         Some(_) => Ok(()),
         None => Err(ServiceError::not_found("organization not found")),
     }
@@ -118,10 +119,10 @@ async fn insert(ctx: &Ctx, user: User, action: &str) -> ServiceResult<User> {
 /// # Errors
 /// `permission_denied`, `not_found` (organization), `already_exists` (username).
 pub async fn create_machine(ctx: &Ctx, new: NewMachine) -> ServiceResult<User> {
-    let org = new.org_id.unwrap_or(ctx.caller.org_id);
+    let org = new.org_id.unwrap_or(ctx.actor.org_id);
     ctx.require(perm::USER_WRITE, Target::Org(org))?;
     existing_org(ctx, org).await?;
-    let id = new.user_id.unwrap_or_default();
+    let id = new.user_id.unwrap_or_else(|| UserId::from_uuid(ctx.new_uuid()));
     let username = match new.username {
         Some(u) => u,
         None => Username::parse(&id.to_string())?,
@@ -137,7 +138,7 @@ pub async fn create_machine(ctx: &Ctx, new: NewMachine) -> ServiceResult<User> {
 /// # Errors
 /// `permission_denied`, `not_found` (organization), `already_exists` (username).
 pub async fn create_human(ctx: &Ctx, new: NewHuman) -> ServiceResult<User> {
-    let org = new.org_id.unwrap_or(ctx.caller.org_id);
+    let org = new.org_id.unwrap_or(ctx.actor.org_id);
     ctx.require(perm::USER_WRITE, Target::Org(org))?;
     existing_org(ctx, org).await?;
     let user = build_human(ctx, org, new).await?;
@@ -172,9 +173,7 @@ pub(crate) async fn build_human(ctx: &Ctx, org: OrgId, new: NewHuman) -> Service
         password_hash,
     };
     let mut user = User::new_human(org, username, human, ctx.now());
-    if let Some(id) = new.user_id {
-        user.id = id;
-    }
+    user.id = new.user_id.unwrap_or_else(|| UserId::from_uuid(ctx.new_uuid()));
     Ok(user)
 }
 
@@ -195,23 +194,42 @@ pub async fn get(ctx: &Ctx, id: UserId) -> ServiceResult<User> {
 /// Database errors only.
 pub async fn list(ctx: &Ctx, filters: Vec<UserFilter>, sort: UserSort, page: Page) -> ServiceResult<Listed<User>> {
     let visibility =
-        Visibility { orgs: ctx.caller.grants.orgs_with(perm::USER_READ), own_user: Some(ctx.caller.user_id) };
-    Ok(ctx.state.store.users().list(&UserQuery { filters, visibility, sort, page }).await?)
+        Visibility { orgs: ctx.actor.grants.orgs_with(perm::USER_READ), own_user: Some(ctx.actor.user_id) };
+    Ok(ctx.core.store.users().list(&UserQuery { filters, visibility, sort, page }).await?)
 }
 
-/// Applies a partial update (`user.write`, or the caller itself).
+/// Applies a partial update (`user.write`, or the user itself). The password
+/// is hashed before the transaction; inside it the user is read again under a
+/// lock, the permission and its kind checked again, and only the changed
+/// columns written, so a concurrent deactivation, lock or deletion is never
+/// undone.
 ///
 /// # Errors
-/// `not_found`, `permission_denied`, `invalid_argument` (wrong kind),
+/// `not_found`, `permission_denied` (also for a user holding rights the caller
+/// lacks), `invalid_argument` (both kinds), `failed_precondition` (wrong kind),
 /// `already_exists` (username).
 pub async fn update(ctx: &Ctx, id: UserId, change: UserUpdate) -> ServiceResult<User> {
-    let mut user = ctx.user(id).await?;
-    ctx.require_on_user(perm::USER_WRITE, &user)?;
+    if change.machine.is_some() && change.human.is_some() {
+        return Err(ServiceError::invalid("send either machine or human changes, not both"));
+    }
+    // Checked before the slow work so that nobody without rights makes us hash.
+    let seen = ctx.user(id).await?;
+    ctx.require_on_user(perm::USER_WRITE, &seen)?;
+    let password_hash = match change.human.as_ref().and_then(|h| h.password.clone()) {
+        Some(p) => Some(hash_password(ctx, p).await?),
+        None => None,
+    };
+    ctx.checkpoint("user.update", *id.as_uuid()).await;
+
+    let tx = ctx.begin().await?;
+    let before = tx.users().lock(id).await?.ok_or_else(|| ServiceError::not_found("user not found"))?;
+    ctx.require_on_user(perm::USER_WRITE, &before)?;
+    containment::require_contains(ctx, tx.as_ref(), &before).await?;
+    let mut user = before.clone();
     if let Some(username) = change.username {
         user.username = username;
     }
     match (&mut user.kind, change.machine, change.human) {
-        (_, Some(_), Some(_)) => return Err(ServiceError::invalid("send either machine or human changes, not both")),
         (UserKind::Machine(m), Some(update), None) => {
             if let Some(name) = update.name {
                 m.name = name;
@@ -223,10 +241,10 @@ pub async fn update(ctx: &Ctx, id: UserId, change: UserUpdate) -> ServiceResult<
                 m.access_token_type = t;
             }
         }
-        (UserKind::Human(_), Some(_), None) => {
+        (UserKind::Human(_), Some(_), _) => {
             return Err(ServiceError::precondition("the user is not a machine user"));
         }
-        (UserKind::Machine(_), None, Some(_)) => {
+        (UserKind::Machine(_), _, Some(_)) => {
             return Err(ServiceError::precondition("the user is not a human user"));
         }
         (UserKind::Human(h), None, Some(update)) => {
@@ -243,15 +261,14 @@ pub async fn update(ctx: &Ctx, id: UserId, change: UserUpdate) -> ServiceResult<
                 h.email = email;
                 h.email_verified = verified;
             }
-            if let Some(p) = update.password {
-                h.password_hash = Some(hash_password(ctx, p).await?);
+            if let Some(hash) = password_hash {
+                h.password_hash = Some(hash);
             }
         }
         (_, None, None) => {}
     }
     user.updated_at = ctx.now();
-    let tx = ctx.begin().await?;
-    tx.users().update(&user).await?;
+    tx.users().update(&before, &user).await?;
     tx.audit().append(&ctx.event("user.changed", "user", user.id, Some(user.org_id))).await?;
     tx.commit().await?;
     Ok(user)
@@ -263,25 +280,30 @@ pub async fn update(ctx: &Ctx, id: UserId, change: UserUpdate) -> ServiceResult<
 /// # Errors
 /// `not_found`, `permission_denied`, `failed_precondition` (wrong state).
 pub async fn change_state(ctx: &Ctx, id: UserId, change: StateChange) -> ServiceResult<User> {
-    let mut user = ctx.user(id).await?;
-    ctx.require(perm::USER_WRITE, Target::Org(user.org_id))?;
-    user.transition(change, ctx.now()).map_err(|e| ServiceError::precondition(e.0))?;
+    ctx.checkpoint(change.audit_action(), *id.as_uuid()).await;
     let tx = ctx.begin().await?;
-    tx.users().update(&user).await?;
+    let before = tx.users().lock(id).await?.ok_or_else(|| ServiceError::not_found("user not found"))?;
+    ctx.require(perm::USER_WRITE, Target::Org(before.org_id))?;
+    containment::require_contains(ctx, tx.as_ref(), &before).await?;
+    let mut user = before.clone();
+    user.transition(change, ctx.now()).map_err(|e| ServiceError::precondition(e.0))?;
+    tx.users().update(&before, &user).await?;
     tx.audit().append(&ctx.event(change.audit_action(), "user", user.id, Some(user.org_id))).await?;
     tx.commit().await?;
     Ok(user)
 }
 
 /// Deletes a user and every credential and membership it has (`user.delete`, or
-/// the caller itself).
+/// the user itself).
 ///
 /// # Errors
 /// `not_found`, `permission_denied`.
 pub async fn delete(ctx: &Ctx, id: UserId) -> ServiceResult<User> {
-    let user = ctx.user(id).await?;
-    ctx.require_on_user(perm::USER_DELETE, &user)?;
+    ctx.checkpoint("user.deleted", *id.as_uuid()).await;
     let tx = ctx.begin().await?;
+    let user = tx.users().lock(id).await?.ok_or_else(|| ServiceError::not_found("user not found"))?;
+    ctx.require_on_user(perm::USER_DELETE, &user)?;
+    containment::require_contains(ctx, tx.as_ref(), &user).await?;
     tx.users().delete(user.id).await?;
     tx.audit()
         .append(
@@ -290,5 +312,25 @@ pub async fn delete(ctx: &Ctx, id: UserId) -> ServiceResult<User> {
         )
         .await?;
     tx.commit().await?;
+    Ok(user)
+}
+
+/// Reads `id` under a lock inside `tx` for a change of its credentials or
+/// profile by the actor (`permission`, or the user itself), with privilege
+/// containment. `missing` is the error for an unknown user (ZITADEL answers
+/// `failed_precondition` on some credential calls, `not_found` on others).
+///
+/// # Errors
+/// `missing`, `permission_denied`, database errors.
+pub(crate) async fn lock_for_change(
+    ctx: &Ctx,
+    tx: &dyn Transaction,
+    id: UserId,
+    permission: &'static str,
+    missing: fn() -> ServiceError,
+) -> ServiceResult<User> {
+    let user = tx.users().lock(id).await?.ok_or_else(missing)?;
+    ctx.require_on_user(permission, &user)?;
+    containment::require_contains(ctx, tx, &user).await?;
     Ok(user)
 }

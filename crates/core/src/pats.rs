@@ -8,8 +8,8 @@ use tessera_domain::time::far_future;
 use tessera_domain::{PatId, Timestamp, UserId};
 use tessera_oauth::credential::{Credential, CredentialKind, IssuedCredential};
 
-use super::{Ctx, ServiceResult};
-use crate::error::ServiceError;
+use crate::ServiceError;
+use crate::{Ctx, ServiceResult, users};
 
 /// Issues a PAT for a machine user (`user.credential.write` on its organization,
 /// or the user itself). The token is returned here and never again.
@@ -26,24 +26,23 @@ pub async fn add(
     user_id: UserId,
     expires_at: Option<Timestamp>,
 ) -> ServiceResult<(PersonalAccessToken, IssuedCredential)> {
+    let now = ctx.now();
+    let id = PatId::from_uuid(ctx.new_uuid());
+    let (token, digest) = Credential::generate(CredentialKind::Pat, *id.as_uuid(), &mut ctx.rng());
+    ctx.checkpoint("pat.created", *user_id.as_uuid()).await;
+    let tx = ctx.begin().await?;
     // ZITADEL answers a missing user with failed_precondition here.
-    let user =
-        ctx.state.store.users().get(user_id).await?.ok_or_else(|| ServiceError::precondition("user not found"))?;
-    ctx.require_on_user(perm::USER_CREDENTIAL_WRITE, &user)?;
+    let user = users::lock_for_change(ctx, tx.as_ref(), user_id, perm::USER_CREDENTIAL_WRITE, || {
+        ServiceError::precondition("user not found")
+    })
+    .await?;
     if !user.is_machine() {
         return Err(ServiceError::precondition("personal access tokens are for machine users only"));
     }
-    let now = ctx.now();
     if expires_at.is_some_and(|t| t <= now) {
         return Err(ServiceError::invalid("expirationDate must be in the future"));
     }
-    let org = ctx
-        .state
-        .store
-        .orgs()
-        .get(user.org_id)
-        .await?
-        .ok_or_else(|| ServiceError::not_found("organization not found"))?;
+    let org = tx.orgs().get(user.org_id).await?.ok_or_else(|| ServiceError::not_found("organization not found"))?;
     if let Some(max) = org.pat_max_lifetime {
         let limit = describe_lifetime(max);
         match expires_at {
@@ -60,8 +59,6 @@ pub async fn add(
             Some(_) => {}
         }
     }
-    let id = PatId::new();
-    let (token, digest) = Credential::generate(CredentialKind::Pat, *id.as_uuid(), &mut rand::rngs::OsRng);
     let pat = PersonalAccessToken {
         id,
         user_id,
@@ -70,7 +67,6 @@ pub async fn add(
         created_at: now,
         last_used_at: None,
     };
-    let tx = ctx.begin().await?;
     tx.pats().insert(&pat).await?;
     tx.audit()
         .append(
@@ -104,26 +100,32 @@ pub async fn list(
     page: Page,
 ) -> ServiceResult<Listed<PatWithOwner>> {
     let visibility =
-        Visibility { orgs: ctx.caller.grants.orgs_with(perm::USER_READ), own_user: Some(ctx.caller.user_id) };
-    Ok(ctx.state.store.pats().list(&PatQuery { filters, visibility, sort, page }).await?)
+        Visibility { orgs: ctx.actor.grants.orgs_with(perm::USER_READ), own_user: Some(ctx.actor.user_id) };
+    Ok(ctx.core.store.pats().list(&PatQuery { filters, visibility, sort, page }).await?)
 }
 
 /// Removes a token of a user (`user.credential.write`, or the user itself). It
-/// stops working at once. Removing a token that does not exist (or belongs to
-/// another user) succeeds without effect, as in ZITADEL.
+/// stops working at once. A token that does not exist, or belongs to another
+/// user than the one named, is `not_found`: the call never answers success
+/// without having removed something.
 ///
 /// # Errors
-/// `not_found` (user), `permission_denied`.
+/// `not_found` (user or token), `permission_denied`.
 pub async fn remove(ctx: &Ctx, user_id: UserId, token_id: PatId) -> ServiceResult<()> {
-    let user = ctx.user(user_id).await?;
-    ctx.require_on_user(perm::USER_CREDENTIAL_WRITE, &user)?;
-    let Some(found) = ctx.state.store.pats().get(token_id).await? else { return Ok(()) };
-    if found.pat.user_id != user_id {
-        return Ok(());
-    }
+    ctx.checkpoint("pat.removed", *user_id.as_uuid()).await;
     let tx = ctx.begin().await?;
+    let user = users::lock_for_change(ctx, tx.as_ref(), user_id, perm::USER_CREDENTIAL_WRITE, || {
+        ServiceError::not_found("user not found")
+    })
+    .await?;
+    let not_found = || ServiceError::not_found("personal access token not found");
+    let found = tx.pats().get(token_id).await?.ok_or_else(not_found)?;
+    if found.pat.user_id != user_id {
+        return Err(not_found());
+    }
     match tx.pats().delete(token_id).await {
-        Ok(()) | Err(tessera_domain::repo::RepoError::NotFound { .. }) => {}
+        Ok(()) => {}
+        Err(tessera_domain::repo::RepoError::NotFound { .. }) => return Err(not_found()),
         Err(e) => return Err(e.into()),
     }
     tx.audit()

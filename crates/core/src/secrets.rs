@@ -5,13 +5,12 @@
 
 use serde_json::json;
 use tessera_domain::machine_secret::MachineSecret;
-use tessera_domain::permission::perm;
 use tessera_domain::{SecretId, UserId};
 use tessera_oauth::credential::{Credential, CredentialKind, IssuedCredential};
 
-use super::keys::machine_user;
-use super::{Ctx, ServiceResult};
-use crate::error::ServiceError;
+use crate::ServiceError;
+use crate::keys::machine_user;
+use crate::{Ctx, ServiceResult};
 
 /// Generates a new client secret for a machine user (`user.credential.write`,
 /// or the user itself). The secret is returned here and never again; its
@@ -20,12 +19,14 @@ use crate::error::ServiceError;
 /// # Errors
 /// `failed_precondition` for a missing or human user, `permission_denied`.
 pub async fn add(ctx: &Ctx, user_id: UserId) -> ServiceResult<(MachineSecret, IssuedCredential)> {
-    let user = machine_user(ctx, user_id).await?;
-    ctx.require_on_user(perm::USER_CREDENTIAL_WRITE, &user)?;
-    let id = SecretId::new();
-    let (issued, digest) = Credential::generate(CredentialKind::ClientSecret, *id.as_uuid(), &mut rand::rngs::OsRng);
-    let secret = MachineSecret::new(user_id, id, digest, ctx.now());
+    let id = SecretId::from_uuid(ctx.new_uuid());
+    let (issued, digest) = Credential::generate(CredentialKind::ClientSecret, *id.as_uuid(), &mut ctx.rng());
+    ctx.checkpoint("machine_secret.added", *user_id.as_uuid()).await;
     let tx = ctx.begin().await?;
+    // The user's row lock also serializes rotations: each supersedes the
+    // secret the one before it wrote.
+    let user = machine_user(ctx, tx.as_ref(), user_id).await?;
+    let secret = MachineSecret::new(user_id, id, digest, ctx.now());
     tx.machine_secrets().rotate(&secret).await?;
     tx.audit()
         .append(
@@ -44,9 +45,9 @@ pub async fn add(ctx: &Ctx, user_id: UserId) -> ServiceResult<(MachineSecret, Is
 /// `failed_precondition` for a missing or human user or one without a secret
 /// (ZITADEL's answer), `permission_denied`.
 pub async fn remove(ctx: &Ctx, user_id: UserId) -> ServiceResult<()> {
-    let user = machine_user(ctx, user_id).await?;
-    ctx.require_on_user(perm::USER_CREDENTIAL_WRITE, &user)?;
+    ctx.checkpoint("machine_secret.removed", *user_id.as_uuid()).await;
     let tx = ctx.begin().await?;
+    let user = machine_user(ctx, tx.as_ref(), user_id).await?;
     let removed = tx.machine_secrets().delete_for_user(user_id).await?;
     if removed == 0 {
         return Err(ServiceError::precondition("the user has no client secret"));
@@ -67,7 +68,7 @@ pub async fn remove(ctx: &Ctx, user_id: UserId) -> ServiceResult<()> {
 /// Database errors.
 pub async fn has_secret(ctx: &Ctx, user: &tessera_domain::user::User) -> ServiceResult<bool> {
     let load = || async { Ok(!users_with_secret(ctx, std::slice::from_ref(user)).await?.is_empty()) };
-    ctx.state.caches.has_secret.get_or_load(user.id, load).await
+    ctx.core.caches.has_secret.get_or_load(user.id, load).await
 }
 
 /// Which of `users` (already visible to the caller) have a current client
@@ -80,5 +81,5 @@ pub async fn users_with_secret(
     users: &[tessera_domain::user::User],
 ) -> ServiceResult<std::collections::HashSet<UserId>> {
     let machines: Vec<UserId> = users.iter().filter(|u| u.is_machine()).map(|u| u.id).collect();
-    Ok(ctx.state.store.machine_secrets().users_with_secret(&machines).await?.into_iter().collect())
+    Ok(ctx.core.store.machine_secrets().users_with_secret(&machines).await?.into_iter().collect())
 }

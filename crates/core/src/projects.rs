@@ -12,11 +12,12 @@ use tessera_domain::permission::{Role, Scope, Target, perm};
 use tessera_domain::project::{Project, ProjectName, ProjectRole, RoleKey};
 use tessera_domain::repo::{
     Listed, Page, ProjectFilter, ProjectQuery, ProjectSort, ProjectVisibility, RoleFilter, RoleQuery, RoleSort,
+    Transaction,
 };
 use tessera_domain::{OrgId, ProjectId};
 
-use super::{Ctx, ServiceResult};
-use crate::error::ServiceError;
+use crate::ServiceError;
+use crate::{Ctx, ServiceResult};
 
 /// A project to create.
 #[derive(Debug, Clone)]
@@ -65,7 +66,7 @@ pub fn target(p: &Project) -> Target {
 
 /// Loads a project or fails with `not_found`.
 pub(crate) async fn load(ctx: &Ctx, id: ProjectId) -> ServiceResult<Project> {
-    ctx.state.store.projects().get(id).await?.ok_or_else(|| ServiceError::not_found("project not found"))
+    ctx.core.store.projects().get(id).await?.ok_or_else(|| ServiceError::not_found("project not found"))
 }
 
 /// Loads a project and checks `permission` on it.
@@ -75,13 +76,25 @@ pub(crate) async fn load_with(ctx: &Ctx, id: ProjectId, permission: &'static str
     Ok(project)
 }
 
+/// [`load_with`] inside `tx`, under a lock on the project's row.
+pub(crate) async fn lock_with(
+    ctx: &Ctx,
+    tx: &dyn Transaction,
+    id: ProjectId,
+    permission: &'static str,
+) -> ServiceResult<Project> {
+    let project = tx.projects().lock(id).await?.ok_or_else(|| ServiceError::not_found("project not found"))?;
+    ctx.require(permission, target(&project))?;
+    Ok(project)
+}
+
 /// What the caller may see of projects under `permission`.
 pub(crate) fn visibility(ctx: &Ctx, permission: &'static str, own: bool) -> ProjectVisibility {
-    let grants = &ctx.caller.grants;
+    let grants = &ctx.actor.grants;
     ProjectVisibility {
         orgs: grants.orgs_with(permission),
         projects: grants.projects_with(permission),
-        own_user: own.then_some(ctx.caller.user_id),
+        own_user: own.then_some(ctx.actor.user_id),
     }
 }
 
@@ -101,29 +114,30 @@ fn details(p: &Project) -> serde_json::Value {
 /// # Errors
 /// `permission_denied`, `not_found` (organization), `already_exists` (name or id).
 pub async fn create(ctx: &Ctx, new: NewProject) -> ServiceResult<Project> {
-    let org = new.org_id.unwrap_or(ctx.caller.org_id);
+    let org = new.org_id.unwrap_or(ctx.actor.org_id);
     ctx.require(perm::PROJECT_CREATE, Target::Org(org))?;
-    super::orgs::load(ctx, org).await?;
+    crate::orgs::load(ctx, org).await?;
     let mut project = Project::new(org, new.name, ctx.now());
-    if let Some(id) = new.id {
-        if ctx.state.store.projects().get(id).await?.is_some() {
-            return Err(ServiceError::AlreadyExists("a project with this id exists".into()));
-        }
-        project.id = id;
+    if let Some(id) = new.id
+        && ctx.core.store.projects().get(id).await?.is_some()
+    {
+        return Err(ServiceError::AlreadyExists("a project with this id exists".into()));
     }
+    project.id = new.id.unwrap_or_else(|| ProjectId::from_uuid(ctx.new_uuid()));
     project.role_assertion = new.role_assertion;
     project.authorization_required = new.authorization_required;
     project.project_access_required = new.project_access_required;
     let scope = Scope::Project(project.id);
-    let owner =
-        Administrator::new(ctx.caller.user_id, scope, RoleSet::for_scope(scope, [Role::ProjectOwner])?, ctx.now());
+    let mut owner =
+        Administrator::new(ctx.actor.user_id, scope, RoleSet::for_scope(scope, [Role::ProjectOwner])?, ctx.now());
+    owner.id = tessera_domain::AdministratorId::from_uuid(ctx.new_uuid());
     let tx = ctx.begin().await?;
     tx.projects().insert(&project).await?;
     tx.audit()
         .append(&ctx.event("project.created", "project", project.id, Some(org)).with_details(details(&project)))
         .await?;
     tx.admins().insert(&owner).await?;
-    tx.audit().append(&super::admins::created_event(ctx, &owner)).await?;
+    tx.audit().append(&crate::admins::created_event(ctx, &owner)).await?;
     tx.commit().await?;
     Ok(project)
 }
@@ -147,7 +161,7 @@ pub async fn list(
     page: Page,
 ) -> ServiceResult<Listed<Project>> {
     let visibility = visibility(ctx, perm::PROJECT_READ, false);
-    Ok(ctx.state.store.projects().list(&ProjectQuery { filters, visibility, sort, page }).await?)
+    Ok(ctx.core.store.projects().list(&ProjectQuery { filters, visibility, sort, page }).await?)
 }
 
 /// Applies a partial update (`project.write`).
@@ -156,8 +170,10 @@ pub async fn list(
 /// `not_found`, `permission_denied`, `failed_precondition` (nothing changes),
 /// `already_exists` (name).
 pub async fn update(ctx: &Ctx, id: ProjectId, change: ProjectUpdate) -> ServiceResult<Project> {
-    let mut project = load_with(ctx, id, perm::PROJECT_WRITE).await?;
-    let before = project.clone();
+    ctx.checkpoint("project.changed", *id.as_uuid()).await;
+    let tx = ctx.begin().await?;
+    let before = lock_with(ctx, tx.as_ref(), id, perm::PROJECT_WRITE).await?;
+    let mut project = before.clone();
     if let Some(name) = change.name {
         project.name = name;
     }
@@ -174,8 +190,7 @@ pub async fn update(ctx: &Ctx, id: ProjectId, change: ProjectUpdate) -> ServiceR
         return Err(ServiceError::precondition("the project is not changed"));
     }
     project.updated_at = ctx.now();
-    let tx = ctx.begin().await?;
-    tx.projects().update(&project).await?;
+    tx.projects().update(&before, &project).await?;
     tx.audit()
         .append(
             &ctx.event("project.changed", "project", project.id, Some(project.org_id)).with_details(details(&project)),
@@ -191,15 +206,17 @@ pub async fn update(ctx: &Ctx, id: ProjectId, change: ProjectUpdate) -> ServiceR
 /// # Errors
 /// `not_found`, `permission_denied`, `failed_precondition` (already in that state).
 pub async fn change_state(ctx: &Ctx, id: ProjectId, change: ProjectStateChange) -> ServiceResult<Project> {
-    let mut project = load_with(ctx, id, perm::PROJECT_WRITE).await?;
+    ctx.checkpoint("project.state", *id.as_uuid()).await;
+    let tx = ctx.begin().await?;
+    let before = lock_with(ctx, tx.as_ref(), id, perm::PROJECT_WRITE).await?;
+    let mut project = before.clone();
     let now = ctx.now();
     let (result, action) = match change {
         ProjectStateChange::Deactivate => (project.deactivate(now), "project.deactivated"),
         ProjectStateChange::Activate => (project.activate(now), "project.activated"),
     };
     result.map_err(|e| ServiceError::precondition(e.0))?;
-    let tx = ctx.begin().await?;
-    tx.projects().update(&project).await?;
+    tx.projects().update(&before, &project).await?;
     tx.audit().append(&ctx.event(action, "project", project.id, Some(project.org_id))).await?;
     tx.commit().await?;
     Ok(project)
@@ -211,8 +228,9 @@ pub async fn change_state(ctx: &Ctx, id: ProjectId, change: ProjectStateChange) 
 /// # Errors
 /// `not_found`, `permission_denied`.
 pub async fn delete(ctx: &Ctx, id: ProjectId) -> ServiceResult<Project> {
-    let project = load_with(ctx, id, perm::PROJECT_DELETE).await?;
+    ctx.checkpoint("project.deleted", *id.as_uuid()).await;
     let tx = ctx.begin().await?;
+    let project = lock_with(ctx, tx.as_ref(), id, perm::PROJECT_DELETE).await?;
     tx.projects().delete(project.id).await?;
     tx.audit()
         .append(
@@ -263,7 +281,7 @@ pub async fn list_roles(
     page: Page,
 ) -> ServiceResult<Listed<ProjectRole>> {
     let project = load_with(ctx, project, perm::PROJECT_ROLE_READ).await?;
-    Ok(ctx.state.store.projects().list_roles(&RoleQuery { project: project.id, filters, sort, page }).await?)
+    Ok(ctx.core.store.projects().list_roles(&RoleQuery { project: project.id, filters, sort, page }).await?)
 }
 
 /// Changes a role's display name and group (`project.role.write`).
@@ -279,14 +297,13 @@ pub async fn update_role(
     group: Option<String>,
 ) -> ServiceResult<ProjectRole> {
     let project = load_with(ctx, project, perm::PROJECT_ROLE_WRITE).await?;
-    let mut role = ctx
-        .state
-        .store
+    let tx = ctx.begin().await?;
+    let before = tx
         .projects()
         .get_role(project.id, key)
         .await?
         .ok_or_else(|| ServiceError::not_found("project role not found"))?;
-    let before = role.clone();
+    let mut role = before.clone();
     if let Some(d) = display_name {
         role.display_name = d;
     }
@@ -297,8 +314,7 @@ pub async fn update_role(
         return Err(ServiceError::precondition("the project role is not changed"));
     }
     role.updated_at = ctx.now();
-    let tx = ctx.begin().await?;
-    tx.projects().update_role(&role).await?;
+    tx.projects().update_role(&before, &role).await?;
     tx.audit()
         .append(&ctx.event("project.role.changed", "project", project.id, Some(project.org_id)).with_details(json!({
             "key": role.key,

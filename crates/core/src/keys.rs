@@ -5,14 +5,16 @@
 use serde_json::json;
 use tessera_domain::machine_key::MachineKey;
 use tessera_domain::permission::perm;
-use tessera_domain::repo::{KeyFilter, KeyQuery, KeySort, Listed, MachineKeyWithOwner, Page, RepoError, Visibility};
+use tessera_domain::repo::{
+    KeyFilter, KeyQuery, KeySort, Listed, MachineKeyWithOwner, Page, RepoError, Repos, Transaction, Visibility,
+};
 use tessera_domain::time::far_future;
 use tessera_domain::user::User;
 use tessera_domain::{KeyId, Timestamp, UserId};
 use tessera_oauth::keyfile::{GeneratedKeyPair, KeyFile, parse_public_key_pem};
 
-use super::{Ctx, ServiceResult};
-use crate::error::ServiceError;
+use crate::ServiceError;
+use crate::{Ctx, ServiceResult};
 
 /// Where a new key's public half comes from.
 pub enum NewKey {
@@ -40,14 +42,16 @@ pub struct AddedKey {
 /// `failed_precondition` for a missing or human user (as ZITADEL answers),
 /// `invalid_argument` for a bad public key or expiration, `permission_denied`.
 pub async fn add(ctx: &Ctx, user_id: UserId, expires_at: Option<Timestamp>, new: NewKey) -> ServiceResult<AddedKey> {
-    let user = machine_user(ctx, user_id).await?;
-    ctx.require_on_user(perm::USER_CREDENTIAL_WRITE, &user)?;
+    // Checked before the slow work so that nobody without rights makes us
+    // generate keys; checked again under the lock below.
+    let store = ctx.core.store.as_ref();
+    check_machine_user(ctx, store, store.users().get(user_id).await?).await?;
     let now = ctx.now();
     if expires_at.is_some_and(|t| t <= now) {
         return Err(ServiceError::invalid("expirationDate must be in the future"));
     }
     let expires_at = expires_at.unwrap_or_else(far_future);
-    let id = KeyId::new();
+    let id = KeyId::from_uuid(ctx.new_uuid());
     let (public, key_file) = match new {
         NewKey::Register(pem) => {
             let public = parse_public_key_pem(&pem).map_err(|e| ServiceError::invalid(format!("publicKey: {e}")))?;
@@ -55,8 +59,9 @@ pub async fn add(ctx: &Ctx, user_id: UserId, expires_at: Option<Timestamp>, new:
         }
         NewKey::Generate => {
             let (key_id, uid) = (id.to_string(), user_id.to_string());
-            let (public, file) = super::blocking(move || -> Result<_, tessera_oauth::keyfile::KeyFileError> {
-                let pair = GeneratedKeyPair::generate(&mut rand::rngs::OsRng)?;
+            let mut rng = ctx.rng().fork();
+            let (public, file) = crate::blocking(move || -> Result<_, tessera_oauth::keyfile::KeyFileError> {
+                let pair = GeneratedKeyPair::generate(&mut rng)?;
                 let file = pair.machine_key_file(&key_id, expires_at, &uid)?;
                 Ok((pair.public_key().clone(), file))
             })
@@ -67,7 +72,9 @@ pub async fn add(ctx: &Ctx, user_id: UserId, expires_at: Option<Timestamp>, new:
     };
     let (key_type, public_key_pem) = public.into_parts();
     let key = MachineKey { id, user_id, key_type, public_key_pem, expires_at, created_at: now };
+    ctx.checkpoint("machine_key.added", *user_id.as_uuid()).await;
     let tx = ctx.begin().await?;
+    let user = machine_user(ctx, tx.as_ref(), user_id).await?;
     tx.machine_keys().insert(&key).await?;
     tx.audit()
         .append(&ctx.event("machine_key.added", "machine_key", key.id, Some(user.org_id)).with_details(json!({
@@ -93,8 +100,8 @@ pub async fn list(
     page: Page,
 ) -> ServiceResult<Listed<MachineKeyWithOwner>> {
     let visibility =
-        Visibility { orgs: ctx.caller.grants.orgs_with(perm::USER_READ), own_user: Some(ctx.caller.user_id) };
-    Ok(ctx.state.store.machine_keys().list(&KeyQuery { filters, visibility, sort, page }).await?)
+        Visibility { orgs: ctx.actor.grants.orgs_with(perm::USER_READ), own_user: Some(ctx.actor.user_id) };
+    Ok(ctx.core.store.machine_keys().list(&KeyQuery { filters, visibility, sort, page }).await?)
 }
 
 /// Removes a key of a user (`user.credential.write`, or the user itself).
@@ -104,13 +111,16 @@ pub async fn list(
 /// `not_found` for an unknown user or a key that is not the user's,
 /// `permission_denied`.
 pub async fn remove(ctx: &Ctx, user_id: UserId, key_id: KeyId) -> ServiceResult<()> {
-    let user = ctx.user(user_id).await?;
-    ctx.require_on_user(perm::USER_CREDENTIAL_WRITE, &user)?;
-    let found = ctx.state.store.machine_keys().get(key_id).await?;
+    ctx.checkpoint("machine_key.removed", *user_id.as_uuid()).await;
+    let tx = ctx.begin().await?;
+    let user = crate::users::lock_for_change(ctx, tx.as_ref(), user_id, perm::USER_CREDENTIAL_WRITE, || {
+        ServiceError::not_found("user not found")
+    })
+    .await?;
+    let found = tx.machine_keys().get(key_id).await?;
     if found.is_none_or(|k| k.key.user_id != user_id) {
         return Err(ServiceError::not_found("key not found"));
     }
-    let tx = ctx.begin().await?;
     match tx.machine_keys().delete(key_id).await {
         Ok(()) => {}
         Err(RepoError::NotFound { .. }) => return Err(ServiceError::not_found("key not found")),
@@ -126,16 +136,23 @@ pub async fn remove(ctx: &Ctx, user_id: UserId, key_id: KeyId) -> ServiceResult<
     Ok(())
 }
 
-/// Loads a machine user for a credential change. ZITADEL answers a missing user
-/// with `failed_precondition` on these calls; so does Tessera.
-pub(super) async fn machine_user(ctx: &Ctx, user_id: UserId) -> ServiceResult<User> {
-    let user =
-        ctx.state.store.users().get(user_id).await?.ok_or_else(|| ServiceError::precondition("user not found"))?;
+/// Reads a machine user for a credential change under a lock inside `tx`,
+/// with the permission (`user.credential.write`, or the user itself) and
+/// privilege containment. ZITADEL answers a missing user with
+/// `failed_precondition` on these calls; so does Tessera.
+pub(crate) async fn machine_user(ctx: &Ctx, tx: &dyn Transaction, user_id: UserId) -> ServiceResult<User> {
+    let user = tx.users().lock(user_id).await?;
+    check_machine_user(ctx, tx, user).await
+}
+
+/// The same checks on `user` as read through `repos`.
+async fn check_machine_user(ctx: &Ctx, repos: &dyn Repos, user: Option<User>) -> ServiceResult<User> {
+    let user = user.ok_or_else(|| ServiceError::precondition("user not found"))?;
+    // Permission first, so that only callers with rights on the user learn its type.
+    ctx.require_on_user(perm::USER_CREDENTIAL_WRITE, &user)?;
     if !user.is_machine() {
-        // Permission first, so that only callers with rights on the user learn
-        // its type.
-        ctx.require_on_user(perm::USER_CREDENTIAL_WRITE, &user)?;
         return Err(ServiceError::precondition("keys and secrets are for machine users only"));
     }
+    crate::containment::require_contains(ctx, repos, &user).await?;
     Ok(user)
 }

@@ -6,13 +6,13 @@ use tessera_domain::admin::{Administrator, RoleSet};
 use tessera_domain::names::OrgName;
 use tessera_domain::org::Organization;
 use tessera_domain::permission::{Role, Scope, Target, perm};
-use tessera_domain::repo::{Listed, OrgQuery, OrgQueryFilter, OrgSort, Page};
+use tessera_domain::repo::{Listed, OrgQuery, OrgQueryFilter, OrgSort, Page, Transaction};
 use tessera_domain::user::User;
 use tessera_domain::{OrgId, UserId};
 
-use super::users::{self, NewHuman};
-use super::{Ctx, ServiceResult};
-use crate::error::ServiceError;
+use crate::ServiceError;
+use crate::users::{self, NewHuman};
+use crate::{Ctx, ServiceResult};
 
 /// Who becomes an administrator of a new organization.
 #[derive(Debug, Clone)]
@@ -63,7 +63,12 @@ pub enum OrgStateChange {
 
 /// Loads an organization or fails with `not_found`.
 pub(crate) async fn load(ctx: &Ctx, id: OrgId) -> ServiceResult<Organization> {
-    ctx.state.store.orgs().get(id).await?.ok_or_else(|| ServiceError::not_found("organization not found"))
+    ctx.core.store.orgs().get(id).await?.ok_or_else(|| ServiceError::not_found("organization not found"))
+}
+
+/// Reads an organization under a lock inside `tx`, or fails with `not_found`.
+pub(crate) async fn lock(tx: &dyn Transaction, id: OrgId) -> ServiceResult<Organization> {
+    tx.orgs().lock(id).await?.ok_or_else(|| ServiceError::not_found("organization not found"))
 }
 
 /// The instance's default organization.
@@ -71,7 +76,7 @@ pub(crate) async fn load(ctx: &Ctx, id: OrgId) -> ServiceResult<Organization> {
 /// # Errors
 /// `internal` before the bootstrap (which cannot happen on a running server).
 pub async fn default_org_id(ctx: &Ctx) -> ServiceResult<OrgId> {
-    match ctx.state.store.instance().get().await? {
+    match ctx.core.store.instance().get().await? {
         Some(instance) => Ok(instance.default_org_id),
         None => Err(ServiceError::Internal("the instance is not set up".into())),
     }
@@ -88,15 +93,15 @@ pub async fn default_org_id(ctx: &Ctx) -> ServiceResult<OrgId> {
 /// twice).
 pub async fn add(ctx: &Ctx, new: NewOrg) -> ServiceResult<CreatedOrg> {
     ctx.require(perm::ORG_CREATE, Target::Instance)?;
-    let store = &ctx.state.store;
+    let store = &ctx.core.store;
     let now = ctx.now();
     let mut org = Organization::new(new.name, now);
-    if let Some(id) = new.id {
-        if store.orgs().get(id).await?.is_some() {
-            return Err(ServiceError::AlreadyExists("an organization with this id exists".into()));
-        }
-        org.id = id;
+    if let Some(id) = new.id
+        && store.orgs().get(id).await?.is_some()
+    {
+        return Err(ServiceError::AlreadyExists("an organization with this id exists".into()));
     }
+    org.id = new.id.unwrap_or_else(|| OrgId::from_uuid(ctx.new_uuid()));
     let scope = Scope::Org(org.id);
     let mut humans: Vec<User> = Vec::new();
     let mut memberships = Vec::new();
@@ -122,7 +127,9 @@ pub async fn add(ctx: &Ctx, new: NewOrg) -> ServiceResult<CreatedOrg> {
                 id
             }
         };
-        memberships.push(Administrator::new(user_id, scope, roles, now));
+        let mut membership = Administrator::new(user_id, scope, roles, now);
+        membership.id = tessera_domain::AdministratorId::from_uuid(ctx.new_uuid());
+        memberships.push(membership);
     }
 
     let tx = ctx.begin().await?;
@@ -144,7 +151,7 @@ pub async fn add(ctx: &Ctx, new: NewOrg) -> ServiceResult<CreatedOrg> {
     }
     for m in &memberships {
         tx.admins().insert(m).await?;
-        tx.audit().append(&super::admins::created_event(ctx, m)).await?;
+        tx.audit().append(&crate::admins::created_event(ctx, m)).await?;
     }
     tx.commit().await?;
     Ok(CreatedOrg { org, created_users: humans.iter().map(|u| u.id).collect() })
@@ -161,8 +168,8 @@ pub async fn list(
     sort: OrgSort,
     page: Page,
 ) -> ServiceResult<Listed<Organization>> {
-    let visible = ctx.caller.grants.orgs_with(perm::ORG_READ);
-    Ok(ctx.state.store.orgs().list(&OrgQuery { filters, visible, sort, page }).await?)
+    let visible = ctx.actor.grants.orgs_with(perm::ORG_READ);
+    Ok(ctx.core.store.orgs().list(&OrgQuery { filters, visible, sort, page }).await?)
 }
 
 /// Renames an organization (`org.write`).
@@ -172,11 +179,13 @@ pub async fn list(
 /// `already_exists` (name taken).
 pub async fn rename(ctx: &Ctx, id: OrgId, name: OrgName) -> ServiceResult<Organization> {
     ctx.require(perm::ORG_WRITE, Target::Org(id))?;
-    let mut org = load(ctx, id).await?;
+    ctx.checkpoint("organization.changed", *id.as_uuid()).await;
+    let tx = ctx.begin().await?;
+    let before = lock(tx.as_ref(), id).await?;
+    let mut org = before.clone();
     let previous = org.name.clone();
     org.rename(name, ctx.now()).map_err(|e| ServiceError::precondition(e.0))?;
-    let tx = ctx.begin().await?;
-    tx.orgs().update(&org).await?;
+    tx.orgs().update(&before, &org).await?;
     tx.audit()
         .append(
             &ctx.event("organization.changed", "organization", org.id, Some(org.id))
@@ -195,15 +204,17 @@ pub async fn rename(ctx: &Ctx, id: OrgId, name: OrgName) -> ServiceResult<Organi
 /// `permission_denied`, `not_found`, `failed_precondition` (already in that state).
 pub async fn change_state(ctx: &Ctx, id: OrgId, change: OrgStateChange) -> ServiceResult<Organization> {
     ctx.require(perm::ORG_WRITE, Target::Org(id))?;
-    let mut org = load(ctx, id).await?;
+    ctx.checkpoint("organization.state", *id.as_uuid()).await;
+    let tx = ctx.begin().await?;
+    let before = lock(tx.as_ref(), id).await?;
+    let mut org = before.clone();
     let now = ctx.now();
     let (result, action) = match change {
         OrgStateChange::Deactivate => (org.deactivate(now), "organization.deactivated"),
         OrgStateChange::Activate => (org.activate(now), "organization.activated"),
     };
     result.map_err(|e| ServiceError::precondition(e.0))?;
-    let tx = ctx.begin().await?;
-    tx.orgs().update(&org).await?;
+    tx.orgs().update(&before, &org).await?;
     tx.audit().append(&ctx.event(action, "organization", org.id, Some(org.id))).await?;
     tx.commit().await?;
     Ok(org)
@@ -217,11 +228,13 @@ pub async fn change_state(ctx: &Ctx, id: OrgId, change: OrgStateChange) -> Servi
 /// default organization, as in ZITADEL).
 pub async fn delete(ctx: &Ctx, id: OrgId) -> ServiceResult<Organization> {
     ctx.require(perm::ORG_DELETE, Target::Org(id))?;
-    let org = load(ctx, id).await?;
-    if default_org_id(ctx).await? == org.id {
+    if default_org_id(ctx).await? == id {
+        load(ctx, id).await?;
         return Err(ServiceError::precondition("the default organization cannot be deleted"));
     }
+    ctx.checkpoint("organization.deleted", *id.as_uuid()).await;
     let tx = ctx.begin().await?;
+    let org = lock(tx.as_ref(), id).await?;
     tx.orgs().delete(org.id).await?;
     tx.audit()
         .append(

@@ -8,7 +8,7 @@ use tessera_domain::OrgId;
 use tessera_domain::org::Organization;
 use tessera_domain::permission::{Target, perm};
 
-use super::{Ctx, ServiceResult, orgs};
+use crate::{Ctx, ServiceResult, orgs};
 
 /// The organization's PAT policy (`policy.read` on it).
 ///
@@ -27,15 +27,17 @@ pub async fn get_pat_policy(ctx: &Ctx, org: OrgId) -> ServiceResult<Organization
 /// `permission_denied`, `not_found`.
 pub async fn set_pat_policy(ctx: &Ctx, org: OrgId, max_lifetime: Option<Duration>) -> ServiceResult<Organization> {
     ctx.require(perm::POLICY_WRITE, Target::Org(org))?;
-    let mut organization = orgs::load(ctx, org).await?;
-    if organization.pat_max_lifetime == max_lifetime {
-        return Ok(organization);
+    ctx.checkpoint("organization.policy.pat.changed", *org.as_uuid()).await;
+    let tx = ctx.begin().await?;
+    let before = orgs::lock(tx.as_ref(), org).await?;
+    if before.pat_max_lifetime == max_lifetime {
+        return Ok(before);
     }
-    let previous = organization.pat_max_lifetime.map(|d| d.num_seconds());
+    let previous = before.pat_max_lifetime.map(|d| d.num_seconds());
+    let mut organization = before.clone();
     organization.pat_max_lifetime = max_lifetime;
     organization.updated_at = ctx.now();
-    let tx = ctx.begin().await?;
-    tx.orgs().update(&organization).await?;
+    tx.orgs().update(&before, &organization).await?;
     tx.audit()
         .append(&ctx.event("organization.policy.pat.changed", "organization", org, Some(org)).with_details(json!({
             "maxLifetimeSeconds": max_lifetime.map(|d| d.num_seconds()),

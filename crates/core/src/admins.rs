@@ -13,8 +13,8 @@ use tessera_domain::permission::{OrgFilter, Permission, Role, Scope, Target, per
 use tessera_domain::repo::{AdminFilter, AdminQuery, AdminSort, AdminVisibility, AdminWithNames, Listed, Page};
 use tessera_domain::{OrgId, Timestamp, UserId};
 
-use super::{Ctx, ServiceResult};
-use crate::error::ServiceError;
+use crate::ServiceError;
+use crate::{Ctx, ServiceResult};
 
 /// What a membership change needs: write (create, update) or delete.
 #[derive(Debug, Clone, Copy)]
@@ -33,12 +33,12 @@ async fn guard(ctx: &Ctx, scope: Scope, access: Access) -> ServiceResult<(Permis
         (Scope::Org(o), Access::Write) => (perm::ORG_MEMBER_WRITE, Target::Org(o)),
         (Scope::Org(o), Access::Delete) => (perm::ORG_MEMBER_DELETE, Target::Org(o)),
         (Scope::Project(p), access) => {
-            let project = super::projects::load(ctx, p).await?;
+            let project = crate::projects::load(ctx, p).await?;
             let permission = match access {
                 Access::Write => perm::PROJECT_MEMBER_WRITE,
                 Access::Delete => perm::PROJECT_MEMBER_DELETE,
             };
-            (permission, super::projects::target(&project))
+            (permission, crate::projects::target(&project))
         }
     })
 }
@@ -77,8 +77,8 @@ pub(crate) fn created_event(ctx: &Ctx, m: &Administrator) -> AuditEvent {
 async fn existing_scope(ctx: &Ctx, scope: Scope) -> ServiceResult<()> {
     match scope {
         Scope::Instance => Ok(()),
-        Scope::Org(o) => super::orgs::load(ctx, o).await.map(|_| ()),
-        Scope::Project(p) => super::projects::load(ctx, p).await.map(|_| ()),
+        Scope::Org(o) => crate::orgs::load(ctx, o).await.map(|_| ()),
+        Scope::Project(p) => crate::projects::load(ctx, p).await.map(|_| ()),
     }
 }
 
@@ -93,14 +93,15 @@ pub async fn create(ctx: &Ctx, user: UserId, scope: Scope, roles: Vec<Role>) -> 
     ctx.require(permission, target)?;
     existing_scope(ctx, scope).await?;
     let roles = RoleSet::for_scope(scope, roles)?;
-    let store = &ctx.state.store;
+    let store = &ctx.core.store;
     if store.users().get(user).await?.is_none() {
         return Err(ServiceError::precondition("user not found"));
     }
     if store.admins().get(user, scope).await?.is_some() {
         return Err(ServiceError::AlreadyExists("the user is already an administrator of this resource".into()));
     }
-    let membership = Administrator::new(user, scope, roles, ctx.now());
+    let mut membership = Administrator::new(user, scope, roles, ctx.now());
+    membership.id = tessera_domain::AdministratorId::from_uuid(ctx.new_uuid());
     let tx = ctx.begin().await?;
     tx.admins().insert(&membership).await?;
     tx.audit().append(&created_event(ctx, &membership)).await?;
@@ -119,20 +120,16 @@ pub async fn update(ctx: &Ctx, user: UserId, scope: Scope, roles: Vec<Role>) -> 
     let (permission, target) = guard(ctx, scope, Access::Write).await?;
     ctx.require(permission, target)?;
     let roles = RoleSet::for_scope(scope, roles)?;
-    let mut membership = ctx
-        .state
-        .store
-        .admins()
-        .get(user, scope)
-        .await?
-        .ok_or_else(|| ServiceError::not_found("administrator not found"))?;
+    // Read inside the transaction that writes: a concurrent removal is seen.
+    let tx = ctx.begin().await?;
+    let mut membership =
+        tx.admins().get(user, scope).await?.ok_or_else(|| ServiceError::not_found("administrator not found"))?;
     if membership.roles == roles {
         return Err(ServiceError::precondition("the roles are not changed"));
     }
     let previous = role_names(&membership.roles);
     membership.roles = roles;
     membership.updated_at = ctx.now();
-    let tx = ctx.begin().await?;
     tx.admins().update(&membership).await?;
     tx.audit()
         .append(&ctx.event("administrator.changed", "administrator", membership.id, scope_org(scope)).with_details(
@@ -158,8 +155,8 @@ pub async fn update(ctx: &Ctx, user: UserId, scope: Scope, roles: Vec<Role>) -> 
 pub async fn delete(ctx: &Ctx, user: UserId, scope: Scope) -> ServiceResult<Option<Timestamp>> {
     let (permission, target) = guard(ctx, scope, Access::Delete).await?;
     ctx.require(permission, target)?;
-    let Some(membership) = ctx.state.store.admins().get(user, scope).await? else { return Ok(None) };
     let tx = ctx.begin().await?;
+    let Some(membership) = tx.admins().get(user, scope).await? else { return Ok(None) };
     tx.admins().delete(membership.id).await?;
     tx.audit()
         .append(&ctx.event("administrator.deleted", "administrator", membership.id, scope_org(scope)).with_details(
@@ -186,7 +183,7 @@ pub async fn list(
     sort: AdminSort,
     page: Page,
 ) -> ServiceResult<Listed<AdminWithNames>> {
-    let grants = &ctx.caller.grants;
+    let grants = &ctx.actor.grants;
     let projects = match grants.orgs_with(perm::PROJECT_MEMBER_READ) {
         OrgFilter::All => None,
         OrgFilter::Only(_) => Some(grants.projects_with(perm::PROJECT_MEMBER_READ)),
@@ -195,7 +192,7 @@ pub async fn list(
         instance: grants.allows(perm::IAM_MEMBER_READ, Target::Instance),
         orgs: grants.orgs_with(perm::ORG_MEMBER_READ),
         projects,
-        own_user: Some(ctx.caller.user_id),
+        own_user: Some(ctx.actor.user_id),
     };
-    Ok(ctx.state.store.admins().list(&AdminQuery { filters, visibility, sort, page }).await?)
+    Ok(ctx.core.store.admins().list(&AdminQuery { filters, visibility, sort, page }).await?)
 }
