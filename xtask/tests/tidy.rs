@@ -40,8 +40,12 @@ fn crates_depend_only_along_the_allowed_edges() {
         ("tessera-domain", &[][..]),
         ("tessera-persistence", &["tessera-domain"][..]),
         ("tessera-oauth", &["tessera-domain"][..]),
-        ("tessera-http", &["tessera-domain", "tessera-oauth"][..]),
-        ("tessera-server", &["tessera-domain", "tessera-persistence", "tessera-oauth", "tessera-http"][..]),
+        ("tessera-core", &["tessera-domain", "tessera-oauth"][..]),
+        ("tessera-http", &["tessera-domain", "tessera-oauth", "tessera-core"][..]),
+        (
+            "tessera-server",
+            &["tessera-domain", "tessera-persistence", "tessera-oauth", "tessera-core", "tessera-http"][..],
+        ),
     ]);
     let crates = crates();
     assert_eq!(crates.keys().map(String::as_str).collect::<Vec<_>>(), allowed.keys().copied().collect::<Vec<_>>());
@@ -58,6 +62,7 @@ fn layers_stay_free_of_foreign_concerns() {
         ("tessera-domain", &["sea-orm", "sea-orm-migration", "actix-web", "tokio", "reqwest"]),
         ("tessera-oauth", &["sea-orm", "sea-orm-migration", "actix-web"]),
         ("tessera-persistence", &["actix-web"]),
+        ("tessera-core", &["sea-orm", "sea-orm-migration", "sea-query", "sqlx", "actix-web", "actix-http", "reqwest"]),
         ("tessera-http", &["sea-orm", "sea-orm-migration"]),
     ];
     let crates = crates();

@@ -27,8 +27,7 @@ pub async fn add(
     expires_at: Option<Timestamp>,
 ) -> ServiceResult<(PersonalAccessToken, IssuedCredential)> {
     let now = ctx.now();
-    let id = PatId::from_uuid(ctx.new_uuid());
-    let (token, digest) = Credential::generate(CredentialKind::Pat, *id.as_uuid(), &mut ctx.rng());
+    let (pat, token) = mint(ctx, user_id, expires_at);
     ctx.checkpoint("pat.created", *user_id.as_uuid()).await;
     let tx = ctx.begin().await?;
     // ZITADEL answers a missing user with failed_precondition here.
@@ -59,14 +58,6 @@ pub async fn add(
             Some(_) => {}
         }
     }
-    let pat = PersonalAccessToken {
-        id,
-        user_id,
-        digest,
-        expires_at: expires_at.unwrap_or_else(far_future),
-        created_at: now,
-        last_used_at: None,
-    };
     tx.pats().insert(&pat).await?;
     tx.audit()
         .append(
@@ -76,6 +67,24 @@ pub async fn add(
         .await?;
     tx.commit().await?;
     Ok((pat, token))
+}
+
+/// A new PAT of `user_id` and its `tsr_pat_` token, not yet stored: the id and
+/// the secret come from the injected clock and randomness. Checks nothing;
+/// [`add`] and the first-instance bootstrap store it with their own checks.
+#[must_use]
+pub fn mint(ctx: &Ctx, user_id: UserId, expires_at: Option<Timestamp>) -> (PersonalAccessToken, IssuedCredential) {
+    let id = PatId::from_uuid(ctx.new_uuid());
+    let (token, digest) = Credential::generate(CredentialKind::Pat, *id.as_uuid(), &mut ctx.rng());
+    let pat = PersonalAccessToken {
+        id,
+        user_id,
+        digest,
+        expires_at: expires_at.unwrap_or_else(far_future),
+        created_at: ctx.now(),
+        last_used_at: None,
+    };
+    (pat, token)
 }
 
 /// A lifetime in words: whole days when it is a number of days (the usual

@@ -180,10 +180,14 @@ pub(crate) async fn build_human(ctx: &Ctx, org: OrgId, new: NewHuman) -> Service
 /// Reads a user (`user.read` on its organization, or the caller itself).
 ///
 /// # Errors
-/// `not_found`, `permission_denied`.
+/// `not_found`, also for a user the caller may not read.
 pub async fn get(ctx: &Ctx, id: UserId) -> ServiceResult<User> {
     let user = ctx.user_for_reading(id).await?;
-    ctx.require_on_user(perm::USER_READ, &user)?;
+    // A user the caller may not read answers exactly like a missing one, so the
+    // call reveals nothing about who exists elsewhere (no existence oracle).
+    if ctx.require_on_user(perm::USER_READ, &user).is_err() {
+        return Err(ServiceError::not_found("user not found"));
+    }
     Ok(user)
 }
 

@@ -13,18 +13,17 @@
 use std::path::{Path, PathBuf};
 
 use secrecy::ExposeSecret;
+use tessera_core::{Actor, Core, RngRef};
 use tessera_domain::admin::{Administrator, RoleSet};
 use tessera_domain::audit::AuditEvent;
 use tessera_domain::instance::Instance;
 use tessera_domain::names::{Description, DisplayName, Email, OrgName, Username};
 use tessera_domain::org::Organization;
 use tessera_domain::pat::PersonalAccessToken;
-use tessera_domain::permission::{Role, Scope};
+use tessera_domain::permission::{Grants, Role, Scope};
 use tessera_domain::repo::{RepoError, Store};
-use tessera_domain::time::far_future;
 use tessera_domain::user::{AccessTokenType, Human, Machine, User};
-use tessera_domain::{Clock, InstanceId, PatId, ValidationError};
-use tessera_oauth::credential::{Credential, CredentialKind};
+use tessera_domain::{InstanceId, ValidationError};
 use tessera_oauth::password::{PasswordHasher, generate_password};
 
 use crate::files;
@@ -86,12 +85,8 @@ fn recover_staged(paths: &[&Path]) -> Result<(), BootstrapError> {
 ///
 /// # Errors
 /// On invalid bootstrap settings, a database failure or an unwritable file.
-pub async fn ensure_first_instance(
-    store: &dyn Store,
-    clock: &dyn Clock,
-    hasher: &PasswordHasher,
-    settings: &Settings,
-) -> Result<Outcome, BootstrapError> {
+pub async fn ensure_first_instance(core: &Core, settings: &Settings) -> Result<Outcome, BootstrapError> {
+    let (store, clock, hasher) = (core.store.as_ref(), core.clock.as_ref(), &core.hasher);
     let pat_path = settings.pat_path();
     let password_path = settings.password_path();
     if store.instance().get().await?.is_some() {
@@ -113,7 +108,7 @@ pub async fn ensure_first_instance(
         },
         now,
     );
-    let password = generate_password(&mut rand::rngs::OsRng);
+    let password = generate_password(&mut RngRef::new(core.rng.as_ref()));
     let password_hash = {
         let hasher = hasher.clone();
         let password = password.clone();
@@ -139,16 +134,10 @@ pub async fn ensure_first_instance(
         },
         now,
     );
-    let pat_id = PatId::new();
-    let (token, digest) = Credential::generate(CredentialKind::Pat, *pat_id.as_uuid(), &mut rand::rngs::OsRng);
-    let pat = PersonalAccessToken {
-        id: pat_id,
-        user_id: machine.id,
-        digest,
-        expires_at: far_future(),
-        created_at: now,
-        last_used_at: None,
-    };
+    // The PAT comes from the same use case as every other PAT; the system
+    // acts for the new machine user, which holds IAM_OWNER once committed.
+    let system = Actor::system(machine.id, org.id, Grants::new(vec![(Scope::Instance, Role::IamOwner)]));
+    let (pat, token) = tessera_core::pats::mint(&core.ctx(system), machine.id, None);
 
     files::stage_private(&pat_path, format!("{}\n", token.expose_secret()).as_bytes()).map_err(file_err(&pat_path))?;
     files::stage_private(&password_path, format!("{}\n", password.expose_secret()).as_bytes())

@@ -159,7 +159,9 @@ pub async fn start(settings: Settings) -> Result<(), StartError> {
 
     let clock = Arc::new(SystemClock);
     let hasher = bootstrap::default_hasher()?;
-    match bootstrap::ensure_first_instance(&store, clock.as_ref(), &hasher, &settings).await? {
+    let store = Arc::new(store);
+    let core = Core::new(store.clone(), clock.clone(), Arc::new(OsRandom), hasher).with_cache(settings.cache_policy());
+    match bootstrap::ensure_first_instance(&core, &settings).await? {
         Outcome::Created { pat_path, password_path } => tracing::info!(
             admin_pat = %pat_path.display(),
             console_password = %password_path.display(),
@@ -181,7 +183,9 @@ pub async fn start(settings: Settings) -> Result<(), StartError> {
     let sealer = Sealer::for_signing_keys(&masterkey).map_err(|e| StartError::Keys(e.to_string()))?;
     let policy = settings.rotation_policy().map_err(|e| StartError::Keys(e.to_string()))?;
     let keys = Arc::new(
-        KeyRing::open(&store, clock.as_ref(), sealer, policy).await.map_err(|e| StartError::Keys(e.to_string()))?,
+        KeyRing::open(store.as_ref(), clock.as_ref(), sealer, policy)
+            .await
+            .map_err(|e| StartError::Keys(e.to_string()))?,
     );
 
     let external_url = settings.external_url_for(local.port());
@@ -197,7 +201,6 @@ pub async fn start(settings: Settings) -> Result<(), StartError> {
         skew: secs(settings.tokens.clock_skew_secs),
         secret_overlap: secs(settings.tokens.secret_overlap_secs),
     };
-    let store = Arc::new(store);
     let validator = Arc::new(
         Validator::new(
             clock.clone(),
@@ -219,7 +222,6 @@ pub async fn start(settings: Settings) -> Result<(), StartError> {
     let follower = store.follow_changes().map(actix_web::rt::spawn);
 
     let console = ConsoleSettings::new(&external_url, chrono::Duration::hours(8), ThrottlePolicy::default());
-    let core = Core::new(store.clone(), clock.clone(), Arc::new(OsRandom), hasher).with_cache(settings.cache_policy());
     let state = AppState::new(core, validator, tokens).with_console(console);
     let usage = state.validator.usage().clone();
     let (stop_flusher, flusher_stop) = tokio::sync::watch::channel(());

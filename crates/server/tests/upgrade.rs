@@ -16,8 +16,11 @@ mod common;
 
 use api::{ORGS, PROJECTS, USERS, add_pat, create_machine, ok};
 use common::{Spawn, base_command, run};
+use std::sync::Arc;
+
 use secrecy::SecretString;
 use serde_json::{Value, json};
+use tessera_core::{Core, OsRandom};
 use tessera_domain::audit::AuditEvent;
 use tessera_domain::console_session::ConsoleSession;
 use tessera_domain::pat::SecretDigest;
@@ -51,7 +54,8 @@ async fn the_current_binary_migrates_a_previous_release_database_and_loses_nothi
 
     let settings = Settings { data_dir: data_dir.clone(), ..Settings::default() };
     let hasher = bootstrap::default_hasher().unwrap();
-    bootstrap::ensure_first_instance(&store, &SystemClock, &hasher, &settings).await.unwrap();
+    let core = Core::new(Arc::new(store.clone()), Arc::new(SystemClock), Arc::new(OsRandom), hasher);
+    bootstrap::ensure_first_instance(&core, &settings).await.unwrap();
     let sealer = Sealer::for_signing_keys(&SecretString::from(MASTERKEY)).unwrap();
     let ring = KeyRing::open(&store, &SystemClock, sealer, RotationPolicy::default()).await.unwrap();
     let kid = ring.signer().current_kid(chrono::Utc::now()).unwrap().to_owned();
