@@ -331,8 +331,10 @@ async fn personal_access_tokens_are_shown_once_listed_and_removed() {
     let removed = ok(&app, &admin, "RemovePersonalAccessToken", json!({"userId": user, "tokenId": token_id})).await;
     insta::assert_json_snapshot!("remove_pat", redacted(&removed));
     assert!(!works(&app, &token, &user).await, "removed: 401 at once");
-    // Removing again, or a token that never existed, succeeds without effect (ZITADEL).
-    ok(&app, &admin, "RemovePersonalAccessToken", json!({"userId": user, "tokenId": token_id})).await;
+    // Removing again is not_found, exactly like a token of another user: the
+    // call never answers success without having removed something.
+    fails(&app, &admin, "RemovePersonalAccessToken", json!({"userId": user, "tokenId": token_id}), 404, "not_found")
+        .await;
 }
 
 #[tokio::test]
