@@ -173,8 +173,14 @@ async fn key_lookup_for_auth_reads_owner_state_and_every_key_at_once() {
     m.state = UserState::Locked;
     o.state = OrgState::Inactive;
     let tx = store.begin().await.unwrap();
-    tx.users().update(&m).await.unwrap();
-    tx.orgs().update(&o).await.unwrap();
+    {
+        let before = tx.users().lock(m.id).await.unwrap().unwrap();
+        tx.users().update(&before, &m).await.unwrap()
+    };
+    {
+        let before = tx.orgs().lock(o.id).await.unwrap().unwrap();
+        tx.orgs().update(&before, &o).await.unwrap()
+    };
     tx.audit().append(&audit("suspended")).await.unwrap();
     tx.commit().await.unwrap();
     let found = store.machine_keys().find_for_auth(m.id).await.unwrap().unwrap();
@@ -297,7 +303,10 @@ async fn secret_lookup_for_auth_reads_owner_and_username() {
 
     m.state = UserState::Inactive;
     let tx = store.begin().await.unwrap();
-    tx.users().update(&m).await.unwrap();
+    {
+        let before = tx.users().lock(m.id).await.unwrap().unwrap();
+        tx.users().update(&before, &m).await.unwrap()
+    };
     tx.audit().append(&audit("deactivated")).await.unwrap();
     tx.commit().await.unwrap();
     assert!(!store.machine_secrets().find_for_auth(s.id).await.unwrap().unwrap().owner.is_active());
@@ -585,7 +594,10 @@ async fn another_node_hears_of_a_committed_change() {
     let tx = a.begin().await.unwrap();
     let mut changed = m.clone();
     changed.state = UserState::Inactive;
-    tx.users().update(&changed).await.unwrap();
+    {
+        let before = tx.users().lock(changed.id).await.unwrap().unwrap();
+        tx.users().update(&before, &changed).await.unwrap()
+    };
     tx.audit().append(&audit("user.deactivated")).await.unwrap();
     tx.commit().await.unwrap();
     wait_past(mark).await;

@@ -130,7 +130,10 @@ async fn projects_round_trip_and_names_are_unique_per_org() {
     changed.name = ProjectName::parse("Orders API").unwrap();
     changed.state = ProjectState::Inactive;
     changed.role_assertion = true;
-    write!(w.store, |tx| tx.projects().update(&changed).await.unwrap());
+    write!(w.store, |tx| {
+        let before = tx.projects().lock(changed.id).await.unwrap().unwrap();
+        tx.projects().update(&before, &changed).await.unwrap()
+    });
     assert_eq!(w.store.projects().get(w.project.id).await.unwrap().unwrap(), changed);
 
     let list = |filters, visibility| ProjectQuery { filters, visibility, sort: Default::default(), page: page() };
@@ -175,7 +178,10 @@ async fn roles_are_unique_per_project_and_listed_by_key() {
 
     let mut r = w.store.projects().get_role(w.project.id, &RoleKey::parse("reader").unwrap()).await.unwrap().unwrap();
     r.group = "ops".into();
-    write!(w.store, |tx| tx.projects().update_role(&r).await.unwrap());
+    write!(w.store, |tx| {
+        let before = tx.projects().get_role(r.project_id, &r.key).await.unwrap().unwrap();
+        tx.projects().update_role(&before, &r).await.unwrap()
+    });
     let got = w.store.projects().get_role(w.project.id, &r.key).await.unwrap().unwrap();
     assert_eq!(got.group, "ops");
     write!(w.store, |tx| tx.projects().delete_role(w.project.id, &r.key).await.unwrap());
@@ -231,13 +237,19 @@ async fn applications_are_found_for_client_authentication_by_client_id() {
     // Each level's suspension shows.
     let mut p = w.project.clone();
     p.state = ProjectState::Inactive;
-    write!(w.store, |tx| tx.projects().update(&p).await.unwrap());
+    write!(w.store, |tx| {
+        let before = tx.projects().lock(p.id).await.unwrap().unwrap();
+        tx.projects().update(&before, &p).await.unwrap()
+    });
     let found = w.store.applications().find_for_auth(&basic.client_id).await.unwrap().unwrap();
     assert_eq!(found.project_state, ProjectState::Inactive);
     assert!(!found.is_active());
     let mut o = w.org.clone();
     o.state = OrgState::Inactive;
-    write!(w.store, |tx| tx.orgs().update(&o).await.unwrap());
+    write!(w.store, |tx| {
+        let before = tx.orgs().lock(o.id).await.unwrap().unwrap();
+        tx.orgs().update(&before, &o).await.unwrap()
+    });
     assert_eq!(
         w.store.applications().find_for_auth(&basic.client_id).await.unwrap().unwrap().org_state,
         OrgState::Inactive
@@ -245,7 +257,10 @@ async fn applications_are_found_for_client_authentication_by_client_id() {
     let mut a = basic.clone();
     a.state = AppState::Inactive;
     a.secret_digest = None;
-    write!(w.store, |tx| tx.applications().update(&a).await.unwrap());
+    write!(w.store, |tx| {
+        let before = tx.applications().lock(a.id).await.unwrap().unwrap().app;
+        tx.applications().update(&before, &a).await.unwrap()
+    });
     let found = w.store.applications().find_for_auth(&basic.client_id).await.unwrap().unwrap();
     assert_eq!(found.app.state, AppState::Inactive);
     assert!(found.app.secret_digest.is_none());
@@ -354,17 +369,26 @@ async fn role_claims_come_from_active_authorizations_of_active_projects() {
     let mut a = w.store.authorizations().get(on_orders.id).await.unwrap().unwrap().authorization;
     assert_eq!(a.roles, keys(&["reader"]));
     a.state = AuthorizationState::Inactive;
-    write!(w.store, |tx| tx.authorizations().update(&a).await.unwrap());
+    write!(w.store, |tx| {
+        let before = tx.authorizations().lock(a.id).await.unwrap().unwrap().authorization;
+        tx.authorizations().update(&before, &a).await.unwrap()
+    });
     assert!(w.store.authorizations().user_roles_on_project(w.user.id, w.project.id).await.unwrap().is_empty());
     let mut billing = second.clone();
     billing.state = ProjectState::Inactive;
-    write!(w.store, |tx| tx.projects().update(&billing).await.unwrap());
+    write!(w.store, |tx| {
+        let before = tx.projects().lock(billing.id).await.unwrap().unwrap();
+        tx.projects().update(&before, &billing).await.unwrap()
+    });
     assert!(w.store.authorizations().user_roles(w.user.id).await.unwrap().is_empty());
 
     // Updating replaces the roles.
     a.state = AuthorizationState::Active;
     a.roles = keys(&[]);
-    write!(w.store, |tx| tx.authorizations().update(&a).await.unwrap());
+    write!(w.store, |tx| {
+        let before = tx.authorizations().lock(a.id).await.unwrap().unwrap().authorization;
+        tx.authorizations().update(&before, &a).await.unwrap()
+    });
     let got = w.store.authorizations().get(a.id).await.unwrap().unwrap();
     assert!(got.roles.is_empty());
     assert_eq!(got.project_name.as_str(), "Orders");

@@ -133,6 +133,44 @@ async fn writes_outside_a_transaction_are_refused() {
 }
 
 #[tokio::test]
+async fn an_update_writes_only_the_columns_it_changed() {
+    let db = TestDb::new().await;
+    let store = db.store().await;
+    let o = org("Acme");
+    let m = machine(o.id, "bot");
+    seed(&store, &o, &[&m]).await;
+    // Two changes from the same reading: a deactivation, then a rename made
+    // from the stale copy. The rename must not write the state back.
+    let mut deactivated = m.clone();
+    deactivated.state = UserState::Inactive;
+    let mut renamed = m.clone();
+    renamed.username = Username::parse("robot").unwrap();
+    for after in [&deactivated, &renamed] {
+        let tx = store.begin().await.unwrap();
+        tx.users().update(&m, after).await.unwrap();
+        tx.audit().append(&audit("user.changed")).await.unwrap();
+        tx.commit().await.unwrap();
+    }
+    let stored = store.users().get(m.id).await.unwrap().unwrap();
+    assert_eq!((stored.state, stored.username.as_str()), (UserState::Inactive, "robot"));
+    // Nothing changed: nothing is written, and the row need not exist.
+    let tx = store.begin().await.unwrap();
+    tx.users().update(&renamed, &renamed).await.unwrap();
+}
+
+#[tokio::test]
+async fn locking_reads_happen_inside_a_transaction_only() {
+    let db = TestDb::new().await;
+    let store = db.store().await;
+    let o = org("Acme");
+    seed(&store, &o, &[]).await;
+    assert!(matches!(store.orgs().lock(o.id).await, Err(RepoError::Database(_))));
+    let tx = store.begin().await.unwrap();
+    assert_eq!(tx.orgs().lock(o.id).await.unwrap(), Some(o));
+    assert_eq!(tx.users().lock(UserId::new()).await.unwrap(), None);
+}
+
+#[tokio::test]
 async fn instance_is_a_singleton() {
     let db = TestDb::new().await;
     let store = db.store().await;
@@ -182,7 +220,10 @@ async fn organizations_round_trip_and_list() {
     let mut changed = b.clone();
     changed.state = OrgState::Inactive;
     let tx = store.begin().await.unwrap();
-    tx.orgs().update(&changed).await.unwrap();
+    {
+        let before = tx.orgs().lock(changed.id).await.unwrap().unwrap();
+        tx.orgs().update(&before, &changed).await.unwrap()
+    };
     tx.audit().append(&audit("org.deactivated")).await.unwrap();
     tx.commit().await.unwrap();
 
@@ -371,8 +412,14 @@ async fn credential_lookup_reports_owner_state_in_one_read() {
     let mut o2 = o.clone();
     o2.state = OrgState::Inactive;
     let tx = store.begin().await.unwrap();
-    tx.users().update(&m).await.unwrap();
-    tx.orgs().update(&o2).await.unwrap();
+    {
+        let before = tx.users().lock(m.id).await.unwrap().unwrap();
+        tx.users().update(&before, &m).await.unwrap()
+    };
+    {
+        let before = tx.orgs().lock(o2.id).await.unwrap().unwrap();
+        tx.orgs().update(&before, &o2).await.unwrap()
+    };
     tx.audit().append(&audit("suspended")).await.unwrap();
     tx.commit().await.unwrap();
     let (_, owner) = store.pats().find_for_auth(token.id).await.unwrap().unwrap();

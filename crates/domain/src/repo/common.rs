@@ -9,9 +9,6 @@ use crate::permission::OrgFilter;
 use crate::user::UserState;
 use crate::{OrgId, Timestamp, UserId};
 
-#[allow(clippy::wildcard_imports, reason = "the sibling modules' types, re-exported by the parent")]
-use super::*;
-
 /// A failure of the storage layer.
 #[derive(Debug, thiserror::Error)]
 pub enum RepoError {

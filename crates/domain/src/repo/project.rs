@@ -1,7 +1,5 @@
 //! Projects and their roles: the repository and its list queries.
 
-use std::error::Error as StdError;
-
 use async_trait::async_trait;
 
 use crate::permission::OrgFilter;
