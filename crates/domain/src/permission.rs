@@ -83,6 +83,45 @@ pub mod perm {
     pub const PROJECT_APP_DELETE: Permission = "project.app.delete";
     /// Read the audit trail.
     pub const EVENTS_READ: Permission = "events.read";
+
+    /// Every permission Tessera checks somewhere: privilege containment compares
+    /// these (ZITADEL's tables also list permissions no Tessera call checks).
+    pub const ALL: &[Permission] = &[
+        IAM_READ,
+        IAM_MEMBER_READ,
+        IAM_MEMBER_WRITE,
+        IAM_MEMBER_DELETE,
+        ORG_READ,
+        ORG_CREATE,
+        ORG_WRITE,
+        ORG_DELETE,
+        ORG_MEMBER_READ,
+        ORG_MEMBER_WRITE,
+        ORG_MEMBER_DELETE,
+        USER_READ,
+        USER_WRITE,
+        USER_DELETE,
+        USER_CREDENTIAL_WRITE,
+        USER_GRANT_READ,
+        USER_GRANT_WRITE,
+        USER_GRANT_DELETE,
+        POLICY_READ,
+        POLICY_WRITE,
+        PROJECT_READ,
+        PROJECT_CREATE,
+        PROJECT_WRITE,
+        PROJECT_DELETE,
+        PROJECT_MEMBER_READ,
+        PROJECT_MEMBER_WRITE,
+        PROJECT_MEMBER_DELETE,
+        PROJECT_ROLE_READ,
+        PROJECT_ROLE_WRITE,
+        PROJECT_ROLE_DELETE,
+        PROJECT_APP_READ,
+        PROJECT_APP_WRITE,
+        PROJECT_APP_DELETE,
+        EVENTS_READ,
+    ];
 }
 
 /// Where an administrator role applies.
@@ -241,6 +280,11 @@ impl OrgFilter {
     }
 }
 
+/// The permissions of `role` that Tessera checks ([`perm::ALL`]).
+fn checked(role: Role) -> impl Iterator<Item = &'static str> {
+    role.permissions().iter().copied().filter(|p| perm::ALL.contains(p))
+}
+
 /// Everything a caller may do: its roles with the scope each was granted on.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Grants(Vec<(Scope, Role)>);
@@ -307,11 +351,11 @@ impl Grants {
                                 .iter()
                                 .any(|(s, r)| r.grants(p) && (*s == Scope::Instance || *s == Scope::Project(project)))
                         };
-                        return (!role.permissions().iter().all(|p| held(p))).then_some(*role);
+                        return (!checked(*role).all(held)).then_some(*role);
                     }
                 },
             };
-            (!role.permissions().iter().all(|p| self.allows(p, target))).then_some(*role)
+            (!checked(*role).all(|p| self.allows(p, target))).then_some(*role)
         })
     }
 
@@ -709,10 +753,22 @@ mod tests {
         assert_eq!(iam_owner.first_uncovered(&owner_a, in_a), None);
         assert_eq!(owner_a.first_uncovered(&owner_a, in_a), None);
         assert_eq!(owner_a.first_uncovered(&manager_a, in_a), None);
-        // An org owner covers a project owner of its org, not of another org.
-        assert_eq!(owner_a.first_uncovered(&project_owner, in_a), None);
-        assert_eq!(owner_a.first_uncovered(&project_owner, |_| Some(b)), Some(Role::ProjectOwner));
-        assert_eq!(owner_a.first_uncovered(&project_owner, |_| None), Some(Role::ProjectOwner));
+        // Project roles are compared on the project's organization: an org-wide
+        // grant there counts, one in another organization does not. (ZITADEL's
+        // ORG_OWNER lacks PROJECT_OWNER's `project.app.delete`, so it does not
+        // cover a project owner; an org-wide user manager covers a project
+        // viewer of its org for the permissions they share.)
+        let viewer = grants(&[(Scope::Project(project), Role::ProjectOwnerViewer)]);
+        let reader_a = grants(&[(Scope::Org(a), Role::OrgOwnerViewer)]);
+        assert_eq!(reader_a.first_uncovered(&viewer, in_a), None);
+        assert_eq!(reader_a.first_uncovered(&viewer, |_| Some(b)), Some(Role::ProjectOwnerViewer));
+        assert_eq!(reader_a.first_uncovered(&viewer, |_| None), Some(Role::ProjectOwnerViewer));
+        assert_eq!(owner_a.first_uncovered(&project_owner, in_a), Some(Role::ProjectOwner));
+        assert_eq!(iam_owner.first_uncovered(&project_owner, |_| None), None);
+        // Permissions no Tessera call checks do not count: ZITADEL's IAM_OWNER
+        // lacks ORG_OWNER_VIEWER's `project.grant.user.grant.read`.
+        let viewer_a = grants(&[(Scope::Org(a), Role::OrgOwnerViewer)]);
+        assert_eq!(iam_owner.first_uncovered(&viewer_a, in_a), None);
         // Roles in another organization are not covered.
         assert_eq!(
             grants(&[(Scope::Org(b), Role::OrgOwner)]).first_uncovered(&manager_a, in_a),

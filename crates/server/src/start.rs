@@ -8,8 +8,8 @@ use actix_web::middleware::{NormalizePath, TrailingSlash, from_fn};
 use actix_web::{App, HttpServer};
 use secrecy::ExposeSecret;
 use tessera_core::{Core, OsRandom};
-use tessera_domain::SystemClock;
 use tessera_domain::repo::{Repos, Store};
+use tessera_domain::{Clock, Rng, SystemClock};
 use tessera_http::console::ConsoleSettings;
 use tessera_http::console::throttle::ThrottlePolicy;
 use tessera_http::{AppState, observe};
@@ -135,11 +135,72 @@ pub async fn migrate(settings: &Settings, action: MigrateAction, check: bool) ->
     result
 }
 
+/// A server that is up: where it listens, and how to stop it. What
+/// [`build`] returns, to `tessera start` and to the in-process tests.
+pub struct Running {
+    /// The address it listens on (port 0 in the settings: the one it got).
+    pub address: std::net::SocketAddr,
+    /// The issuer (`external_url`).
+    pub external_url: String,
+    /// The console's URL.
+    pub console_url: String,
+    handle: actix_web::dev::ServerHandle,
+    finished: tokio::task::JoinHandle<Result<(), StartError>>,
+}
+
+impl Running {
+    /// Asks the server to stop at once, without waiting (for a test's `Drop`).
+    pub fn request_stop(&self) {
+        // The command is sent when `stop` is called; the future only waits.
+        drop(self.handle.stop(false));
+    }
+
+    /// Stops accepting, lets in-flight requests finish (DESIGN.md §2), flushes
+    /// the bookkeeping and closes the database.
+    ///
+    /// # Errors
+    /// When the server stopped with an I/O error.
+    pub async fn stop(self) -> Result<(), StartError> {
+        self.handle.stop(true).await;
+        self.finished.await.unwrap_or_else(|e| Err(StartError::Serve(std::io::Error::other(e))))
+    }
+}
+
 /// `tessera start`: runs until a shutdown signal, then drains and returns.
 ///
 /// # Errors
 /// On any start-up failure; see [`StartError`].
 pub async fn start(settings: Settings) -> Result<(), StartError> {
+    // Our own handlers, installed before the "listening" line below: a SIGTERM
+    // right after that line must stop the server, not kill the process.
+    let shutdown = shutdown_signal().map_err(StartError::Signals)?;
+    let running = build(settings, Arc::new(SystemClock), Arc::new(OsRandom)).await?;
+    // The one line on standard output: scripts and tests wait for it.
+    println!(
+        "tessera listening on http://{} (external URL {}; console {})",
+        running.address, running.external_url, running.console_url
+    );
+    tracing::info!(
+        address = %running.address,
+        external_url = %running.external_url,
+        console = %running.console_url,
+        "serving"
+    );
+    shutdown.await;
+    tracing::info!("shutdown signal received; finishing in-flight requests");
+    running.stop().await?;
+    tracing::info!("shut down cleanly");
+    Ok(())
+}
+
+/// Opens and migrates the database, bootstraps an empty one, opens the signing
+/// keys and starts serving on the configured address, with `clock` and `rng`
+/// as the use cases' time and randomness (the tests pass a mock clock and a
+/// seeded generator). Returns once the listener is bound.
+///
+/// # Errors
+/// On any start-up failure; see [`StartError`].
+pub async fn build(settings: Settings, clock: Arc<dyn Clock>, rng: Arc<dyn Rng>) -> Result<Running, StartError> {
     let store = open_store(&settings).await?;
     store.migrate_up().await?;
     if !settings.is_sqlite() {
@@ -157,10 +218,9 @@ pub async fn start(settings: Settings) -> Result<(), StartError> {
         _ => {}
     }
 
-    let clock = Arc::new(SystemClock);
     let hasher = bootstrap::default_hasher()?;
     let store = Arc::new(store);
-    let core = Core::new(store.clone(), clock.clone(), Arc::new(OsRandom), hasher).with_cache(settings.cache_policy());
+    let core = Core::new(store.clone(), clock.clone(), rng, hasher).with_cache(settings.cache_policy());
     match bootstrap::ensure_first_instance(&core, &settings).await? {
         Outcome::Created { pat_path, password_path } => tracing::info!(
             admin_pat = %pat_path.display(),
@@ -212,21 +272,21 @@ pub async fn start(settings: Settings) -> Result<(), StartError> {
     );
     // One writer commits the tokens of every waiting grant at once.
     let (issue_log, issue_writer) = IssueLog::new(store.clone(), ISSUE_BATCH);
-    let issue_writer = actix_web::rt::spawn(issue_writer);
+    let issue_writer = tokio::spawn(issue_writer);
     let tokens = Arc::new(
         TokenService::new(config, keys.clone(), clock.clone())
             .with_cache(store.as_ref(), settings.cache_policy())
             .with_issue_log(issue_log),
     );
     // Other nodes' changes empty this node's caches (PostgreSQL only).
-    let follower = store.follow_changes().map(actix_web::rt::spawn);
+    let follower = store.follow_changes().map(tokio::spawn);
 
     let console = ConsoleSettings::new(&external_url, chrono::Duration::hours(8), ThrottlePolicy::default());
     let state = AppState::new(core, validator, tokens).with_console(console);
     let usage = state.validator.usage().clone();
     let (stop_flusher, flusher_stop) = tokio::sync::watch::channel(());
-    let flusher = actix_web::rt::spawn(flush_usage_forever(store.clone(), usage.clone(), flusher_stop));
-    let refresher = actix_web::rt::spawn(refresh_keys_forever(
+    let flusher = tokio::spawn(flush_usage_forever(store.clone(), usage.clone(), flusher_stop));
+    let refresher = tokio::spawn(refresh_keys_forever(
         store.clone(),
         clock,
         keys,
@@ -241,47 +301,36 @@ pub async fn start(settings: Settings) -> Result<(), StartError> {
             .configure(tessera_http::configure(state.clone()))
     })
     .shutdown_timeout(settings.shutdown_timeout().as_secs())
-    // Our own handlers, installed before the "listening" line below: actix's
-    // are installed only when the server is first polled, so a SIGTERM right
-    // after that line used to kill the process instead of stopping it.
+    // Stopped by `start` on SIGTERM/SIGINT, or by a test through `Running::stop`.
     .disable_signals();
     if settings.server.workers > 0 {
         server = server.workers(settings.server.workers);
     }
     let server = server.listen(listener).map_err(|source| StartError::Bind { addr, source })?.run();
-    let shutdown = shutdown_signal().map_err(StartError::Signals)?;
     let handle = server.handle();
-    actix_web::rt::spawn(async move {
-        shutdown.await;
-        tracing::info!("shutdown signal received; finishing in-flight requests");
-        // Graceful for SIGINT too (DESIGN.md §2: in-flight requests finish).
-        handle.stop(true).await;
-    });
-
-    // The one line on standard output: scripts and tests wait for it.
     let console_url = format!("{external_url}{}/", tessera_http::console::CONSOLE_PATH);
-    println!("tessera listening on http://{local} (external URL {external_url}; console {console_url})");
-    tracing::info!(address = %local, external_url = %external_url, console = %console_url, "serving");
-    let served = server.await;
-    // Stopped, not aborted: an abort in the middle of a flush would lose the
-    // notes it had taken out of the recorder.
-    let _ = stop_flusher.send(());
-    let _ = flusher.await;
-    refresher.abort();
-    if let Some(follower) = follower {
-        follower.abort();
-        let _ = follower.await;
-    }
-    // In-flight requests are finished, so no grant waits for the writer.
-    issue_writer.abort();
-    let _ = issue_writer.await;
-    flush_usage(store.as_ref(), &usage).await;
-    served.map_err(StartError::Serve)?;
-    tracing::info!("shut down cleanly");
-    if let Ok(store) = Arc::try_unwrap(store) {
-        store.close().await;
-    }
-    Ok(())
+    let finished = tokio::spawn(async move {
+        let served = server.await;
+        // Stopped, not aborted: an abort in the middle of a flush would lose the
+        // notes it had taken out of the recorder.
+        let _ = stop_flusher.send(());
+        let _ = flusher.await;
+        refresher.abort();
+        if let Some(follower) = follower {
+            follower.abort();
+            let _ = follower.await;
+        }
+        // In-flight requests are finished, so no grant waits for the writer.
+        issue_writer.abort();
+        let _ = issue_writer.await;
+        flush_usage(store.as_ref(), &usage).await;
+        served.map_err(StartError::Serve)?;
+        if let Ok(store) = Arc::try_unwrap(store) {
+            store.close().await;
+        }
+        Ok(())
+    });
+    Ok(Running { address: local, external_url, console_url, handle, finished })
 }
 
 /// Resolves at the first SIGTERM or SIGINT. The handlers are installed when this
@@ -311,7 +360,7 @@ fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
 /// that every node publishes and uses keys another node created.
 async fn refresh_keys_forever(
     store: Arc<SeaStore>,
-    clock: Arc<SystemClock>,
+    clock: Arc<dyn Clock>,
     keys: Arc<KeyRing>,
     interval: std::time::Duration,
 ) {

@@ -1,6 +1,11 @@
-//! `spawn_app`: the real `tessera` binary on port 0, against a fresh database
-//! (SQLite in a temp dir, or a fresh PostgreSQL database when
-//! `TESSERA_TEST_POSTGRES_URL` is set), with its logs captured for inspection.
+//! `spawn_app`: a Tessera server on port 0 against a fresh database (SQLite in a
+//! temp dir, or a fresh PostgreSQL database when `TESSERA_TEST_POSTGRES_URL` is
+//! set). Two ways:
+//! - [`Spawn::in_process`]: `tessera_server::start::build` inside the test, on
+//!   a [`FixedClock`] the test advances (`app.clock().advance(…)`) and a seeded
+//!   generator: for anything time-based, with no waiting;
+//! - [`Spawn::start`]: the real `tessera` binary as a subprocess, with its logs
+//!   captured, for what only a process has (logs, signals, exit codes, the CLI).
 
 #![allow(dead_code, reason = "each test binary uses a different subset")]
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test support: a failed step must fail the test")]
@@ -11,7 +16,10 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use tessera_domain::time::FixedClock;
 use tessera_persistence::testing::TestDb;
+use tessera_server::settings::Settings;
+use tessera_server::start::Running;
 
 /// The binary under test.
 pub const BIN: &str = env!("CARGO_BIN_EXE_tessera");
@@ -25,6 +33,8 @@ pub struct TestApp {
     /// The database (dropped after the server).
     pub db: Arc<TestDb>,
     child: Option<Child>,
+    running: Option<Running>,
+    clock: Option<Arc<FixedClock>>,
     logs: Arc<Mutex<String>>,
     _dir: Option<Arc<tempfile::TempDir>>,
     /// A client for requests to the server.
@@ -74,7 +84,43 @@ impl Spawn {
             data_dir,
             db,
             child: Some(child),
+            running: None,
+            clock: None,
             logs,
+            _dir: Some(dir),
+            client: reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("client"),
+        }
+    }
+}
+
+impl Spawn {
+    /// Builds the server inside this test on a frozen clock (now, truncated)
+    /// and a seeded generator, and waits until it listens. Environment
+    /// variables set with [`Spawn::env`] are not read: use the binary for
+    /// configuration tests.
+    pub async fn in_process(self) -> TestApp {
+        assert!(self.env.is_empty(), "in-process servers read no environment: use Spawn::start");
+        let db = match self.db {
+            Some(db) => db,
+            None => Arc::new(TestDb::new().await),
+        };
+        let dir = self.dir.unwrap_or_else(|| Arc::new(tempfile::tempdir().expect("temp dir")));
+        let data_dir = dir.path().join("data");
+        let mut settings = Settings { data_dir: data_dir.clone(), ..Settings::default() };
+        settings.database.url = Some(db.url().to_owned().into());
+        settings.server.port = 0;
+        settings.server.workers = 1;
+        let clock = Arc::new(FixedClock::new(chrono::Utc::now()));
+        let rng = Arc::new(tessera_core::SeededRandom::new(42));
+        let running = tessera_server::start::build(settings, clock.clone(), rng).await.expect("build the server");
+        TestApp {
+            address: format!("http://{}", running.address),
+            data_dir,
+            db,
+            child: None,
+            running: Some(running),
+            clock: Some(clock),
+            logs: Arc::default(),
             _dir: Some(dir),
             client: reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("client"),
         }
@@ -138,6 +184,19 @@ impl TestApp {
         Spawn::new().start().await
     }
 
+    /// A server built in this test ([`Spawn::in_process`]) on a frozen clock.
+    pub async fn in_process() -> Self {
+        Spawn::new().in_process().await
+    }
+
+    /// The server's clock, which only moves when the test advances it.
+    ///
+    /// # Panics
+    /// For a subprocess server, which runs on the wall clock.
+    pub fn clock(&self) -> &FixedClock {
+        self.clock.as_deref().expect("an in-process server (TestApp::in_process) has a test clock")
+    }
+
     /// `address` + `path`.
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
@@ -178,6 +237,9 @@ impl TestApp {
 
 impl Drop for TestApp {
     fn drop(&mut self) {
+        if let Some(running) = self.running.take() {
+            running.request_stop();
+        }
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
             let _ = child.wait();
