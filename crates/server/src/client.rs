@@ -336,6 +336,68 @@ pub async fn users(client: &Client, args: &UsersArgs) -> Result<Output, ClientEr
     }
 }
 
+/// A `--user` argument as a user id: an id is taken as it is; anything else
+/// is a username, looked up over the API and accepted when exactly one user
+/// the token may read has it (usernames are unique per organization only).
+///
+/// # Errors
+/// `Api` `not_found` (no such user) or `failed_precondition` (several), each
+/// saying how to find the id; the errors of [`Client::call`].
+pub async fn user_id(client: &Client, arg: &str) -> Result<String, ClientError> {
+    if uuid::Uuid::parse_str(arg).is_ok() {
+        return Ok(arg.to_owned());
+    }
+    let body = json!({
+        "query": {"limit": 2},
+        "queries": [{"userNameQuery": {"userName": arg, "method": "TEXT_QUERY_METHOD_EQUALS_IGNORE_CASE"}}],
+    });
+    let res = match client.call(USER_SERVICE, "ListUsers", &body).await {
+        Err(ClientError::Api { code, .. }) if code == "invalid_argument" => {
+            return Err(ClientError::Api {
+                code,
+                message: format!(
+                    "--user takes a user id or a username, and {arg:?} is neither; run `tessera users list` to find the id"
+                ),
+            });
+        }
+        other => other?,
+    };
+    let users = res.get("result").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+    match users {
+        [one] => Ok(str_at(one, &["userId"]).to_owned()),
+        [] => Err(ClientError::Api {
+            code: "not_found".to_owned(),
+            message: format!("no user is named {arg}; run `tessera users list` to find the id"),
+        }),
+        _ => Err(ClientError::Api {
+            code: "failed_precondition".to_owned(),
+            message: format!(
+                "users of several organizations are named {arg}; pass the id instead (run `tessera users list` to find it)"
+            ),
+        }),
+    }
+}
+
+/// The usernames of `ids` (those the token may read), for tables.
+async fn usernames(client: &Client, ids: &[&str]) -> std::collections::HashMap<String, String> {
+    let mut ids: Vec<&str> = ids.iter().copied().filter(|id| !id.is_empty()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() {
+        return std::collections::HashMap::new();
+    }
+    let body = json!({"query": {"limit": ids.len()}, "queries": [{"inUserIdsQuery": {"userIds": ids}}]});
+    // Only a nicety: without the names, the table shows the ids.
+    let Ok(res) = client.call(USER_SERVICE, "ListUsers", &body).await else { return std::collections::HashMap::new() };
+    res.get("result")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .map(|u| (str_at(u, &["userId"]).to_owned(), str_at(u, &["username"]).to_owned()))
+        .collect()
+}
+
 /// Runs `tessera pats …`.
 ///
 /// # Errors
@@ -344,6 +406,7 @@ pub async fn pats(client: &Client, args: &PatsArgs) -> Result<Output, ClientErro
     let json_out = args.client.json;
     match &args.action {
         PatsAction::Add { user, expires, quiet } => {
+            let user = &user_id(client, user).await?;
             let mut body = json!({"userId": user});
             if let Some(e) = expires {
                 body["expirationDate"] = json!(e.resolve(Utc::now()).to_rfc3339());
@@ -375,19 +438,22 @@ pub async fn pats(client: &Client, args: &PatsArgs) -> Result<Output, ClientErro
         PatsAction::List { user, limit, offset } => {
             let mut body = json!({"pagination": {"offset": offset.to_string(), "limit": limit, "asc": true}});
             if let Some(user) = user {
-                body["filters"] = json!([{"userIdFilter": {"id": user}}]);
+                body["filters"] = json!([{"userIdFilter": {"id": user_id(client, user).await?}}]);
             }
             let res = client.call(USER_SERVICE, "ListPersonalAccessTokens", &body).await?;
             if json_out {
                 return Ok(Output::json(&res));
             }
             let pats = res.get("result").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+            let ids: Vec<&str> = pats.iter().map(|p| str_at(p, &["userId"])).collect();
+            let names = usernames(client, &ids).await;
             let rows: Vec<Vec<String>> = pats
                 .iter()
                 .map(|p| {
+                    let user = str_at(p, &["userId"]);
                     vec![
                         str_at(p, &["id"]).to_owned(),
-                        str_at(p, &["userId"]).to_owned(),
+                        names.get(user).cloned().unwrap_or_else(|| user.to_owned()),
                         str_at(p, &["organizationId"]).to_owned(),
                         when(str_at(p, &["creationDate"])),
                         when(str_at(p, &["expirationDate"])),
@@ -407,6 +473,7 @@ pub async fn pats(client: &Client, args: &PatsArgs) -> Result<Output, ClientErro
                     "--token takes the token's id (see `tessera pats list`), not the token itself".to_owned(),
                 ));
             }
+            let user = user_id(client, user).await?;
             let res = client
                 .call(USER_SERVICE, "RemovePersonalAccessToken", &json!({"userId": user, "tokenId": token}))
                 .await?;

@@ -47,7 +47,7 @@ pub enum StartError {
     #[error(transparent)]
     Bootstrap(#[from] bootstrap::BootstrapError),
     /// The listen address is taken or invalid.
-    #[error("cannot listen on {addr} (server.host, server.port): {source}")]
+    #[error("cannot listen on {addr}: {source}; {}", bind_hint(source))]
     Bind {
         /// host:port.
         addr: String,
@@ -66,6 +66,19 @@ pub enum StartError {
     /// The SIGTERM/SIGINT handlers cannot be installed.
     #[error("cannot install the shutdown signal handlers: {0}")]
     Signals(std::io::Error),
+}
+
+/// What to do when the listen address cannot be bound.
+fn bind_hint(e: &std::io::Error) -> &'static str {
+    match e.kind() {
+        std::io::ErrorKind::AddrInUse => {
+            "another process listens there: stop it, or choose another port with TESSERA_SERVER__PORT (server.port)"
+        }
+        std::io::ErrorKind::PermissionDenied => {
+            "ports below 1024 need privileges: choose another port with TESSERA_SERVER__PORT (server.port)"
+        }
+        _ => "check TESSERA_SERVER__HOST (server.host) and TESSERA_SERVER__PORT (server.port)",
+    }
 }
 
 pub(crate) async fn open_store(settings: &Settings) -> Result<SeaStore, StartError> {
@@ -258,8 +271,8 @@ pub async fn start(settings: Settings) -> Result<(), StartError> {
 
     // The one line on standard output: scripts and tests wait for it.
     let console_url = format!("{external_url}{}/", tessera_http::console::CONSOLE_PATH);
-    println!("tessera listening on http://{local} (external URL {external_url}; console {console_url})");
-    tracing::info!(address = %local, external_url = %external_url, console = %console_url, "serving");
+    println!("tessera listening on http://{local} (issuer {external_url}; console {console_url})");
+    tracing::info!(address = %local, issuer = %external_url, console = %console_url, "serving");
     let served = server.await;
     // Stopped, not aborted: an abort in the middle of a flush would lose the
     // notes it had taken out of the recorder.
