@@ -89,7 +89,7 @@ pub fn run(mut args: BenchArgs) -> Result<()> {
         Some(b) => b,
         None => {
             crate::cargo(&["build", "--release", "-p", "tessera-server"], &[])?;
-            PathBuf::from("target/release/tessera")
+            crate::target_dir().join("release/tessera")
         }
     };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;

@@ -81,6 +81,15 @@ fn main() -> ExitCode {
     }
 }
 
+/// Where cargo puts what it builds: `CARGO_TARGET_DIR` when set (relative to
+/// the workspace root, as cargo reads it), else `target`.
+pub(crate) fn target_dir() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR").filter(|v| !v.is_empty()) {
+        Some(dir) => PathBuf::from(dir),
+        None => PathBuf::from("target"),
+    }
+}
+
 /// Runs `cargo` with `args` (and extra environment), failing on a non-zero exit.
 pub(crate) fn cargo(args: &[&str], env: &[(&str, Option<&str>)]) -> Result<()> {
     eprintln!("xtask: cargo {}", args.join(" "));
@@ -122,7 +131,7 @@ fn ci() -> Result<()> {
     )?;
     // Benchmarks are not timed tests: a smoke run of every scenario on the
     // debug binary the tests built, asserting correct answers, not speeds.
-    bench::run(bench::BenchArgs::smoke(PathBuf::from("target/debug/tessera")))?;
+    bench::run(bench::BenchArgs::smoke(target_dir().join("debug/tessera")))?;
     if let Some(url) = postgres {
         cargo(&["test", "--workspace", "--", "--include-ignored"], &[(PG, Some(&url)), ("INSTA_UPDATE", Some("no"))])?;
     }
