@@ -214,8 +214,8 @@ pub struct UsersArgs {
 pub enum UsersAction {
     /// Create a machine user (service account).
     CreateMachine {
-        /// Organization id.
-        #[arg(long, value_name = "ORG_ID")]
+        /// Organization: its id, or its name.
+        #[arg(long, value_name = "ORG")]
         org: String,
         /// Login name, unique in the organization.
         #[arg(long)]
@@ -235,8 +235,8 @@ pub enum UsersAction {
     },
     /// List the users the token may read.
     List {
-        /// Only users of this organization.
-        #[arg(long, value_name = "ORG_ID")]
+        /// Only users of this organization (its id, or its name).
+        #[arg(long, value_name = "ORG")]
         org: Option<String>,
         /// At most this many rows (the server allows up to 1000).
         #[arg(long, default_value_t = 100)]

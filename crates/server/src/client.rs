@@ -30,6 +30,7 @@ pub const EXIT_USAGE: u8 = 2;
 pub const EXIT_FAILURE: u8 = 1;
 
 const USER_SERVICE: &str = "zitadel.user.v2.UserService";
+const ORG_SERVICE: &str = "zitadel.org.v2.OrganizationService";
 
 /// Why a client command failed.
 #[derive(Debug)]
@@ -271,6 +272,7 @@ pub async fn users(client: &Client, args: &UsersArgs) -> Result<Output, ClientEr
     let json_out = args.client.json;
     match &args.action {
         UsersAction::CreateMachine { org, username, name, description, access_token_type, quiet } => {
+            let org = &org_id(client, org).await?;
             let body = json!({
                 "organizationId": org,
                 "username": username,
@@ -302,7 +304,7 @@ pub async fn users(client: &Client, args: &UsersArgs) -> Result<Output, ClientEr
         UsersAction::List { org, limit, offset } => {
             let mut body = json!({"query": {"offset": offset.to_string(), "limit": limit, "asc": true}});
             if let Some(org) = org {
-                body["queries"] = json!([{"organizationIdQuery": {"organizationId": org}}]);
+                body["queries"] = json!([{"organizationIdQuery": {"organizationId": org_id(client, org).await?}}]);
             }
             let res = client.call(USER_SERVICE, "ListUsers", &body).await?;
             if json_out {
@@ -375,6 +377,36 @@ pub async fn user_id(client: &Client, arg: &str) -> Result<String, ClientError> 
                 "users of several organizations are named {arg}; pass the id instead (run `tessera users list` to find it)"
             ),
         }),
+    }
+}
+
+/// An `--org` argument as an organization id: an id is taken as it is;
+/// anything else is an organization's name, looked up over the API (names are
+/// unique in the instance).
+///
+/// # Errors
+/// `Api` `not_found`, saying how to find the id; the errors of [`Client::call`].
+pub async fn org_id(client: &Client, arg: &str) -> Result<String, ClientError> {
+    if uuid::Uuid::parse_str(arg).is_ok() {
+        return Ok(arg.to_owned());
+    }
+    let body = json!({
+        "query": {"limit": 2},
+        "queries": [{"nameQuery": {"name": arg, "method": "TEXT_QUERY_METHOD_EQUALS_IGNORE_CASE"}}],
+    });
+    let not_found = || ClientError::Api {
+        code: "not_found".to_owned(),
+        message: format!(
+            "no organization is named {arg:?}; `tessera users list` shows the organization id of every user"
+        ),
+    };
+    let res = match client.call(ORG_SERVICE, "ListOrganizations", &body).await {
+        Err(ClientError::Api { code, .. }) if code == "invalid_argument" => return Err(not_found()),
+        other => other?,
+    };
+    match res.get("result").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default() {
+        [one] => Ok(str_at(one, &["id"]).to_owned()),
+        _ => Err(not_found()),
     }
 }
 

@@ -165,6 +165,14 @@ async fn server_errors_are_one_line_with_the_connect_code_and_exit_1() {
         assert!(run.stderr.starts_with(&format!("tessera: {code}: ")), "{args:?}: {}", run.stderr);
         assert!(!run.stderr.contains(token.as_str()), "the token leaked: {}", run.stderr);
     }
+    // An organization by name works; an unknown name says how to find the id.
+    let by_name = ok(as_token(&app, &admin, &["users", "list", "--org", "Tessera", "--json"]));
+    assert!(by_name.stdout.contains("admin-sa"), "{}", by_name.stdout);
+    let run = as_token(&app, &admin, &["users", "create-machine", "--org", "Acme", "--username", "x"]);
+    assert_eq!(
+        run.stderr,
+        "tessera: not_found: no organization is named \"Acme\"; `tessera users list` shows the organization id of every user\n"
+    );
     // An unknown username says how to find the id.
     let run = as_token(&app, &admin, &["pats", "add", "--user", "ci-deployer"]);
     assert_eq!(
