@@ -150,10 +150,22 @@ fn run_markdown(name: &str, markdown: &str, issuer: &str, data_dir: &Path, workd
         .process_group(0)
         .spawn()
         .unwrap();
-    let pid = child.id();
-    let output = child.wait_with_output().unwrap();
-    let _ = Command::new("kill").arg("--").arg(format!("-{pid}")).stderr(Stdio::null()).status();
-    output
+    // Read both pipes on threads, wait for the script, then stop its process
+    // group: a background process a failed block left running (the resource
+    // server) would otherwise hold the pipes open forever.
+    let mut child = child;
+    let drain = |mut pipe: Box<dyn std::io::Read + Send>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = pipe.read_to_end(&mut bytes);
+            bytes
+        })
+    };
+    let stdout = drain(Box::new(child.stdout.take().unwrap()));
+    let stderr = drain(Box::new(child.stderr.take().unwrap()));
+    let status = child.wait().unwrap();
+    let _ = Command::new("kill").arg("--").arg(format!("-{}", child.id())).stderr(Stdio::null()).status();
+    Output { status, stdout: stdout.join().unwrap(), stderr: stderr.join().unwrap() }
 }
 
 /// Runs the guide `doc` (relative to the repository) against a fresh server.
@@ -213,7 +225,12 @@ fn a_broken_snippet_fails_the_run() {
     assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
     assert_eq!(std::fs::read_to_string(ok_dir.path().join("seen")).unwrap(), "1\n");
 
-    for broken in ["```sh runnable\nfalse\necho never\n```\n", "```sh runnable\necho \"$USER_ID\"\n```\n"] {
+    for broken in [
+        "```sh runnable\nfalse\necho never\n```\n",
+        "```sh runnable\necho \"$USER_ID\"\n```\n",
+        // A block that fails while something it started still runs.
+        "```sh runnable\nsleep 600 &\nfalse\n```\n",
+    ] {
         let dir = tempfile::tempdir().unwrap();
         let out = run_markdown("broken.md", broken, "http://x", data.path(), dir.path());
         assert!(!out.status.success(), "{broken}");
