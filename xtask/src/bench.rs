@@ -1,6 +1,11 @@
 //! `cargo xtask bench`: starts a release `tessera`, seeds a population through
 //! the API, and drives keep-alive HTTP load at fixed concurrency against each
-//! scenario of issue #7, verifying every response body. Prints a Markdown table
+//! scenario of issue #7, verifying every response body. The load comes from
+//! `wrk` when it is installed (a Lua script sends the scenario's request and
+//! checks each answer), because the in-process reqwest generator saturates
+//! before the server on `/healthz`; scenarios whose request changes every time
+//! (a fresh assertion per grant) and machines without `wrk` use the in-process
+//! one. The binary is found under `CARGO_TARGET_DIR` when that is set. Prints a Markdown table
 //! (requests/s, p50/p99, errors, ratio to the `/healthz` baseline of the same
 //! run, the server's peak RSS) and, outside `--smoke`, writes it to
 //! `docs/benchmarks.md`. `--smoke` (what CI runs) uses a tiny population and a
@@ -48,6 +53,12 @@ pub struct BenchArgs {
     /// Use this server binary instead of building the release one.
     #[arg(long)]
     pub binary: Option<PathBuf>,
+    /// Load generator: `auto` (wrk when installed, else the in-process one),
+    /// `wrk`, or `in-process`. wrk drives every scenario whose request is the
+    /// same each time; the grants that need a fresh assertion per request stay
+    /// in-process (they are far below what it can generate).
+    #[arg(long, value_enum, default_value_t = GeneratorChoice::Auto)]
+    pub generator: GeneratorChoice,
     /// Only the scenarios whose name contains this (e.g. to profile one);
     /// the baseline always runs. Does not write docs/benchmarks.md.
     #[arg(long)]
@@ -67,9 +78,116 @@ impl BenchArgs {
             concurrency: 4,
             smoke: true,
             binary: Some(binary),
+            generator: GeneratorChoice::Auto,
             only: None,
         }
     }
+}
+
+/// `--generator`.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum GeneratorChoice {
+    /// wrk when it runs, else in-process.
+    Auto,
+    /// wrk (fails when it is not installed).
+    Wrk,
+    /// The in-process reqwest generator.
+    InProcess,
+}
+
+/// The external load generator of a run, if any.
+struct Wrk {
+    version: String,
+    threads: usize,
+}
+
+impl Wrk {
+    /// wrk when `choice` allows it and it runs.
+    fn find(choice: GeneratorChoice, concurrency: usize) -> Result<Option<Self>> {
+        if choice == GeneratorChoice::InProcess {
+            return Ok(None);
+        }
+        // `wrk --version` prints its banner and exits 1.
+        let found = Command::new("wrk").arg("--version").output().ok().and_then(|o| {
+            let text = String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr);
+            text.lines().next().filter(|l| l.starts_with("wrk")).map(str::to_owned)
+        });
+        match (found, choice) {
+            (Some(banner), _) => {
+                let version = banner.split_whitespace().take(2).collect::<Vec<_>>().join(" ");
+                let cores = std::thread::available_parallelism().map_or(2, usize::from);
+                Ok(Some(Self { version, threads: cores.clamp(1, 2).min(concurrency.max(1)) }))
+            }
+            (None, GeneratorChoice::Wrk) => bail!("--generator wrk, but wrk does not run (apt-get install wrk)"),
+            (None, _) => Ok(None),
+        }
+    }
+
+    /// Drives `request` (sent unchanged every time) for `secs` seconds and
+    /// reads wrk's summary; answers must be 200 and contain `needle`.
+    fn run(&self, request: &reqwest::Request, needle: Option<&str>, secs: u64, concurrency: usize) -> Result<Figures> {
+        let lua_str = |v: &str| {
+            ensure!(!v.contains("]==]"), "cannot quote a request part for wrk");
+            Ok(format!("[==[{v}]==]"))
+        };
+        let mut script = format!("wrk.method = {}\n", lua_str(request.method().as_str())?);
+        if let Some(body) = request.body().and_then(reqwest::Body::as_bytes) {
+            script.push_str(&format!("wrk.body = {}\n", lua_str(std::str::from_utf8(body)?)?));
+        }
+        for (name, value) in request.headers() {
+            script.push_str(&format!("wrk.headers[ {} ] = {}\n", lua_str(name.as_str())?, lua_str(value.to_str()?)?));
+        }
+        script.push_str("local threads = {}\nfunction setup(thread) table.insert(threads, thread) end\n");
+        script.push_str("function init(args) bad = 0 end\n");
+        if let Some(needle) = needle {
+            script.push_str(&format!(
+                "local needle = {}\nfunction response(status, headers, body)\n  if status ~= 200 or not string.find(body, needle, 1, true) then bad = bad + 1 end\nend\n",
+                lua_str(needle)?
+            ));
+        }
+        // With a `response` check, a bad status is counted there already.
+        let status_errors = if needle.is_some() { "0" } else { "e.status" };
+        script.push_str(&format!(
+            "function done(summary, latency, requests)\n  local bad = 0\n  for _, t in ipairs(threads) do bad = bad + (t:get(\"bad\") or 0) end\n  local e = summary.errors\n  io.write(string.format(\"TESSERA_WRK %d %d %d %d %d\\n\", summary.requests, summary.duration, bad + {status_errors} + e.connect + e.read + e.write + e.timeout, latency:percentile(50), latency:percentile(99)))\nend\n",
+        ));
+        let file = tempfile::Builder::new().suffix(".lua").tempfile()?;
+        std::fs::write(file.path(), script)?;
+        let out = Command::new("wrk")
+            .arg(format!("-t{}", self.threads))
+            .arg(format!("-c{}", concurrency.max(self.threads)))
+            .arg(format!("-d{secs}s"))
+            .arg("-s")
+            .arg(file.path())
+            .arg(request.url().as_str())
+            .stdin(Stdio::null())
+            .output()
+            .context("running wrk")?;
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let line = stdout.lines().find_map(|l| l.strip_prefix("TESSERA_WRK ")).with_context(|| {
+            format!("wrk gave no summary ({}): {stdout}{}", out.status, String::from_utf8_lossy(&out.stderr))
+        })?;
+        let n: Vec<f64> = line.split_whitespace().map(str::parse).collect::<Result<_, _>>()?;
+        let [requests, micros, errors, p50, p99] = n[..] else { bail!("wrk's summary is not five numbers: {line}") };
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "counts wrk printed as integers")]
+        Ok(Figures {
+            name: String::new(),
+            rps: requests / (micros / 1e6).max(1e-9),
+            p50_ms: p50 / 1000.0,
+            p99_ms: p99 / 1000.0,
+            errors: errors as usize,
+            requests: requests as usize,
+            generator: self.version.clone(),
+        })
+    }
+}
+
+/// The request of a scenario when it is the same every time (wrk can send it).
+fn fixed_request(s: &Scenario) -> Option<reqwest::Request> {
+    let client = reqwest::Client::new();
+    let first = (s.make)(&client, 0).build().ok()?;
+    let second = (s.make)(&client, 1).build().ok()?;
+    let body = |r: &reqwest::Request| r.body().and_then(reqwest::Body::as_bytes).map(<[u8]>::to_vec);
+    (body(&first) == body(&second) && first.url() == second.url()).then_some(first)
 }
 
 const API_AUD: &str = "urn:zitadel:iam:org:project:id:zitadel:aud";
@@ -89,7 +207,7 @@ pub fn run(mut args: BenchArgs) -> Result<()> {
         Some(b) => b,
         None => {
             crate::cargo(&["build", "--release", "-p", "tessera-server"], &[])?;
-            PathBuf::from("target/release/tessera")
+            crate::target_dir().join("release/tessera")
         }
     };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
@@ -392,6 +510,9 @@ struct Scenario {
     name: String,
     make: MakeRequest,
     check: fn(u16, &[u8]) -> bool,
+    /// What an answer's body must contain when an external load generator,
+    /// which cannot run `check`, drives the scenario (its status must be 200).
+    needle: Option<&'static str>,
 }
 
 struct Figures {
@@ -401,6 +522,8 @@ struct Figures {
     p99_ms: f64,
     errors: usize,
     requests: usize,
+    /// The load generator that measured it.
+    generator: String,
 }
 
 fn ok_status(status: u16, _: &[u8]) -> bool {
@@ -474,6 +597,7 @@ async fn measure(s: &Scenario, args: &BenchArgs, clients: &[reqwest::Client]) ->
         p99_ms: pct(0.99),
         errors,
         requests: all.len(),
+        generator: "in-process".into(),
     }
 }
 
@@ -540,6 +664,7 @@ async fn bench(args: BenchArgs, binary: &Path) -> Result<()> {
             name: "GET /healthz (baseline)".into(),
             make: Arc::new(move |c, _| c.get(&healthz)),
             check: ok_status,
+            needle: None,
         },
         false,
     ));
@@ -564,6 +689,7 @@ async fn bench(args: BenchArgs, binary: &Path) -> Result<()> {
                         .body(body.clone())
                 }),
                 check: active,
+                needle: Some("\"active\":true"),
             },
             false,
         ));
@@ -584,6 +710,7 @@ async fn bench(args: BenchArgs, binary: &Path) -> Result<()> {
                     c.post(&u).header("content-type", "application/x-www-form-urlencoded").body(body.clone())
                 }),
                 check: active,
+                needle: Some("\"active\":true"),
             },
             false,
         ));
@@ -601,6 +728,7 @@ async fn bench(args: BenchArgs, binary: &Path) -> Result<()> {
                     c.post(&u).bearer_auth(&pat).header("content-type", "application/json").body(body.clone())
                 }),
                 check: user_body,
+                needle: Some("\"userId\""),
             },
             false,
         ));
@@ -622,6 +750,7 @@ async fn bench(args: BenchArgs, binary: &Path) -> Result<()> {
                         .body(body.clone())
                 }),
                 check: token_body,
+                needle: Some("\"access_token\""),
             },
             // Opaque tokens: the target (8,000/s) is for the grant itself; JWT
             // access tokens add an RS256 signature, measured by jwt-bearer below.
@@ -653,6 +782,7 @@ async fn bench(args: BenchArgs, binary: &Path) -> Result<()> {
                         .body(bodies[n % bodies.len()].clone())
                 }),
                 check: token_body,
+                needle: Some("\"access_token\""),
             },
             jwt_tokens,
         ));
@@ -661,6 +791,14 @@ async fn bench(args: BenchArgs, binary: &Path) -> Result<()> {
     let clients: Vec<reqwest::Client> = (0..args.concurrency)
         .map(|_| reqwest::Client::builder().pool_max_idle_per_host(1).build())
         .collect::<Result<_, _>>()?;
+    let wrk = Wrk::find(args.generator, args.concurrency)?;
+    match &wrk {
+        Some(w) => eprintln!(
+            "xtask bench: load generator: {} (-t{} -c{}) for the scenarios with a fixed request, in-process for the rest",
+            w.version, w.threads, args.concurrency
+        ),
+        None => eprintln!("xtask bench: load generator: in-process (install wrk for one that is not the bottleneck)"),
+    }
     let mut figures = Vec::new();
     let mut jwt_mode = true;
     let chosen = |s: &Scenario| args.only.as_deref().is_none_or(|o| s.name.contains(o) || s.name.contains("baseline"));
@@ -677,10 +815,19 @@ async fn bench(args: BenchArgs, binary: &Path) -> Result<()> {
             .await?;
             jwt_mode = *wants_jwt;
         }
-        let f = measure(scenario, &args, &clients).await;
+        let f = match (&wrk, fixed_request(scenario)) {
+            (Some(w), Some(request)) => {
+                let (w, needle, concurrency) = (w, scenario.needle, args.concurrency);
+                if args.warmup > 0 {
+                    w.run(&request, needle, args.warmup, concurrency)?;
+                }
+                Figures { name: scenario.name.clone(), ..w.run(&request, needle, args.duration, concurrency)? }
+            }
+            _ => measure(scenario, &args, &clients).await,
+        };
         eprintln!(
-            "xtask bench: {:<45} {:>9.0} req/s  p50 {:>6.2} ms  p99 {:>6.2} ms  errors {}",
-            f.name, f.rps, f.p50_ms, f.p99_ms, f.errors
+            "xtask bench: {:<45} {:>9.0} req/s  p50 {:>6.2} ms  p99 {:>6.2} ms  errors {}  ({})",
+            f.name, f.rps, f.p50_ms, f.p99_ms, f.errors, f.generator
         );
         figures.push(f);
     }
@@ -716,17 +863,18 @@ fn render(figures: &[Figures], idle: Option<f64>, peak: Option<f64>, args: &Benc
         args.users, args.tokens, args.concurrency, args.duration, args.warmup
     ));
     out.push_str(
-        "| scenario | req/s | p50 ms | p99 ms | errors | ratio to baseline |\n|---|---:|---:|---:|---:|---:|\n",
+        "| scenario | req/s | p50 ms | p99 ms | errors | ratio to baseline | load generator |\n|---|---:|---:|---:|---:|---:|---|\n",
     );
     for f in figures {
         out.push_str(&format!(
-            "| {} | {:.0} | {:.2} | {:.2} | {} | {:.2} |\n",
+            "| {} | {:.0} | {:.2} | {:.2} | {} | {:.2} | {} |\n",
             f.name,
             f.rps,
             f.p50_ms,
             f.p99_ms,
             f.errors,
-            f.rps / base
+            f.rps / base,
+            f.generator
         ));
     }
     let mib = |v: Option<f64>| v.map_or_else(|| "n/a".to_owned(), |v| format!("{v:.1} MiB"));
@@ -756,8 +904,10 @@ const BENCH_DOC_HEAD: &str = "# Benchmarks
 
 Produced by `cargo xtask bench` (see `xtask/src/bench.rs`): a release `tessera`
 on a fresh data dir, a population seeded through the API, then keep-alive HTTP
-load at fixed concurrency from a load generator in the same process tree, on
-the same cores. Every response body is checked (an introspection must be
+load at fixed concurrency on the same cores: from `wrk` (when installed) for
+every scenario whose request is the same each time, from the in-process
+generator for the grants that need a fresh assertion per request; the table
+names the generator of each row. Every response body is checked (an introspection must be
 active and carry the role claims, a grant must return a token); errors must be
 0. Ratios are against `GET /healthz` measured in the same run, which makes them
 comparable across runs on this shared, noisy machine; absolute numbers are not.

@@ -26,24 +26,53 @@ impl std::ops::Deref for Caller {
     }
 }
 
+/// How to send a token, the next step of every refusal below.
+const SEND_AS_BEARER: &str = "send the token as `Authorization: Bearer <token>`";
+
 /// The credential of an `Authorization: Bearer …` header (scheme case-insensitive,
 /// RFC 7235 §2.1), or `None` when there is none.
+///
+/// A header without the `Bearer` scheme — most often a token pasted without
+/// `Bearer ` in front — is answered like a missing credential (RFC 6750 §3.1: a
+/// request without Bearer authentication gets no error code), with a message
+/// saying how to send it. The header's value is never echoed: it may be a token.
 pub(crate) fn bearer(req: &HttpRequest) -> Result<Option<SecretString>, ApiError> {
     let Some(value) = req.headers().get(header::AUTHORIZATION) else { return Ok(None) };
-    let value = value.to_str().map_err(|_| invalid_token())?;
-    let (scheme, token) = value.split_once(' ').ok_or_else(invalid_token)?;
+    let no_scheme = || {
+        ApiError::unauthenticated(
+            Challenge::Missing,
+            format!("the Authorization header has no Bearer scheme: {SEND_AS_BEARER}"),
+        )
+    };
+    let value = value.to_str().map_err(|_| no_scheme())?;
+    let (scheme, token) = value.trim().split_once(' ').ok_or_else(no_scheme)?;
     if !scheme.eq_ignore_ascii_case("bearer") {
-        return Err(ApiError::unauthenticated(Challenge::Missing, "only Bearer credentials are accepted"));
+        return Err(no_scheme());
     }
     let token = token.trim();
     if token.is_empty() {
-        return Err(invalid_token());
+        return Err(ApiError::unauthenticated(
+            Challenge::InvalidToken,
+            format!("the Bearer token is empty: {SEND_AS_BEARER}"),
+        ));
     }
     Ok(Some(SecretString::from(token.to_owned())))
 }
 
+/// RFC 6750 §3.1 `invalid_token`: a well-sent token that is not (or no longer) good.
 fn invalid_token() -> ApiError {
-    ApiError::unauthenticated(Challenge::InvalidToken, "the access token is invalid, expired or revoked")
+    ApiError::unauthenticated(
+        Challenge::InvalidToken,
+        "the access token is unknown, expired or revoked: check that it was copied whole, or create a new one",
+    )
+}
+
+/// RFC 6750 §3.1 `invalid_token`: a live access token whose audience lacks the API.
+fn not_for_api() -> ApiError {
+    ApiError::unauthenticated(
+        Challenge::InvalidToken,
+        "the access token is not meant for the API: request it with the scope urn:zitadel:iam:org:project:id:zitadel:aud",
+    )
 }
 
 impl FromRequest for Caller {
@@ -58,12 +87,22 @@ impl FromRequest for Caller {
             let Some(token) = token? else {
                 return Err(ApiError::unauthenticated(
                     Challenge::Missing,
-                    "authentication required: send a Bearer token",
+                    format!("authentication required: {SEND_AS_BEARER}"),
                 ));
             };
             let auth = match state.validator.validate(state.core.store.as_ref(), token.expose_secret()).await {
                 Ok(auth) => auth,
-                Err(AuthError::InvalidToken) => return Err(invalid_token()),
+                Err(AuthError::InvalidToken) => {
+                    tracing::info!(rule = "the token is malformed, unknown, expired or revoked", "API request refused");
+                    return Err(invalid_token());
+                }
+                Err(AuthError::NotForApi) => {
+                    tracing::info!(
+                        rule = "the access token's audience does not include the API",
+                        "API request refused"
+                    );
+                    return Err(not_for_api());
+                }
                 Err(AuthError::Store(e)) => return Err(e.into()),
             };
             let grants = grants_of(&state.core, auth.user_id).await?;

@@ -305,11 +305,21 @@ pub struct OAuthError {
     pub status: StatusCode,
     /// The `WWW-Authenticate` value, for 401s.
     pub challenge: Option<&'static str>,
+    /// The rule that refused, for the log line, when the description is
+    /// deliberately vaguer; never contains a credential.
+    pub rule: Option<Cow<'static, str>>,
 }
 
 impl OAuthError {
     fn new(error: &'static str, description: impl Into<Cow<'static, str>>) -> Self {
-        Self { error, description: description.into(), status: StatusCode::BAD_REQUEST, challenge: None }
+        Self { error, description: description.into(), status: StatusCode::BAD_REQUEST, challenge: None, rule: None }
+    }
+
+    /// Sets the rule logged for this refusal.
+    #[must_use]
+    pub fn with_rule(mut self, rule: impl Into<Cow<'static, str>>) -> Self {
+        self.rule = Some(rule.into());
+        self
     }
 
     /// `invalid_request` (400).
@@ -347,7 +357,7 @@ impl OAuthError {
         Self {
             status: StatusCode::UNAUTHORIZED,
             challenge: Some("Bearer realm=\"tessera\", error=\"invalid_token\""),
-            ..Self::new("invalid_token", "the access token is invalid, expired or revoked")
+            ..Self::new("invalid_token", "the access token is unknown, expired or revoked")
         }
     }
 
@@ -356,7 +366,7 @@ impl OAuthError {
         Self {
             status: StatusCode::UNAUTHORIZED,
             challenge: Some("Bearer realm=\"tessera\""),
-            ..Self::new("invalid_request", "authentication required: send a Bearer token")
+            ..Self::new("invalid_request", "authentication required: send the token as `Authorization: Bearer <token>`")
         }
     }
 
@@ -386,8 +396,8 @@ impl From<tessera_oauth::grant::GrantError> for OAuthError {
         use tessera_oauth::grant::GrantError as G;
         match e {
             G::InvalidRequest(m) => Self::invalid_request(m),
-            G::InvalidClient(m) => Self::invalid_client(m),
-            G::InvalidGrant(m) => Self::invalid_grant(m),
+            G::InvalidClient(r) => Self::invalid_client(r.description).with_rule(r.rule),
+            G::InvalidGrant(r) => Self::invalid_grant(r.description).with_rule(r.rule),
             G::InvalidScope(m) => Self::invalid_scope(m),
             G::UnsupportedGrantType => Self::unsupported_grant_type(),
             G::Server(cause) => Self::server_error(cause.as_ref()),
@@ -407,6 +417,13 @@ impl ResponseError for OAuthError {
     }
 
     fn error_response(&self) -> HttpResponse {
+        // One line per refusal, naming the rule (never the credential), so an
+        // operator sees why at the default level; server errors were logged
+        // with their cause already.
+        if self.status.is_client_error() {
+            let rule = self.rule.as_deref().unwrap_or(&self.description);
+            tracing::info!(error = self.error, rule = %rule, "OAuth request refused");
+        }
         let mut res = HttpResponse::build(self.status);
         if let Some(challenge) = self.challenge {
             res.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge)));

@@ -129,6 +129,59 @@ pub enum AssertionError {
     InvalidJti,
 }
 
+impl AssertionError {
+    /// What the client may be told about this refusal, naming the rule and
+    /// what to do; `None` where naming it would leak something.
+    ///
+    /// Rules about the assertion's own shape are checked before any key is
+    /// looked up, and claim rules only after the signature verified (so whoever
+    /// learns of them holds a registered key): both leak nothing. Key and
+    /// signature rules would tell whether a user or key exists, so they share
+    /// one generic description (`None` here).
+    #[must_use]
+    pub fn public_description(self, policy: &AssertionPolicy) -> Option<String> {
+        let accepted = policy.audiences.join(" or ");
+        let skew = policy.skew.num_seconds();
+        let text = match self {
+            Self::UnknownKey
+            | Self::KeyExpired
+            | Self::NoUsableKey
+            | Self::AlgorithmKeyMismatch
+            | Self::BadSignature => {
+                return None;
+            }
+            Self::TooLarge => format!("the assertion is larger than {MAX_ASSERTION_LEN} bytes"),
+            Self::Malformed => {
+                "the assertion is not a well-formed signed JWT (three base64url parts, JSON header and claims)".into()
+            }
+            Self::Unsigned => "the assertion must be signed (alg none is refused)".into(),
+            Self::AlgorithmNotAllowed => "the assertion's alg must be RS256, ES256 or EdDSA".into(),
+            Self::CriticalHeader => "the assertion must not have a crit header".into(),
+            Self::MissingSubject => "the assertion must have a sub claim".into(),
+            Self::SubjectMismatch => "the assertion's sub must be the owner of the signing key".into(),
+            Self::IssuerMismatch => "the assertion's iss must equal its sub".into(),
+            Self::AudienceMismatch => format!("the assertion's aud must contain {accepted}"),
+            Self::MissingExpiry => "the assertion must have an exp claim".into(),
+            Self::Expired => {
+                format!("the assertion has expired (exp is in the past by more than {skew} s): create a new one")
+            }
+            Self::NotYetValid => {
+                format!("the assertion's nbf is more than {skew} s in the future: check the client's clock")
+            }
+            Self::MissingIssuedAt => "the assertion must have an iat claim".into(),
+            Self::IssuedInFuture => {
+                format!("the assertion's iat is more than {skew} s in the future: check the client's clock")
+            }
+            Self::TooOld => format!(
+                "the assertion's iat is more than {} s in the past: create a new one",
+                policy.max_age.num_seconds()
+            ),
+            Self::InvalidJti => "the assertion's jti must be 1 to 255 bytes without control characters".into(),
+        };
+        Some(text)
+    }
+}
+
 /// What the server accepts: its audiences, the clock skew and the maximum age.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AssertionPolicy {

@@ -6,6 +6,7 @@
 //! A deactivated, locked or deleted user, or one of a deactivated organization,
 //! gets nothing from any grant (ZITADEL CVE-2024-47000 was this bug).
 
+use std::borrow::Cow;
 use std::error::Error as StdError;
 use std::sync::Arc;
 
@@ -23,7 +24,7 @@ use tessera_domain::repo::{CredentialOwner, RepoError, Store};
 use tessera_domain::user::{AccessTokenType, User};
 use tessera_domain::{AccessTokenId, Clock, ProjectId, SecretId, Timestamp, UserId};
 
-use crate::assertion::{AssertionPolicy, CandidateKey, parse_assertion};
+use crate::assertion::{AssertionError, AssertionPolicy, CandidateKey, parse_assertion};
 use crate::caches;
 use crate::claims;
 use crate::credential::{Credential, CredentialKind, ParsedCredential};
@@ -57,6 +58,46 @@ pub struct TokenConfig {
     pub secret_overlap: Duration,
 }
 
+/// A refused request: what the client is told and the rule that refused it,
+/// which the HTTP edge logs (one line at `info`) for the operator. Neither ever
+/// contains a credential or assertion; the description names the rule only
+/// where that leaks nothing (e.g. whether a user exists).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// The `error_description` sent to the client.
+    pub description: Cow<'static, str>,
+    /// The rule that refused, for the log.
+    pub rule: Cow<'static, str>,
+}
+
+impl Refusal {
+    /// A refusal whose description is the rule itself.
+    pub fn public(rule: impl Into<Cow<'static, str>>) -> Self {
+        let rule = rule.into();
+        Self { description: rule.clone(), rule }
+    }
+
+    /// A refusal that tells the client `description` and logs `rule`.
+    pub fn new(description: impl Into<Cow<'static, str>>, rule: impl Into<Cow<'static, str>>) -> Self {
+        Self { description: description.into(), rule: rule.into() }
+    }
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.description)
+    }
+}
+
+/// The description of every client authentication failure whose rule would
+/// tell whether a client exists or which part of its secret was wrong.
+pub const CLIENT_AUTH_FAILED: &str = "client authentication failed";
+
+/// The description of every assertion failure whose rule would tell whether a
+/// user or key exists (RFC 7523 §3.1 `invalid_grant`).
+pub const NO_KEY_VERIFIES: &str =
+    "the assertion is invalid: no registered, unexpired key of its sub verifies its signature";
+
 /// Why a grant failed, by RFC 6749 §5.2 error code. Descriptions never contain
 /// the credential or assertion.
 #[derive(Debug, thiserror::Error)]
@@ -66,10 +107,10 @@ pub enum GrantError {
     InvalidRequest(&'static str),
     /// RFC 6749 §5.2 `invalid_client`: client authentication failed (401).
     #[error("{0}")]
-    InvalidClient(&'static str),
+    InvalidClient(Refusal),
     /// RFC 6749 §5.2 / RFC 7523 §3.1 `invalid_grant`: the assertion is invalid.
     #[error("{0}")]
-    InvalidGrant(&'static str),
+    InvalidGrant(Refusal),
     /// RFC 6749 §5.2 `invalid_scope`.
     #[error("{0}")]
     InvalidScope(String),
@@ -79,6 +120,35 @@ pub enum GrantError {
     /// Anything else; details are logged, not sent.
     #[error("server error")]
     Server(#[source] Box<dyn StdError + Send + Sync>),
+}
+
+impl GrantError {
+    /// `invalid_client` with the generic description; `rule` goes to the log.
+    pub fn client(rule: impl Into<Cow<'static, str>>) -> Self {
+        Self::InvalidClient(Refusal::new(CLIENT_AUTH_FAILED, rule))
+    }
+
+    /// `invalid_grant` whose description is the rule.
+    pub fn grant(rule: impl Into<Cow<'static, str>>) -> Self {
+        Self::InvalidGrant(Refusal::public(rule))
+    }
+
+    /// RFC 7523 §3.1: `invalid_grant` for an assertion that broke `rule`,
+    /// named to the client only where that leaks nothing.
+    #[must_use]
+    pub fn assertion(rule: AssertionError, policy: &AssertionPolicy) -> Self {
+        Self::InvalidGrant(assertion_refusal(rule, policy, NO_KEY_VERIFIES))
+    }
+}
+
+/// The refusal of an assertion that broke `rule`: its public description, or
+/// `generic` where naming the rule would leak something.
+#[must_use]
+pub fn assertion_refusal(rule: AssertionError, policy: &AssertionPolicy, generic: &'static str) -> Refusal {
+    match rule.public_description(policy) {
+        Some(description) => Refusal::public(description),
+        None => Refusal::new(generic, rule.to_string()),
+    }
 }
 
 impl From<RepoError> for GrantError {
@@ -176,28 +246,33 @@ impl TokenService {
         scope: &str,
     ) -> Result<TokenResponse, GrantError> {
         let now = self.clock.now();
-        let refuse = |reason: &dyn std::fmt::Display| {
-            tracing::debug!(reason = %reason, "jwt-bearer grant refused");
-            GrantError::InvalidGrant("the assertion is invalid")
-        };
-        let parsed = parse_assertion(assertion).map_err(|e| refuse(&e))?;
-        let subject = parsed.subject().map_err(|e| refuse(&e))?;
-        let user_id = UserId::parse(subject).map_err(|_| refuse(&"subject is not a user id"))?;
+        let policy = AssertionPolicy::new(&self.config.issuer, &self.config.token_endpoint).with_skew(self.config.skew);
+        let refuse = |rule: AssertionError| GrantError::assertion(rule, &policy);
+        let parsed = parse_assertion(assertion).map_err(refuse)?;
+        let subject = parsed.subject().map_err(refuse)?;
+        // Said before any lookup, so it tells nothing about which users exist.
+        let user_id = UserId::parse(subject).map_err(|_| {
+            GrantError::grant("the assertion's sub must be the machine user's id (the key file's userId)")
+        })?;
         let cache = self.caches.as_ref().map(|c| &c.machine_keys);
         let found =
             caches::through(cache, user_id, || async { store.machine_keys().find_for_auth(user_id).await }).await?;
         let Some(found) = found else {
-            return Err(refuse(&"no such user"));
+            return Err(GrantError::InvalidGrant(Refusal::new(
+                NO_KEY_VERIFIES,
+                "no machine user with the assertion's sub",
+            )));
         };
         let keys: Vec<CandidateKey> = found.keys.iter().map(CandidateKey::from).collect();
-        let policy = AssertionPolicy::new(&self.config.issuer, &self.config.token_endpoint).with_skew(self.config.skew);
-        let verified = parsed.verify(subject, &keys, &policy, now).map_err(|e| refuse(&e))?;
+        let verified = parsed.verify(subject, &keys, &policy, now).map_err(refuse)?;
         // Only after the signature: do not reveal user states to anyone.
-        require_active(&found.owner).map_err(|()| GrantError::InvalidGrant("the user may not authenticate"))?;
+        require_active(&found.owner).map_err(|()| {
+            GrantError::grant("the user may not authenticate (it, or its organization, is not active)")
+        })?;
         let jti = match &verified.jti {
             Some(jti) => Some(
                 UsedJti::new(subject, jti.clone(), verified.replay_window_end())
-                    .map_err(|_| GrantError::InvalidGrant("the assertion is invalid"))?,
+                    .map_err(|_| refuse(AssertionError::InvalidJti))?,
             ),
             None => None,
         };
@@ -238,24 +313,32 @@ impl TokenService {
         secret: &SecretString,
         now: Timestamp,
     ) -> Result<User, GrantError> {
-        const BAD: GrantError = GrantError::InvalidClient("client authentication failed");
-        let parsed =
-            ParsedCredential::parse(Some(CredentialKind::ClientSecret), secret.expose_secret()).map_err(|_| BAD)?;
+        let parsed = ParsedCredential::parse(Some(CredentialKind::ClientSecret), secret.expose_secret()).map_err(|_| {
+            // Checked before any I/O: saying so leaks nothing.
+            GrantError::InvalidClient(Refusal::public(
+                "the client secret is malformed (not a tsr_cs_ secret, or its checksum fails): check that it was copied whole",
+            ))
+        })?;
         let id = SecretId::from_uuid(parsed.id());
         let cache = self.caches.as_ref().map(|c| &c.secrets);
         let Some(found) =
             caches::through(cache, id, || async { store.machine_secrets().find_for_auth(id).await }).await?
         else {
-            return Err(BAD);
+            return Err(GrantError::client("no machine user has this client secret"));
         };
-        let ok = parsed.verify(&found.secret.digest)
-            && found.secret.accepted_at(now, self.config.secret_overlap)
-            && found.username.key() == client_id.to_lowercase()
-            && require_active(&found.owner).is_ok();
-        if !ok {
-            return Err(BAD);
+        if !parsed.verify(&found.secret.digest) {
+            return Err(GrantError::client("the client secret does not match"));
         }
-        self.user(store, found.owner.user_id).await.map_err(|_| BAD)
+        if !found.secret.accepted_at(now, self.config.secret_overlap) {
+            return Err(GrantError::client("the client secret was replaced by a newer one"));
+        }
+        if found.username.key() != client_id.to_lowercase() {
+            return Err(GrantError::client("client_id is not the username of the secret's machine user"));
+        }
+        if require_active(&found.owner).is_err() {
+            return Err(GrantError::client("the machine user, or its organization, is not active"));
+        }
+        self.user(store, found.owner.user_id).await.map_err(|_| GrantError::client("the machine user is gone"))
     }
 
     /// RFC 6749 §3.3: a project audience scope must name an existing, active
@@ -292,7 +375,7 @@ impl TokenService {
     async fn user(&self, store: &dyn Store, id: UserId) -> Result<User, GrantError> {
         let cache = self.caches.as_ref().map(|c| &c.users);
         let found = caches::through(cache, id, || async { store.users().get(id).await }).await?;
-        found.map(|u| User::clone(&u)).ok_or(GrantError::InvalidGrant("the user may not authenticate"))
+        found.map(|u| User::clone(&u)).ok_or_else(|| GrantError::grant("the user may not authenticate"))
     }
 
     async fn issue(
@@ -361,7 +444,9 @@ impl TokenService {
             None => issue_log::write_one(store, &issuance).await?,
         };
         if recorded == Recorded::Replayed {
-            return Err(GrantError::InvalidGrant("the assertion was already used"));
+            return Err(GrantError::grant(
+                "the assertion was already used (its jti was seen before): create a new one",
+            ));
         }
 
         let id_token = if scopes.openid {

@@ -26,10 +26,10 @@ use tessera_domain::user::User;
 use tessera_domain::{AppKeyId, Timestamp};
 use uuid::Uuid;
 
-use crate::assertion::{AssertionPolicy, CandidateKey, parse_assertion};
+use crate::assertion::{AssertionError, AssertionPolicy, CandidateKey, parse_assertion};
 use crate::caches;
 use crate::credential::{CredentialKind, ParsedCredential};
-use crate::grant::{GrantError, TokenService};
+use crate::grant::{CLIENT_AUTH_FAILED, GrantError, Refusal, TokenService, assertion_refusal};
 use crate::roles;
 use crate::validator::{AuthError, CredentialRef, ResolvedToken, Validator};
 
@@ -63,8 +63,6 @@ pub enum Client {
     App(Box<AppForAuth>),
 }
 
-const BAD_CLIENT: GrantError = GrantError::InvalidClient("client authentication failed");
-
 impl TokenService {
     /// Authenticates an API application (RFC 7662 §2.1 requires the protected
     /// resource to authenticate). The application, its project and its
@@ -76,28 +74,37 @@ impl TokenService {
         let now = self.clock_now();
         let found = match auth {
             ClientAuth::Secret { client_id, secret } => {
-                let found = self.find_app(store, client_id).await?.ok_or(BAD_CLIENT)?;
+                let found = self
+                    .find_app(store, client_id)
+                    .await?
+                    .ok_or_else(|| GrantError::client("no API application has this client_id"))?;
                 verify_app_secret(found, secret)?
             }
             ClientAuth::Assertion { assertion, endpoint } => {
-                let refuse = |reason: &dyn std::fmt::Display| {
-                    tracing::debug!(reason = %reason, "client assertion refused");
-                    BAD_CLIENT
+                let policy = AssertionPolicy::new(&self.config().issuer, *endpoint).with_skew(self.config().skew);
+                // RFC 7523 §3: the rules of the assertion, named where that
+                // leaks nothing (`AssertionError::public_description`).
+                let refuse = |rule: AssertionError| {
+                    GrantError::InvalidClient(assertion_refusal(rule, &policy, CLIENT_AUTH_FAILED))
                 };
-                let parsed = parse_assertion(assertion).map_err(|e| refuse(&e))?;
-                let subject = parsed.subject().map_err(|e| refuse(&e))?.to_owned();
+                let parsed = parse_assertion(assertion).map_err(refuse)?;
+                let subject = parsed.subject().map_err(refuse)?.to_owned();
                 // RFC 7523 §3 item 9 / RFC 7515 §4.1.4: an application key is found by its `kid`.
-                let kid = parsed.key_id().ok_or(BAD_CLIENT)?;
-                let key_id = AppKeyId::parse(kid).map_err(|_| BAD_CLIENT)?;
+                let kid = parsed.key_id().ok_or_else(|| {
+                    GrantError::InvalidClient(Refusal::public(
+                        "the client assertion must name its key in the kid header (the key file's keyId)",
+                    ))
+                })?;
+                let key_id = AppKeyId::parse(kid).map_err(|_| GrantError::client("kid is not a key id"))?;
                 let cache = self.caches.as_ref().map(|c| &c.app_keys);
                 let found =
                     caches::through(cache, key_id, || async { store.applications().find_key_for_auth(key_id).await })
                         .await?;
                 let Some(key) = found else {
-                    return Err(BAD_CLIENT);
+                    return Err(GrantError::client("no application key has the assertion's kid"));
                 };
                 if key.app.app.client_id != subject {
-                    return Err(refuse(&"the key belongs to another client"));
+                    return Err(GrantError::client("the assertion's key belongs to another client than its sub"));
                 }
                 let candidate = CandidateKey {
                     kid: key.key.id.to_string(),
@@ -105,24 +112,25 @@ impl TokenService {
                     public_key_pem: key.key.public_key_pem.clone(),
                     expires_at: key.key.expires_at,
                 };
-                let policy = AssertionPolicy::new(&self.config().issuer, *endpoint).with_skew(self.config().skew);
-                let verified = parsed.verify(&subject, &[candidate], &policy, now).map_err(|e| refuse(&e))?;
+                let verified = parsed.verify(&subject, &[candidate], &policy, now).map_err(refuse)?;
                 if let Some(jti) = &verified.jti {
                     // RFC 7523 §3 item 7: a jti is used once while the assertion is valid.
-                    let used =
-                        UsedJti::new(&subject, jti.clone(), verified.replay_window_end()).map_err(|_| BAD_CLIENT)?;
+                    let used = UsedJti::new(&subject, jti.clone(), verified.replay_window_end())
+                        .map_err(|_| refuse(AssertionError::InvalidJti))?;
                     let tx = store.begin().await?;
                     let fresh = tx.used_jtis().record(&used, now).await?;
                     tx.commit().await?;
                     if !fresh {
-                        return Err(refuse(&"the assertion was already used"));
+                        return Err(GrantError::InvalidClient(Refusal::public(
+                            "the client assertion was already used (its jti was seen before): create a new one",
+                        )));
                     }
                 }
                 key.app.clone()
             }
         };
         if !found.is_active() {
-            return Err(BAD_CLIENT);
+            return Err(GrantError::client("the application, its project or its organization is not active"));
         }
         Ok(found)
     }
@@ -171,12 +179,27 @@ impl TokenService {
     ) -> Result<Arc<str>, RepoError> {
         let resolved = match validator.resolve(store, token).await {
             Ok(r) => r,
-            Err(AuthError::InvalidToken) => return Ok(inactive()),
+            Err(AuthError::InvalidToken | AuthError::NotForApi) => {
+                tracing::info!(
+                    client_id = %app.app.client_id,
+                    rule = "the token is malformed, unknown, expired or revoked, or its user is not active",
+                    "introspection answered inactive"
+                );
+                return Ok(inactive());
+            }
             Err(AuthError::Store(e)) => return Err(e),
         };
         let project = app.app.project_id;
         let is_pat = matches!(resolved.auth.credential, CredentialRef::Pat(_));
         if !is_pat && !resolved.has_audience(&project.to_string()) {
+            // The most common surprise of a resource server: say what to do.
+            tracing::info!(
+                client_id = %app.app.client_id,
+                rule = %format_args!(
+                    "the token's audience does not include the caller's project; request it with the scope urn:zitadel:iam:org:project:id:{project}:aud"
+                ),
+                "introspection answered inactive"
+            );
             return Ok(inactive());
         }
         let key = (credential_uuid(&resolved), project);
@@ -233,7 +256,7 @@ impl TokenService {
     ) -> Result<(), RepoError> {
         let resolved = match validator.resolve(store, token).await {
             Ok(r) => r,
-            Err(AuthError::InvalidToken) => return Ok(()),
+            Err(AuthError::InvalidToken | AuthError::NotForApi) => return Ok(()),
             Err(AuthError::Store(e)) => return Err(e),
         };
         let (allowed, actor, client_id) = match client {
@@ -288,10 +311,20 @@ impl TokenService {
 /// (constant time) with the stored digest; the application, its project and its
 /// organization active.
 fn verify_app_secret(found: AppForAuth, secret: &SecretString) -> Result<AppForAuth, GrantError> {
-    let parsed =
-        ParsedCredential::parse(Some(CredentialKind::ClientSecret), secret.expose_secret()).map_err(|_| BAD_CLIENT)?;
-    let matches = found.app.secret_digest.as_ref().is_some_and(|d| parsed.verify(d));
-    if matches && found.is_active() { Ok(found) } else { Err(BAD_CLIENT) }
+    let parsed = ParsedCredential::parse(Some(CredentialKind::ClientSecret), secret.expose_secret())
+        .map_err(|_| {
+            // Checked before any I/O: saying so leaks nothing.
+            GrantError::InvalidClient(Refusal::public(
+                "the client secret is malformed (not a tsr_cs_ secret, or its checksum fails): check that it was copied whole",
+            ))
+        })?;
+    if !found.app.secret_digest.as_ref().is_some_and(|d| parsed.verify(d)) {
+        return Err(GrantError::client("the client secret does not match the application's"));
+    }
+    if !found.is_active() {
+        return Err(GrantError::client("the application, its project or its organization is not active"));
+    }
+    Ok(found)
 }
 
 /// RFC 7662 §2.2: the whole answer for a token that is not active.

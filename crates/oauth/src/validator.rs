@@ -94,6 +94,11 @@ pub enum AuthError {
     /// its user or organization is not active.
     #[error("the credential is invalid, expired or revoked")]
     InvalidToken,
+    /// A live access token whose audience does not include the management API
+    /// ([`Validator::validate`] only). Telling its holder so leaks nothing: the
+    /// token is good, only meant for another resource.
+    #[error("the access token's audience does not include the API")]
+    NotForApi,
     /// The store could not answer.
     #[error("cannot check the credential")]
     Store(#[from] RepoError),
@@ -199,13 +204,14 @@ impl Validator {
     /// whose audience includes the API (`urn:zitadel:iam:org:project:id:zitadel:aud`).
     ///
     /// # Errors
-    /// [`AuthError::InvalidToken`] for anything but such a live credential of an
-    /// active user in an active organization; [`AuthError::Store`] when the
+    /// [`AuthError::InvalidToken`] for anything but a live credential of an
+    /// active user in an active organization, [`AuthError::NotForApi`] for one
+    /// whose audience lacks the API; [`AuthError::Store`] when the
     /// database fails.
     pub async fn validate(&self, repos: &dyn Store, token: &str) -> Result<Authenticated, AuthError> {
         let resolved = self.resolve(repos, token).await?;
         if !resolved.has_audience(&self.api_audience) {
-            return Err(AuthError::InvalidToken);
+            return Err(AuthError::NotForApi);
         }
         Ok(resolved.auth)
     }

@@ -7,12 +7,21 @@ use std::path::PathBuf;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use clap::{Args, Parser, Subcommand};
 
-/// Tessera: identity and access for service users, wire-compatible with ZITADEL.
+/// Tessera: identity and access for service users (machine accounts),
+/// wire-compatible with ZITADEL.
+///
+/// Your scripts, CI jobs and daemons authenticate with Personal Access Tokens,
+/// JWT key files or client secrets; your APIs check those tokens by
+/// introspection. Start with `tessera start`: it listens on
+/// http://127.0.0.1:8080, writes the admin's token to tessera-data/admin.pat, and
+/// serves the web console at /ui/console/. Then try
+/// `tessera users list --token-file tessera-data/admin.pat`.
 #[derive(Debug, Parser)]
-#[command(name = "tessera", version, about, propagate_version = true)]
+#[command(name = "tessera", version, propagate_version = true)]
 pub struct Cli {
-    /// Configuration file (TOML); environment variables TESSERA_* override it.
-    #[arg(long, global = true, env = "TESSERA_CONFIG", value_name = "FILE")]
+    /// Configuration file (TOML) of the server commands; environment variables
+    /// TESSERA_* override it.
+    #[arg(long, env = "TESSERA_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// What to do.
     #[command(subcommand)]
@@ -30,12 +39,26 @@ pub enum Command {
     Client(ClientCommand),
 }
 
+/// The configuration file option of the server commands (also accepted
+/// before the command: `tessera --config FILE start`). The client commands do
+/// not have it: they read no server configuration.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ConfigArg {
+    /// Configuration file (TOML); environment variables TESSERA_* override it.
+    #[arg(long, global = true, env = "TESSERA_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
 /// Commands that run the server or work on its database; they read the server
 /// configuration.
 #[derive(Debug, Subcommand)]
 pub enum ServerCommand {
     /// Migrate the database, bootstrap an empty instance, and serve.
-    Start,
+    Start {
+        /// Configuration.
+        #[command(flatten)]
+        cfg: ConfigArg,
+    },
     /// Manage the database schema.
     Migrate {
         /// up (default), down, status or fresh.
@@ -44,6 +67,9 @@ pub enum ServerCommand {
         /// With `up`: only report pending migrations; exit 1 when there are any.
         #[arg(long)]
         check: bool,
+        /// Configuration.
+        #[command(flatten)]
+        cfg: ConfigArg,
     },
     /// Write a consistent copy of the SQLite database to FILE while the server
     /// may keep running (PostgreSQL: use pg_dump). The master key is not in it.
@@ -51,19 +77,42 @@ pub enum ServerCommand {
         /// The new backup file; it must not exist.
         #[arg(value_name = "FILE")]
         file: PathBuf,
+        /// Configuration.
+        #[command(flatten)]
+        cfg: ConfigArg,
     },
     /// Instance signing keys (they sign JWT access tokens and ID tokens).
     Keys {
         /// What to do.
         #[command(subcommand)]
         action: KeysAction,
+        /// Configuration.
+        #[command(flatten)]
+        cfg: ConfigArg,
     },
     /// The master key that seals the signing keys at rest.
     Masterkey {
         /// What to do.
         #[command(subcommand)]
         action: MasterkeyAction,
+        /// Configuration.
+        #[command(flatten)]
+        cfg: ConfigArg,
     },
+}
+
+impl ServerCommand {
+    /// The configuration file given after the command name.
+    #[must_use]
+    pub fn config(&self) -> Option<&std::path::Path> {
+        match self {
+            Self::Start { cfg }
+            | Self::Migrate { cfg, .. }
+            | Self::Backup { cfg, .. }
+            | Self::Keys { cfg, .. }
+            | Self::Masterkey { cfg, .. } => cfg.config.as_deref(),
+        }
+    }
 }
 
 /// `tessera keys …`.
@@ -165,8 +214,8 @@ pub struct UsersArgs {
 pub enum UsersAction {
     /// Create a machine user (service account).
     CreateMachine {
-        /// Organization id.
-        #[arg(long, value_name = "ORG_ID")]
+        /// Organization: its id, or its name.
+        #[arg(long, value_name = "ORG")]
         org: String,
         /// Login name, unique in the organization.
         #[arg(long)]
@@ -186,8 +235,8 @@ pub enum UsersAction {
     },
     /// List the users the token may read.
     List {
-        /// Only users of this organization.
-        #[arg(long, value_name = "ORG_ID")]
+        /// Only users of this organization (its id, or its name).
+        #[arg(long, value_name = "ORG")]
         org: Option<String>,
         /// At most this many rows (the server allows up to 1000).
         #[arg(long, default_value_t = 100)]
@@ -235,8 +284,8 @@ pub enum PatsAction {
     /// Issue a token to a machine user. The token is printed once, alone, on
     /// standard output.
     Add {
-        /// The machine user's id.
-        #[arg(long, value_name = "USER_ID")]
+        /// The machine user: its id, or its username when one user has it.
+        #[arg(long, value_name = "USER")]
         user: String,
         /// Expiration: a duration from now (`12h`, `30d`, `8w`), a date
         /// (`2030-01-01`, midnight UTC) or an RFC 3339 time. Default: none.
@@ -248,8 +297,8 @@ pub enum PatsAction {
     },
     /// List tokens (never their secrets).
     List {
-        /// Only the tokens of this user.
-        #[arg(long, value_name = "USER_ID")]
+        /// Only the tokens of this user (id, or username when one user has it).
+        #[arg(long, value_name = "USER")]
         user: Option<String>,
         /// At most this many rows (the server allows up to 1000).
         #[arg(long, default_value_t = 100)]
@@ -260,8 +309,8 @@ pub enum PatsAction {
     },
     /// Remove a token; it stops working at once.
     Remove {
-        /// The user the token belongs to.
-        #[arg(long, value_name = "USER_ID")]
+        /// The user the token belongs to (id, or username when one user has it).
+        #[arg(long, value_name = "USER")]
         user: String,
         /// The token's id (from `pats list`), not the token itself.
         #[arg(long, value_name = "TOKEN_ID")]
@@ -335,5 +384,43 @@ mod tests {
     fn the_command_line_is_consistent() {
         use clap::CommandFactory;
         Cli::command().debug_assert();
+    }
+
+    fn help(args: &[&str]) -> String {
+        use clap::CommandFactory;
+        let mut cmd = Cli::command();
+        let mut args = args.to_vec();
+        args.push("--help");
+        match cmd.try_get_matches_from_mut(std::iter::once("tessera").chain(args)) {
+            Err(e) => e.render().to_string(),
+            Ok(_) => String::new(),
+        }
+    }
+
+    #[test]
+    fn help_opens_with_what_tessera_is_for_a_user() {
+        let top = help(&[]);
+        assert!(top.starts_with("Tessera: identity and access for service users"), "{top}");
+        assert!(top.contains("tessera start"), "{top}");
+    }
+
+    #[test]
+    fn only_the_server_commands_offer_config() {
+        for server in [&["start"][..], &["migrate"], &["backup"], &["keys", "rotate"], &["masterkey", "rotate"]] {
+            assert!(help(server).contains("--config"), "{server:?}");
+        }
+        for client in [&["users"][..], &["users", "list"], &["pats", "add"], &["pats", "list"]] {
+            assert!(!help(client).contains("--config"), "{client:?}: {}", help(client));
+        }
+        for args in [
+            &["start", "--config", "t.toml"][..],
+            &["--config", "t.toml", "backup", "b.db"],
+            &["keys", "rotate", "--config", "t.toml"],
+        ] {
+            let cli = Cli::try_parse_from(std::iter::once("tessera").chain(args.iter().copied())).unwrap();
+            let Command::Server(cmd) = cli.command else { panic!("{args:?}") };
+            let file = cli.config.as_deref().or_else(|| cmd.config());
+            assert_eq!(file, Some(std::path::Path::new("t.toml")), "{args:?}");
+        }
     }
 }

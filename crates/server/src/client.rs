@@ -30,6 +30,7 @@ pub const EXIT_USAGE: u8 = 2;
 pub const EXIT_FAILURE: u8 = 1;
 
 const USER_SERVICE: &str = "zitadel.user.v2.UserService";
+const ORG_SERVICE: &str = "zitadel.org.v2.OrganizationService";
 
 /// Why a client command failed.
 #[derive(Debug)]
@@ -271,6 +272,7 @@ pub async fn users(client: &Client, args: &UsersArgs) -> Result<Output, ClientEr
     let json_out = args.client.json;
     match &args.action {
         UsersAction::CreateMachine { org, username, name, description, access_token_type, quiet } => {
+            let org = &org_id(client, org).await?;
             let body = json!({
                 "organizationId": org,
                 "username": username,
@@ -302,7 +304,7 @@ pub async fn users(client: &Client, args: &UsersArgs) -> Result<Output, ClientEr
         UsersAction::List { org, limit, offset } => {
             let mut body = json!({"query": {"offset": offset.to_string(), "limit": limit, "asc": true}});
             if let Some(org) = org {
-                body["queries"] = json!([{"organizationIdQuery": {"organizationId": org}}]);
+                body["queries"] = json!([{"organizationIdQuery": {"organizationId": org_id(client, org).await?}}]);
             }
             let res = client.call(USER_SERVICE, "ListUsers", &body).await?;
             if json_out {
@@ -336,6 +338,98 @@ pub async fn users(client: &Client, args: &UsersArgs) -> Result<Output, ClientEr
     }
 }
 
+/// A `--user` argument as a user id: an id is taken as it is; anything else
+/// is a username, looked up over the API and accepted when exactly one user
+/// the token may read has it (usernames are unique per organization only).
+///
+/// # Errors
+/// `Api` `not_found` (no such user) or `failed_precondition` (several), each
+/// saying how to find the id; the errors of [`Client::call`].
+pub async fn user_id(client: &Client, arg: &str) -> Result<String, ClientError> {
+    if uuid::Uuid::parse_str(arg).is_ok() {
+        return Ok(arg.to_owned());
+    }
+    let body = json!({
+        "query": {"limit": 2},
+        "queries": [{"userNameQuery": {"userName": arg, "method": "TEXT_QUERY_METHOD_EQUALS_IGNORE_CASE"}}],
+    });
+    let res = match client.call(USER_SERVICE, "ListUsers", &body).await {
+        Err(ClientError::Api { code, .. }) if code == "invalid_argument" => {
+            return Err(ClientError::Api {
+                code,
+                message: format!(
+                    "--user takes a user id or a username, and {arg:?} is neither; run `tessera users list` to find the id"
+                ),
+            });
+        }
+        other => other?,
+    };
+    let users = res.get("result").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+    match users {
+        [one] => Ok(str_at(one, &["userId"]).to_owned()),
+        [] => Err(ClientError::Api {
+            code: "not_found".to_owned(),
+            message: format!("no user is named {arg}; run `tessera users list` to find the id"),
+        }),
+        _ => Err(ClientError::Api {
+            code: "failed_precondition".to_owned(),
+            message: format!(
+                "users of several organizations are named {arg}; pass the id instead (run `tessera users list` to find it)"
+            ),
+        }),
+    }
+}
+
+/// An `--org` argument as an organization id: an id is taken as it is;
+/// anything else is an organization's name, looked up over the API (names are
+/// unique in the instance).
+///
+/// # Errors
+/// `Api` `not_found`, saying how to find the id; the errors of [`Client::call`].
+pub async fn org_id(client: &Client, arg: &str) -> Result<String, ClientError> {
+    if uuid::Uuid::parse_str(arg).is_ok() {
+        return Ok(arg.to_owned());
+    }
+    let body = json!({
+        "query": {"limit": 2},
+        "queries": [{"nameQuery": {"name": arg, "method": "TEXT_QUERY_METHOD_EQUALS_IGNORE_CASE"}}],
+    });
+    let not_found = || ClientError::Api {
+        code: "not_found".to_owned(),
+        message: format!(
+            "no organization is named {arg:?}; `tessera users list` shows the organization id of every user"
+        ),
+    };
+    let res = match client.call(ORG_SERVICE, "ListOrganizations", &body).await {
+        Err(ClientError::Api { code, .. }) if code == "invalid_argument" => return Err(not_found()),
+        other => other?,
+    };
+    match res.get("result").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default() {
+        [one] => Ok(str_at(one, &["id"]).to_owned()),
+        _ => Err(not_found()),
+    }
+}
+
+/// The usernames of `ids` (those the token may read), for tables.
+async fn usernames(client: &Client, ids: &[&str]) -> std::collections::HashMap<String, String> {
+    let mut ids: Vec<&str> = ids.iter().copied().filter(|id| !id.is_empty()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() {
+        return std::collections::HashMap::new();
+    }
+    let body = json!({"query": {"limit": ids.len()}, "queries": [{"inUserIdsQuery": {"userIds": ids}}]});
+    // Only a nicety: without the names, the table shows the ids.
+    let Ok(res) = client.call(USER_SERVICE, "ListUsers", &body).await else { return std::collections::HashMap::new() };
+    res.get("result")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .map(|u| (str_at(u, &["userId"]).to_owned(), str_at(u, &["username"]).to_owned()))
+        .collect()
+}
+
 /// Runs `tessera pats …`.
 ///
 /// # Errors
@@ -344,6 +438,7 @@ pub async fn pats(client: &Client, args: &PatsArgs) -> Result<Output, ClientErro
     let json_out = args.client.json;
     match &args.action {
         PatsAction::Add { user, expires, quiet } => {
+            let user = &user_id(client, user).await?;
             let mut body = json!({"userId": user});
             if let Some(e) = expires {
                 body["expirationDate"] = json!(e.resolve(Utc::now()).to_rfc3339());
@@ -375,19 +470,22 @@ pub async fn pats(client: &Client, args: &PatsArgs) -> Result<Output, ClientErro
         PatsAction::List { user, limit, offset } => {
             let mut body = json!({"pagination": {"offset": offset.to_string(), "limit": limit, "asc": true}});
             if let Some(user) = user {
-                body["filters"] = json!([{"userIdFilter": {"id": user}}]);
+                body["filters"] = json!([{"userIdFilter": {"id": user_id(client, user).await?}}]);
             }
             let res = client.call(USER_SERVICE, "ListPersonalAccessTokens", &body).await?;
             if json_out {
                 return Ok(Output::json(&res));
             }
             let pats = res.get("result").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+            let ids: Vec<&str> = pats.iter().map(|p| str_at(p, &["userId"])).collect();
+            let names = usernames(client, &ids).await;
             let rows: Vec<Vec<String>> = pats
                 .iter()
                 .map(|p| {
+                    let user = str_at(p, &["userId"]);
                     vec![
                         str_at(p, &["id"]).to_owned(),
-                        str_at(p, &["userId"]).to_owned(),
+                        names.get(user).cloned().unwrap_or_else(|| user.to_owned()),
                         str_at(p, &["organizationId"]).to_owned(),
                         when(str_at(p, &["creationDate"])),
                         when(str_at(p, &["expirationDate"])),
@@ -407,6 +505,7 @@ pub async fn pats(client: &Client, args: &PatsArgs) -> Result<Output, ClientErro
                     "--token takes the token's id (see `tessera pats list`), not the token itself".to_owned(),
                 ));
             }
+            let user = user_id(client, user).await?;
             let res = client
                 .call(USER_SERVICE, "RemovePersonalAccessToken", &json!({"userId": user, "tokenId": token}))
                 .await?;

@@ -9,7 +9,7 @@ use clap::Parser;
 use tessera_server::cli::{Cli, ClientCommand, Command, ServerCommand};
 use tessera_server::client;
 use tessera_server::ops::{self, OpsError};
-use tessera_server::settings::Settings;
+use tessera_server::settings::{self, Settings};
 use tessera_server::{logging, start};
 
 /// Exit code for configuration errors (the same as clap's usage errors).
@@ -21,7 +21,8 @@ fn main() -> ExitCode {
         Command::Client(command) => return run_client(&command),
         Command::Server(command) => command,
     };
-    let settings = match Settings::load(cli.config.as_deref()) {
+    let config = cli.config.clone().or_else(|| command.config().map(std::path::Path::to_path_buf));
+    let settings = match Settings::load(config.as_deref()) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("tessera: {e}");
@@ -32,15 +33,18 @@ fn main() -> ExitCode {
         eprintln!("tessera: {e}");
         return ExitCode::from(EXIT_CONFIG);
     }
+    for warning in settings::unknown_variables(&std::env::vars().collect()) {
+        tracing::warn!("{warning}");
+    }
     let result = actix_web::rt::System::new().block_on(async move {
         match command {
-            ServerCommand::Start => start::start(settings).await.map_err(OpsError::from),
-            ServerCommand::Migrate { action, check } => {
+            ServerCommand::Start { .. } => start::start(settings).await.map_err(OpsError::from),
+            ServerCommand::Migrate { action, check, .. } => {
                 start::migrate(&settings, action, check).await.map_err(OpsError::from)
             }
-            ServerCommand::Backup { file } => ops::backup(&settings, &file).await,
-            ServerCommand::Keys { action } => ops::keys(&settings, &action).await,
-            ServerCommand::Masterkey { action } => ops::masterkey(&settings, &action).await,
+            ServerCommand::Backup { file, .. } => ops::backup(&settings, &file).await,
+            ServerCommand::Keys { action, .. } => ops::keys(&settings, &action).await,
+            ServerCommand::Masterkey { action, .. } => ops::masterkey(&settings, &action).await,
         }
     });
     match result {

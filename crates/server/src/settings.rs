@@ -239,6 +239,99 @@ pub fn env_var_of(key: &str) -> String {
     format!("{ENV_PREFIX}_{}", key.replace('.', "__").to_uppercase())
 }
 
+/// Every setting's dotted key (the leaves of [`Settings`]; a test in
+/// `tests/example_config.rs` keeps this list equal to the type).
+pub const KNOWN_KEYS: &[&str] = &[
+    "bootstrap.human_username",
+    "bootstrap.machine_username",
+    "bootstrap.org_name",
+    "bootstrap.password_path",
+    "bootstrap.pat_path",
+    "cache.max_entries",
+    "cache.ttl_ms",
+    "data_dir",
+    "database.acquire_timeout_secs",
+    "database.max_connections",
+    "database.url",
+    "external_url",
+    "log.format",
+    "log.level",
+    "masterkey",
+    "server.host",
+    "server.port",
+    "server.shutdown_timeout_secs",
+    "server.workers",
+    "signing_keys.publish_ahead_secs",
+    "signing_keys.refresh_interval_secs",
+    "signing_keys.rotation_period_secs",
+    "tokens.access_token_lifetime_secs",
+    "tokens.clock_skew_secs",
+    "tokens.id_token_lifetime_secs",
+    "tokens.secret_overlap_secs",
+];
+
+/// `TESSERA_*` variables that are not settings but are read by someone else:
+/// the command line (`TESSERA_CONFIG`), the client commands (`TESSERA_TOKEN`)
+/// and the tests (`TESSERA_TEST_*`).
+fn is_foreign_variable(name: &str) -> bool {
+    name.starts_with("TESSERA_TEST_") || name == "TESSERA_TOKEN" || name == "TESSERA_CONFIG"
+}
+
+/// Settings whose values are one of a fixed set, and that set.
+const ALLOWED_VALUES: &[(&str, &str)] = &[("log.format", "text, json")];
+
+/// One warning per `TESSERA_*` variable in `env` that no setting reads (a typo
+/// such as `TESSERA_SERVER_PORT`, with one underscore, would otherwise be
+/// silently ignored), with the closest known variable when there is one.
+/// Sorted, so the warnings read the same on every start.
+#[must_use]
+pub fn unknown_variables(env: &HashMap<String, String>) -> Vec<String> {
+    let known: Vec<String> = KNOWN_KEYS.iter().map(|k| env_var_of(k)).collect();
+    let mut warnings: Vec<String> = env
+        .keys()
+        .filter(|k| k.starts_with("TESSERA_") && !is_foreign_variable(k) && !known.contains(k))
+        .map(|name| match closest(name, &known) {
+            Some(hint) => format!("unknown environment variable {name} is ignored; did you mean {hint}?"),
+            None => format!("unknown environment variable {name} is ignored (see tessera.example.toml)"),
+        })
+        .collect();
+    warnings.sort();
+    warnings
+}
+
+/// The known variable closest to `name`: the same letters with other
+/// underscores (`TESSERA_SERVER_PORT`), else the one within a few typos.
+fn closest<'a>(name: &str, known: &'a [String]) -> Option<&'a str> {
+    let letters = |s: &str| s.chars().filter(|c| *c != '_').collect::<String>().to_ascii_uppercase();
+    let wanted = letters(name);
+    if let Some(same) = known.iter().find(|k| letters(k) == wanted) {
+        return Some(same);
+    }
+    let upper = name.to_ascii_uppercase();
+    known
+        .iter()
+        .map(|k| (edit_distance(&upper, k), k))
+        .filter(|(d, _)| *d <= 3)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k.as_str())
+}
+
+/// Levenshtein distance of two ASCII-ish strings (by `char`).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = if ca == *cb { diagonal } else { 1 + diagonal.min(above).min(row[j]) };
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
 fn invalid(key: &str, reason: impl fmt::Display) -> SettingsError {
     SettingsError(format!("invalid configuration {key} ({}): {reason}", env_var_of(key)))
 }
@@ -246,6 +339,14 @@ fn invalid(key: &str, reason: impl fmt::Display) -> SettingsError {
 /// Turns a `config` error into one line naming the key, without the value.
 fn explain(err: config::ConfigError) -> SettingsError {
     use config::ConfigError as E;
+    let key = match &err {
+        E::Type { key, .. } | E::At { key, .. } => key.as_deref(),
+        _ => None,
+    };
+    // A value outside a fixed set: list the set, not serde's wording.
+    if let Some((key, allowed)) = key.and_then(|k| ALLOWED_VALUES.iter().find(|(known, _)| *known == k)) {
+        return invalid(key, format!("expected one of: {allowed}"));
+    }
     match err {
         E::Type { key: Some(key), expected, .. } => invalid(&key, format!("expected {expected}")),
         E::At { error, key: Some(key), .. } => match *error {
@@ -299,10 +400,8 @@ impl Settings {
         }
         // Only our own variables, minus those that configure tests and the CLI
         // client rather than the server.
-        let env: HashMap<String, String> = env
-            .into_iter()
-            .filter(|(k, _)| k.starts_with("TESSERA_") && !k.starts_with("TESSERA_TEST_") && k != "TESSERA_TOKEN")
-            .collect();
+        let env: HashMap<String, String> =
+            env.into_iter().filter(|(k, _)| k.starts_with("TESSERA_") && !is_foreign_variable(k)).collect();
         builder = builder.add_source(
             config::Environment::with_prefix(ENV_PREFIX).prefix_separator("_").separator("__").source(Some(env)),
         );
@@ -521,8 +620,37 @@ mod tests {
     }
 
     #[test]
-    fn bad_log_format_is_named() {
-        let err = Settings::load_from(None, env(&[("TESSERA_LOG__FORMAT", "xml")])).unwrap_err().to_string();
-        assert!(err.contains("log.format"), "{err}");
+    fn bad_log_format_is_named_with_the_allowed_values() {
+        let err = Settings::load_from(None, env(&[("TESSERA_LOG__FORMAT", "yaml")])).unwrap_err().to_string();
+        assert_eq!(
+            err, "invalid configuration log.format (TESSERA_LOG__FORMAT): expected one of: text, json",
+            "one line, naming the key and the allowed values, never the value"
+        );
+        let f = file("[log]\nformat = \"xml\"\n");
+        let err = Settings::load_from(Some(f.path()), env(&[])).unwrap_err().to_string();
+        assert!(err.ends_with("expected one of: text, json"), "{err}");
+    }
+
+    #[test]
+    fn unknown_variables_are_named_with_the_closest_known_one() {
+        let warnings = unknown_variables(&env(&[
+            ("TESSERA_SERVER_PORT", "8099"),
+            ("TESSERA_LOG__FROMAT", "json"),
+            ("TESSERA_NOTHING_LIKE_IT", "x"),
+            ("TESSERA_SERVER__PORT", "8099"),
+            ("TESSERA_TEST_POSTGRES_URL", "postgres://x"),
+            ("TESSERA_TOKEN", "t"),
+            ("TESSERA_CONFIG", "t.toml"),
+            ("HOME", "/root"),
+        ]));
+        assert_eq!(
+            warnings,
+            [
+                "unknown environment variable TESSERA_LOG__FROMAT is ignored; did you mean TESSERA_LOG__FORMAT?",
+                "unknown environment variable TESSERA_NOTHING_LIKE_IT is ignored (see tessera.example.toml)",
+                "unknown environment variable TESSERA_SERVER_PORT is ignored; did you mean TESSERA_SERVER__PORT?",
+            ]
+        );
+        assert!(unknown_variables(&env(&[("TESSERA_DATA_DIR", "x"), ("TESSERA_EXTERNAL_URL", "http://x")])).is_empty());
     }
 }

@@ -48,7 +48,7 @@ pub enum StartError {
     #[error(transparent)]
     Bootstrap(#[from] bootstrap::BootstrapError),
     /// The listen address is taken or invalid.
-    #[error("cannot listen on {addr} (server.host, server.port): {source}")]
+    #[error("cannot listen on {addr}: {source}; {}", bind_hint(source))]
     Bind {
         /// host:port.
         addr: String,
@@ -67,6 +67,19 @@ pub enum StartError {
     /// The SIGTERM/SIGINT handlers cannot be installed.
     #[error("cannot install the shutdown signal handlers: {0}")]
     Signals(std::io::Error),
+}
+
+/// What to do when the listen address cannot be bound.
+fn bind_hint(e: &std::io::Error) -> &'static str {
+    match e.kind() {
+        std::io::ErrorKind::AddrInUse => {
+            "another process listens there: stop it, or choose another port with TESSERA_SERVER__PORT (server.port)"
+        }
+        std::io::ErrorKind::PermissionDenied => {
+            "ports below 1024 need privileges: choose another port with TESSERA_SERVER__PORT (server.port)"
+        }
+        _ => "check TESSERA_SERVER__HOST (server.host) and TESSERA_SERVER__PORT (server.port)",
+    }
 }
 
 pub(crate) async fn open_store(settings: &Settings) -> Result<SeaStore, StartError> {
@@ -177,12 +190,12 @@ pub async fn start(settings: Settings) -> Result<(), StartError> {
     let running = build(settings, Arc::new(SystemClock), Arc::new(OsRandom)).await?;
     // The one line on standard output: scripts and tests wait for it.
     println!(
-        "tessera listening on http://{} (external URL {}; console {})",
+        "tessera listening on http://{} (issuer {}; console {})",
         running.address, running.external_url, running.console_url
     );
     tracing::info!(
         address = %running.address,
-        external_url = %running.external_url,
+        issuer = %running.external_url,
         console = %running.console_url,
         "serving"
     );

@@ -105,10 +105,13 @@ async fn an_admin_creates_a_machine_user_issues_lists_uses_and_removes_its_pat()
     assert_eq!(me["result"].as_array().unwrap().len(), 1, "{me}");
     assert_eq!(me["result"][0]["userId"], bot.as_str());
 
-    // pats list: ids and dates, never a secret.
+    // pats list: ids, usernames and dates, never a secret; --user takes a
+    // username as well as an id.
     let pats = ok(as_token(&app, &admin, &["pats", "list", "--user", &bot])).stdout;
     assert_eq!(pats.lines().count(), 3, "{pats}");
     assert!(!pats.contains("tsr_pat_"), "{pats}");
+    assert!(pats.lines().skip(1).all(|l| l.contains(" ci-bot ")), "usernames, not ids: {pats}");
+    assert_eq!(ok(as_token(&app, &admin, &["pats", "list", "--user", "ci-bot"])).stdout, pats);
     let pats_json = json(as_token(&app, &admin, &["pats", "list", "--user", &bot, "--json"]));
     let token_id = pats_json["result"]
         .as_array()
@@ -150,8 +153,8 @@ async fn server_errors_are_one_line_with_the_connect_code_and_exit_1() {
         (&admin, vec!["users", "create-machine", "--org", &org, "--username", "bot"], "already_exists"),
         // An expiration in the past.
         (&admin, vec!["pats", "add", "--user", &bot, "--expires", "2001-01-01"], "invalid_argument"),
-        // Not an id.
-        (&admin, vec!["pats", "remove", "--user", "nope", "--token", "nope"], "invalid_argument"),
+        // Neither an id nor a username.
+        (&admin, vec!["pats", "remove", "--user", "nope", "--token", "nope"], "not_found"),
         // A malformed token.
         (&"tsr_pat_not-a-real-token".to_owned(), vec!["pats", "list"], "unauthenticated"),
     ] {
@@ -162,6 +165,20 @@ async fn server_errors_are_one_line_with_the_connect_code_and_exit_1() {
         assert!(run.stderr.starts_with(&format!("tessera: {code}: ")), "{args:?}: {}", run.stderr);
         assert!(!run.stderr.contains(token.as_str()), "the token leaked: {}", run.stderr);
     }
+    // An organization by name works; an unknown name says how to find the id.
+    let by_name = ok(as_token(&app, &admin, &["users", "list", "--org", "Tessera", "--json"]));
+    assert!(by_name.stdout.contains("admin-sa"), "{}", by_name.stdout);
+    let run = as_token(&app, &admin, &["users", "create-machine", "--org", "Acme", "--username", "x"]);
+    assert_eq!(
+        run.stderr,
+        "tessera: not_found: no organization is named \"Acme\"; `tessera users list` shows the organization id of every user\n"
+    );
+    // An unknown username says how to find the id.
+    let run = as_token(&app, &admin, &["pats", "add", "--user", "ci-deployer"]);
+    assert_eq!(
+        run.stderr,
+        "tessera: not_found: no user is named ci-deployer; run `tessera users list` to find the id\n"
+    );
 }
 
 #[tokio::test]

@@ -7,7 +7,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 
 use serde_reflection::{ContainerFormat, Format, Registry, Tracer, TracerConfig};
-use tessera_server::settings::{LogFormat, Settings, env_var_of};
+use tessera_server::settings::{KNOWN_KEYS, LogFormat, Settings, env_var_of};
 
 fn example() -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tessera.example.toml");
@@ -104,4 +104,10 @@ fn every_key_names_its_environment_variable() {
             assert!(rest.contains(&format!("# {}", env_var_of(&full))), "{full} must name {}", env_var_of(&full));
         }
     }
+}
+
+#[test]
+fn the_known_keys_behind_the_unknown_variable_warning_are_the_settings() {
+    let known: BTreeSet<String> = KNOWN_KEYS.iter().map(|k| (*k).to_owned()).collect();
+    assert_eq!(known, settings_keys());
 }

@@ -231,6 +231,10 @@ async fn pats_opaque_and_jwt_access_tokens_introspect_with_the_users_project_rol
     // A token for another audience is not active for this project.
     let api_only = w.token("urn:zitadel:iam:org:project:id:zitadel:aud").await;
     assert!(!w.active(&api_only).await);
+    // The answer says nothing more; the log says why and what to do.
+    let hint = format!("request it with the scope urn:zitadel:iam:org:project:id:{}:aud", w.project);
+    assert!(w.app.logs().contains(&hint), "the inactive answer's reason is logged at info");
+    assert!(!w.app.logs().contains(&api_only), "the token is logged");
 
     // A JWT access token.
     ok(
@@ -399,14 +403,22 @@ async fn client_authentication_failures_are_401_invalid_client() {
             ]),
         ),
     ];
+    let mut descriptions = serde_json::Map::new();
     for (case, req) in cases {
+        let before = w.app.logs().matches("OAuth request refused").count();
         let (status, challenge, body) = send(req).await;
         assert_eq!((status, body["error"].as_str()), (401, Some("invalid_client")), "{case}: {body}");
         assert!(challenge.is_some(), "{case}: RFC 6749 §5.2 wants a WWW-Authenticate challenge");
         if case == "no authentication" {
             insta::assert_json_snapshot!("introspect_unauthenticated", body);
         }
+        assert_eq!(w.app.logs().matches("OAuth request refused").count(), before + 1, "{case}: one log line");
+        descriptions.insert(case.to_owned(), body["error_description"].clone());
     }
+    // Assertion rules are named where that leaks nothing; a wrong secret or
+    // an unknown client is not told apart from other failures.
+    let descriptions = serde_json::to_string_pretty(&descriptions).unwrap().replace(&issuer(&w.app), "[issuer]");
+    insta::assert_snapshot!("introspect_client_refusal_descriptions", descriptions);
 
     // Form rules: a duplicated token is invalid_request; GET is refused.
     let (status, _, body) = send(

@@ -245,6 +245,7 @@ async fn credentials_need_permission_and_a_machine_user() {
 /// docs/service-accounts.md: the shell example turns a key file into a token
 /// with bash, jq, openssl and curl, and the token calls the API.
 #[tokio::test]
+#[ignore = "needs bash, jq, openssl and curl; cargo xtask ci runs it with --include-ignored"]
 async fn the_quick_start_shell_example_gets_a_working_token() {
     let tools = ["bash", "jq", "openssl", "curl"];
     let missing: Vec<_> = tools

@@ -292,11 +292,28 @@ async fn the_assertion_negative_matrix() {
         ("garbage", "not.a.jwt".to_owned()),
         ("oversized", format!("{}.{}.{}", "a".repeat(5000), "b".repeat(5000), "c")),
     ];
+    let mut descriptions = serde_json::Map::new();
     for (case, assertion) in cases {
+        let before = app.logs().matches("OAuth request refused").count();
         let (status, body) = jwt_grant(&app, &assertion, API_AUD).await;
         assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")), "{case}: {body}");
         assert!(!body.to_string().contains(&assertion[..20.min(assertion.len())]), "{case}: the assertion is echoed");
+        descriptions.insert(case.to_owned(), body["error_description"].clone());
+        // One line at info per refusal, naming the rule, never the assertion.
+        let logs = app.logs();
+        assert_eq!(logs.matches("OAuth request refused").count(), before + 1, "{case}: {logs}");
+        assert!(!logs.contains(&assertion[..20.min(assertion.len())]), "{case}: the assertion is logged");
     }
+    // The rule is named where that leaks nothing (the assertion's shape, and
+    // claims checked after the signature); key and signature failures, which
+    // would tell whether a user or key exists, share one description.
+    let descriptions = serde_json::to_string_pretty(&descriptions).unwrap().replace(&iss, "[issuer]");
+    insta::assert_snapshot!("assertion_refusal_descriptions", descriptions);
+    let logs = app.logs();
+    assert!(
+        logs.contains("the assertion's signature is invalid") && logs.contains("the assertion's key is not registered"),
+        "the log names the rule the description keeps vague: {logs}"
+    );
     // The good one still works: the matrix did not break the key.
     assert_eq!(jwt_grant(&app, &assertion(&app, &m, |_| {}), API_AUD).await.0, 200);
 }

@@ -6,10 +6,11 @@
 //! the v2 and v2beta services (`tests/python/projects_lifecycle.py`). No
 //! credential it used may appear in the server's logs.
 //!
-//! The interpreter is `TESSERA_TEST_PYTHON` (default `python3`). When it cannot
-//! import the SDK the test is skipped with a printed reason — unless `CI=true`,
-//! where a missing SDK fails the test (`.ci/run` installs it into
-//! `target/ci-venv`).
+//! The interpreter is `TESSERA_TEST_PYTHON` (default `python3`). The tests are
+//! `#[ignore]`d, so a plain `cargo test` counts them as ignored rather than
+//! passed; `cargo xtask ci` runs them with `--include-ignored`. Run that way
+//! without the SDK they say so and return — unless `CI=true`, where a missing
+//! SDK fails them (`.ci/run` installs it into `target/ci-venv`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "a test: a failed step must fail it")]
 
@@ -62,6 +63,7 @@ fn redact(text: &str, tokens: &[String]) -> String {
 }
 
 #[tokio::test]
+#[ignore = "needs Python with zitadel-client (TESSERA_TEST_PYTHON); cargo xtask ci runs it with --include-ignored"]
 async fn the_official_python_sdk_drives_the_pat_life_cycle_without_leaking_tokens() {
     let Some(python) = python_with_sdk().await else { return };
     let app = TestApp::spawn().await;
@@ -102,6 +104,7 @@ async fn the_official_python_sdk_drives_the_pat_life_cycle_without_leaking_token
 }
 
 #[tokio::test]
+#[ignore = "needs Python with zitadel-client (TESSERA_TEST_PYTHON); cargo xtask ci runs it with --include-ignored"]
 async fn a_key_file_and_a_client_secret_work_unchanged_with_the_official_python_sdk() {
     use base64::Engine as _;
     use serde_json::json;
@@ -193,6 +196,7 @@ async fn a_key_file_and_a_client_secret_work_unchanged_with_the_official_python_
 }
 
 #[tokio::test]
+#[ignore = "needs Python with zitadel-client (TESSERA_TEST_PYTHON); cargo xtask ci runs it with --include-ignored"]
 async fn a_resource_server_built_on_authlib_introspects_with_both_client_auth_methods() {
     use base64::Engine as _;
     use serde_json::json;
@@ -292,6 +296,7 @@ async fn a_resource_server_built_on_authlib_introspects_with_both_client_auth_me
 const PROJECTS_SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/projects_lifecycle.py");
 
 #[tokio::test]
+#[ignore = "needs Python with zitadel-client (TESSERA_TEST_PYTHON); cargo xtask ci runs it with --include-ignored"]
 async fn the_official_python_sdk_drives_projects_applications_and_authorizations() {
     let Some(python) = python_with_sdk().await else { return };
     let app = TestApp::spawn().await;

@@ -40,7 +40,18 @@ async fn starts_bootstraps_and_serves_health_endpoints() {
     let password = std::fs::read_to_string(app.data_dir.join("admin.password")).unwrap();
     assert!(password.trim().len() >= 20);
 
+    // `GET /` leads a person to the console.
+    let no_redirects = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let root = no_redirects.get(app.url("/")).send().await.unwrap();
+    assert_eq!(root.status(), 303);
+    assert_eq!(root.headers()["location"], "/ui/console/");
+
     let logs = app.logs();
+    // The listen address and the issuer on one line: an assertion's `aud` is
+    // the issuer, not the address.
+    let port = app.address.rsplit(':').next().unwrap();
+    let listening = format!("[stdout] tessera listening on {} (issuer http://localhost:{port};", app.address);
+    assert!(logs.contains(&listening), "{logs}");
     assert!(logs.contains("admin.pat") && logs.contains("admin.password"), "the log says where the files are");
     assert!(!logs.contains(&pat) && !logs.contains(password.trim()), "no credential in the logs");
 }
@@ -127,6 +138,7 @@ fn a_port_in_use_is_one_line() {
     let (code, stderr) = start_failing(&[("TESSERA_SERVER__PORT", &port)]);
     assert_eq!(code, Some(1));
     assert!(stderr.contains("cannot listen") && stderr.contains(&port), "{stderr}");
+    assert!(stderr.contains("choose another port with TESSERA_SERVER__PORT"), "{stderr}");
     assert_eq!(stderr.trim().lines().filter(|l| l.starts_with("tessera:")).count(), 1, "{stderr}");
 }
 
@@ -175,4 +187,26 @@ async fn json_logs_are_one_object_per_line() {
         let v: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
         assert!(v.get("level").is_some() && v.get("timestamp").is_some(), "{line}");
     }
+}
+
+#[test]
+fn a_bad_log_format_lists_the_allowed_values() {
+    let (code, stderr) = start_failing(&[("TESSERA_LOG__FORMAT", "yaml")]);
+    assert_eq!(code, Some(2));
+    assert_eq!(
+        stderr.trim(),
+        "tessera: invalid configuration log.format (TESSERA_LOG__FORMAT): expected one of: text, json"
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_tessera_variable_is_warned_about_with_the_closest_known_one() {
+    let app = Spawn::new().env("TESSERA_SERVER_PORT", "8099").start().await;
+    let logs = app.logs();
+    assert!(
+        logs.contains(
+            "unknown environment variable TESSERA_SERVER_PORT is ignored; did you mean TESSERA_SERVER__PORT?"
+        ),
+        "{logs}"
+    );
 }

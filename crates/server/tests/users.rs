@@ -543,6 +543,22 @@ async fn the_connect_transport_follows_the_protocol() {
         .await
         .unwrap();
     assert_eq!(res.status(), 401);
+    // The PAT pasted without `Bearer `: the answer says how to send it, and
+    // differs from the one for a token that is unknown, expired or revoked.
+    let res = app
+        .client
+        .post(app.url(&format!("/{USERS}/ListUsers")))
+        .header("authorization", admin.as_str())
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+    assert_eq!(res.headers()["www-authenticate"], "Bearer realm=\"tessera\"");
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert!(!body.to_string().contains(&admin), "the token is echoed: {body}");
+    insta::assert_json_snapshot!("unauthenticated_no_bearer_scheme", body);
+    assert!(app.logs().contains("API request refused"), "a refused token leaves a trace at info");
 
     let (status, _, body) = connect(&app, Some(&admin), USERS, "NoSuchMethod", json!({})).await;
     assert_eq!(status, 404);

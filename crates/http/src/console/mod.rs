@@ -62,6 +62,11 @@ impl Default for ConsoleSettings {
 const CSS: &str = include_str!("assets/console.css");
 const JS: &str = include_str!("assets/console.js");
 
+/// `GET /`: a redirect (303) to the console.
+async fn root() -> HttpResponse {
+    HttpResponse::SeeOther().insert_header((header::LOCATION, format!("{CONSOLE_PATH}/"))).finish()
+}
+
 async fn css() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/css; charset=utf-8")
@@ -78,6 +83,8 @@ async fn js() -> HttpResponse {
 
 /// Registers the console's routes.
 pub fn routes(cfg: &mut web::ServiceConfig) {
+    // A person who opens the server's address in a browser lands on the console.
+    cfg.route("/", web::get().to(root));
     let headers = DefaultHeaders::new()
         .add((header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))
         .add((header::X_FRAME_OPTIONS, "DENY"))

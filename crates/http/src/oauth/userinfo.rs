@@ -30,7 +30,7 @@ pub async fn userinfo(
     };
     let resolved = match state.validator.resolve(state.core.store.as_ref(), token.expose_secret()).await {
         Ok(r) => r,
-        Err(AuthError::InvalidToken) => return Err(OAuthError::invalid_token()),
+        Err(AuthError::InvalidToken | AuthError::NotForApi) => return Err(OAuthError::invalid_token()),
         Err(AuthError::Store(e)) => return Err(e.into()),
     };
     let store = state.core.store.as_ref();
