@@ -46,17 +46,24 @@ pub struct Spawn {
     db: Option<Arc<TestDb>>,
     dir: Option<Arc<tempfile::TempDir>>,
     env: Vec<(String, String)>,
+    tweaks: Vec<Box<dyn FnOnce(&mut Settings)>>,
 }
 
 impl Spawn {
     /// A fresh database and data dir.
     pub fn new() -> Self {
-        Self { db: None, dir: None, env: Vec::new() }
+        Self { db: None, dir: None, env: Vec::new(), tweaks: Vec::new() }
     }
 
     /// Reuse the database and data dir of an earlier server.
     pub fn reusing(app: &TestApp) -> Self {
-        Self { db: Some(app.db.clone()), dir: app._dir.clone(), env: Vec::new() }
+        Self { db: Some(app.db.clone()), dir: app._dir.clone(), env: Vec::new(), tweaks: Vec::new() }
+    }
+
+    /// Changes the settings of an in-process server ([`Spawn::in_process`]).
+    pub fn settings(mut self, tweak: impl FnOnce(&mut Settings) + 'static) -> Self {
+        self.tweaks.push(Box::new(tweak));
+        self
     }
 
     /// Adds an environment variable.
@@ -67,6 +74,7 @@ impl Spawn {
 
     /// Starts the server and waits until it listens.
     pub async fn start(self) -> TestApp {
+        assert!(self.tweaks.is_empty(), "Spawn::settings is for in-process servers: use Spawn::env");
         let db = match self.db {
             Some(db) => db,
             None => Arc::new(TestDb::new().await),
@@ -110,6 +118,9 @@ impl Spawn {
         settings.database.url = Some(db.url().to_owned().into());
         settings.server.port = 0;
         settings.server.workers = 1;
+        for tweak in self.tweaks {
+            tweak(&mut settings);
+        }
         let clock = Arc::new(FixedClock::new(chrono::Utc::now()));
         let rng = Arc::new(tessera_core::SeededRandom::new(42));
         let running = tessera_server::start::build(settings, clock.clone(), rng).await.expect("build the server");
