@@ -46,8 +46,11 @@ pub struct Spawn {
     db: Option<Arc<TestDb>>,
     dir: Option<Arc<tempfile::TempDir>>,
     env: Vec<(String, String)>,
-    tweaks: Vec<Box<dyn FnOnce(&mut Settings)>>,
+    tweaks: Vec<Tweak>,
 }
+
+/// A change to an in-process server's settings.
+type Tweak = Box<dyn FnOnce(&mut Settings)>;
 
 impl Spawn {
     /// A fresh database and data dir.
