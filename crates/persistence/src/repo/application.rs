@@ -18,7 +18,7 @@ use tessera_domain::{AppKeyId, ApplicationId, OrgId, ProjectId, Timestamp};
 use uuid::Uuid;
 
 use super::project::visibility;
-use super::{Ctx, changes, expect_one};
+use super::{Ctx, expect_one};
 use crate::entity::{application, application_key, organization, project};
 use crate::{error, query};
 
@@ -268,26 +268,15 @@ impl<C: ConnectionTrait + Send + Sync> ApplicationRepository for Ctx<'_, C> {
 
     async fn lock(&self, id: ApplicationId) -> RepoResult<Option<AppWithOwner>> {
         // Lock the application's row alone, then read it with its owner.
-        let locked = application::Entity::find_by_id(*id.as_uuid())
-            .lock_exclusive()
-            .one(self.locking()?)
-            .await
-            .map_err(error::db)?;
-        if locked.is_none() {
+        if self.lock_row::<application::Entity>(*id.as_uuid()).await?.is_none() {
             return Ok(None);
         }
         self.get(id).await
     }
 
     async fn update(&self, before: &Application, after: &Application) -> RepoResult<()> {
-        let Some(changed) = changes(&to_model(before), to_model(after)) else { return Ok(()) };
-        let res = application::Entity::update_many()
-            .set(changed)
-            .filter(application::Column::Id.eq(*after.id.as_uuid()))
-            .exec(self.write()?)
-            .await
-            .map_err(|e| error::map(error::APPLICATION, e))?;
-        expect_one(res.rows_affected, error::APPLICATION.name)
+        let this = Condition::all().add(application::Column::Id.eq(*after.id.as_uuid()));
+        self.write_changes(&to_model(before), to_model(after), this, error::APPLICATION).await
     }
 
     async fn delete(&self, id: ApplicationId) -> RepoResult<()> {

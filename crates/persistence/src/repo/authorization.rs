@@ -19,7 +19,7 @@ use tessera_domain::{AuthorizationId, OrgId, ProjectId, Timestamp, UserId};
 use uuid::Uuid;
 
 use super::project::visibility;
-use super::{Ctx, changes, expect_one};
+use super::{Ctx, expect_one};
 use crate::entity::{authorization, authorization_role, organization, project, project_role, user};
 use crate::{error, query};
 
@@ -255,31 +255,19 @@ impl<C: ConnectionTrait + Send + Sync> AuthorizationRepository for Ctx<'_, C> {
 
     async fn lock(&self, id: AuthorizationId) -> RepoResult<Option<AuthorizationView>> {
         // Lock the authorization's row alone, then read it with its names.
-        let locked = authorization::Entity::find_by_id(*id.as_uuid())
-            .lock_exclusive()
-            .one(self.locking()?)
-            .await
-            .map_err(error::db)?;
-        if locked.is_none() {
+        if self.lock_row::<authorization::Entity>(*id.as_uuid()).await?.is_none() {
             return Ok(None);
         }
         self.get(id).await
     }
 
     async fn update(&self, before: &Authorization, a: &Authorization) -> RepoResult<()> {
-        let conn = self.write()?;
-        if let Some(changed) = changes(&to_model(before), to_model(a)) {
-            let res = authorization::Entity::update_many()
-                .set(changed)
-                .filter(authorization::Column::Id.eq(*a.id.as_uuid()))
-                .exec(conn)
-                .await
-                .map_err(|e| error::map(error::AUTHORIZATION, e))?;
-            expect_one(res.rows_affected, error::AUTHORIZATION.name)?;
-        }
+        let this = Condition::all().add(authorization::Column::Id.eq(*a.id.as_uuid()));
+        self.write_changes(&to_model(before), to_model(a), this, error::AUTHORIZATION).await?;
         if before.roles == a.roles {
             return Ok(());
         }
+        let conn = self.write()?;
         authorization_role::Entity::delete_many()
             .filter(authorization_role::Column::AuthorizationId.eq(*a.id.as_uuid()))
             .exec(conn)

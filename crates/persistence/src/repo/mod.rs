@@ -18,7 +18,9 @@ mod project;
 mod signing_key;
 mod user;
 
-use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Iterable};
+use sea_orm::{
+    ActiveModelTrait, Condition, ConnectionTrait, EntityTrait, Iterable, PrimaryKeyTrait, QueryFilter, QuerySelect,
+};
 use tessera_domain::org::OrgState;
 use tessera_domain::repo::{CredentialOwner, RepoError, RepoResult};
 use tessera_domain::user::UserState;
@@ -72,6 +74,38 @@ impl<'a, C: ConnectionTrait> Ctx<'a, C> {
     fn locking(&self) -> RepoResult<&'a C> {
         self.tx.ok_or(RepoError::Database("a locking read outside a transaction".into()))?;
         Ok(self.conn)
+    }
+
+    /// Inside a transaction: the row of `E` whose key is `id`, locked until the
+    /// transaction ends ([`Ctx::locking`]).
+    async fn lock_row<E>(&self, id: Uuid) -> RepoResult<Option<E::Model>>
+    where
+        E: EntityTrait,
+        <E::PrimaryKey as PrimaryKeyTrait>::ValueType: From<Uuid>,
+    {
+        E::find_by_id(id).lock_exclusive().one(self.locking()?).await.map_err(crate::error::db)
+    }
+
+    /// Writes the columns in which `after` differs from `before` (nothing when
+    /// none does) to the one row `filter` matches: `NotFound` when none does.
+    async fn write_changes<A>(
+        &self,
+        before: &A,
+        after: A,
+        filter: Condition,
+        entity: crate::error::Entity,
+    ) -> RepoResult<()>
+    where
+        A: ActiveModelTrait + Send,
+    {
+        let Some(changed) = changes(before, after) else { return Ok(()) };
+        let res = A::Entity::update_many()
+            .set(changed)
+            .filter(filter)
+            .exec(self.write()?)
+            .await
+            .map_err(|e| crate::error::map(entity, e))?;
+        expect_one(res.rows_affected, entity.name)
     }
 
     /// The connection for an audit event.

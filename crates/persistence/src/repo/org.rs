@@ -13,7 +13,7 @@ use tessera_domain::org::{OrgState, Organization};
 use tessera_domain::permission::OrgFilter;
 use tessera_domain::repo::{Listed, OrgQuery, OrgQueryFilter, OrgRepository, OrgSort, RepoResult};
 
-use super::{Ctx, changes, expect_one};
+use super::{Ctx, expect_one};
 use crate::entity::organization::{self, Column};
 use crate::entity::{administrator, project};
 use crate::{error, query};
@@ -74,24 +74,12 @@ impl<C: ConnectionTrait + Send + Sync> OrgRepository for Ctx<'_, C> {
     }
 
     async fn lock(&self, id: OrgId) -> RepoResult<Option<Organization>> {
-        organization::Entity::find_by_id(*id.as_uuid())
-            .lock_exclusive()
-            .one(self.locking()?)
-            .await
-            .map_err(error::db)?
-            .map(to_domain)
-            .transpose()
+        self.lock_row::<organization::Entity>(*id.as_uuid()).await?.map(to_domain).transpose()
     }
 
     async fn update(&self, before: &Organization, after: &Organization) -> RepoResult<()> {
-        let Some(changed) = changes(&to_model(before), to_model(after)) else { return Ok(()) };
-        let res = organization::Entity::update_many()
-            .set(changed)
-            .filter(Column::Id.eq(*after.id.as_uuid()))
-            .exec(self.write()?)
-            .await
-            .map_err(|e| error::map(error::ORG, e))?;
-        expect_one(res.rows_affected, error::ORG.name)
+        let this = Condition::all().add(Column::Id.eq(*after.id.as_uuid()));
+        self.write_changes(&to_model(before), to_model(after), this, error::ORG).await
     }
 
     async fn delete(&self, id: OrgId) -> RepoResult<()> {

@@ -15,7 +15,7 @@ use tessera_domain::repo::{
 use tessera_domain::{OrgId, ProjectId};
 use uuid::Uuid;
 
-use super::{Ctx, changes, expect_one};
+use super::{Ctx, expect_one};
 use crate::entity::{administrator, project, project_role};
 use crate::{error, query};
 
@@ -133,24 +133,12 @@ impl<C: ConnectionTrait + Send + Sync> ProjectRepository for Ctx<'_, C> {
     }
 
     async fn lock(&self, id: ProjectId) -> RepoResult<Option<Project>> {
-        project::Entity::find_by_id(*id.as_uuid())
-            .lock_exclusive()
-            .one(self.locking()?)
-            .await
-            .map_err(error::db)?
-            .map(to_domain)
-            .transpose()
+        self.lock_row::<project::Entity>(*id.as_uuid()).await?.map(to_domain).transpose()
     }
 
     async fn update(&self, before: &Project, after: &Project) -> RepoResult<()> {
-        let Some(changed) = changes(&to_model(before), to_model(after)) else { return Ok(()) };
-        let res = project::Entity::update_many()
-            .set(changed)
-            .filter(project::Column::Id.eq(*after.id.as_uuid()))
-            .exec(self.write()?)
-            .await
-            .map_err(|e| error::map(error::PROJECT, e))?;
-        expect_one(res.rows_affected, error::PROJECT.name)
+        let this = Condition::all().add(project::Column::Id.eq(*after.id.as_uuid()));
+        self.write_changes(&to_model(before), to_model(after), this, error::PROJECT).await
     }
 
     async fn delete(&self, id: ProjectId) -> RepoResult<()> {
@@ -207,15 +195,10 @@ impl<C: ConnectionTrait + Send + Sync> ProjectRepository for Ctx<'_, C> {
     }
 
     async fn update_role(&self, before: &ProjectRole, r: &ProjectRole) -> RepoResult<()> {
-        let Some(changed) = changes(&role_to_model(before), role_to_model(r)) else { return Ok(()) };
-        let res = project_role::Entity::update_many()
-            .set(changed)
-            .filter(project_role::Column::ProjectId.eq(*r.project_id.as_uuid()))
-            .filter(project_role::Column::RoleKey.eq(r.key.as_str()))
-            .exec(self.write()?)
-            .await
-            .map_err(|e| error::map(error::PROJECT_ROLE, e))?;
-        expect_one(res.rows_affected, error::PROJECT_ROLE.name)
+        let this = Condition::all()
+            .add(project_role::Column::ProjectId.eq(*r.project_id.as_uuid()))
+            .add(project_role::Column::RoleKey.eq(r.key.as_str()));
+        self.write_changes(&role_to_model(before), role_to_model(r), this, error::PROJECT_ROLE).await
     }
 
     async fn delete_role(&self, project: ProjectId, key: &RoleKey) -> RepoResult<()> {

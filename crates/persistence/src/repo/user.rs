@@ -13,7 +13,7 @@ use tessera_domain::repo::{
 use tessera_domain::user::{AccessTokenType, Human, Machine, PasswordHash, User, UserKind, UserState};
 use tessera_domain::{OrgId, UserId};
 
-use super::{Ctx, changes, expect_one};
+use super::{Ctx, expect_one};
 use crate::entity::organization;
 use crate::entity::user::{self, Column};
 use crate::{error, query};
@@ -179,24 +179,12 @@ impl<C: ConnectionTrait + Send + Sync> UserRepository for Ctx<'_, C> {
     }
 
     async fn lock(&self, id: UserId) -> RepoResult<Option<User>> {
-        user::Entity::find_by_id(*id.as_uuid())
-            .lock_exclusive()
-            .one(self.locking()?)
-            .await
-            .map_err(error::db)?
-            .map(to_domain)
-            .transpose()
+        self.lock_row::<user::Entity>(*id.as_uuid()).await?.map(to_domain).transpose()
     }
 
     async fn update(&self, before: &User, after: &User) -> RepoResult<()> {
-        let Some(changed) = changes(&to_model(before), to_model(after)) else { return Ok(()) };
-        let res = user::Entity::update_many()
-            .set(changed)
-            .filter(Column::Id.eq(*after.id.as_uuid()))
-            .exec(self.write()?)
-            .await
-            .map_err(|e| error::map(error::USER, e))?;
-        expect_one(res.rows_affected, error::USER.name)
+        let this = Condition::all().add(Column::Id.eq(*after.id.as_uuid()));
+        self.write_changes(&to_model(before), to_model(after), this, error::USER).await
     }
 
     async fn delete(&self, id: UserId) -> RepoResult<()> {
