@@ -113,6 +113,12 @@ fn ci() -> Result<()> {
     bench::run(bench::BenchArgs::smoke(PathBuf::from("target/debug/tessera")))?;
     if let Some(url) = postgres {
         cargo(&["test", "--workspace"], &[(PG, Some(&url)), ("INSTA_UPDATE", Some("no"))])?;
+        // The outage test stops and starts the machine's PostgreSQL cluster, so
+        // it runs alone, after everything else that uses that server.
+        cargo(
+            &["test", "-p", "tessera-server", "--test", "db_outage", "--", "--test-threads=1"],
+            &[(PG, Some(&url)), ("TESSERA_TEST_PG_OUTAGE", Some("1"))],
+        )?;
     }
     Ok(())
 }

@@ -15,6 +15,7 @@ use tessera_oauth::validator::{AuthError, CredentialRef};
 
 use crate::AppState;
 use crate::error::{ApiError, Challenge, ConnectCode};
+use crate::ratelimit::Keys;
 
 /// An authenticated caller and everything it may do.
 #[derive(Debug, Clone)]
@@ -37,10 +38,35 @@ impl Caller {
     }
 }
 
+/// A request with more than one `Authorization` header: which one counts would
+/// depend on their order, so none does (RFC 6750 §2: one method per request).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TwoAuthorizations;
+
+/// The message for a request that presents more than one credential.
+pub(crate) const ONE_CREDENTIAL: &str =
+    "send exactly one credential: one Authorization header, not also one in the body";
+
+/// The request's one `Authorization` header, or `None` when it has none.
+///
+/// # Errors
+/// [`TwoAuthorizations`] when it has several.
+pub(crate) fn authorization(req: &HttpRequest) -> Result<Option<&header::HeaderValue>, TwoAuthorizations> {
+    let mut all = req.headers().get_all(header::AUTHORIZATION);
+    let first = all.next();
+    if all.next().is_some() { Err(TwoAuthorizations) } else { Ok(first) }
+}
+
 /// The credential of an `Authorization: Bearer …` header (scheme case-insensitive,
 /// RFC 7235 §2.1), or `None` when there is none.
+///
+/// # Errors
+/// `invalid_argument` for several `Authorization` headers; `unauthenticated`
+/// for a malformed or non-Bearer one.
 pub(crate) fn bearer(req: &HttpRequest) -> Result<Option<SecretString>, ApiError> {
-    let Some(value) = req.headers().get(header::AUTHORIZATION) else { return Ok(None) };
+    let value =
+        authorization(req).map_err(|TwoAuthorizations| ApiError::new(ConnectCode::InvalidArgument, ONE_CREDENTIAL))?;
+    let Some(value) = value else { return Ok(None) };
     let value = value.to_str().map_err(|_| invalid_token())?;
     let (scheme, token) = value.split_once(' ').ok_or_else(invalid_token)?;
     if !scheme.eq_ignore_ascii_case("bearer") {
@@ -80,9 +106,18 @@ impl FromRequest for Caller {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let token = bearer(req);
+        let addr = state.as_ref().and_then(|s| s.proxies.client_addr(req));
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::new(ConnectCode::Internal, "internal error"))?;
-            let Some(token) = token? else {
+            // Failed bearer tokens drain the address's bucket (crate::ratelimit).
+            let keys = Keys::new(addr, None);
+            state.rate_check(&keys, "api")?;
+            let token = token.inspect_err(|e| {
+                if e.code == ConnectCode::Unauthenticated {
+                    state.auth_failed(&keys, "api");
+                }
+            })?;
+            let Some(token) = token else {
                 return Err(ApiError::unauthenticated(
                     Challenge::Missing,
                     "authentication required: send a Bearer token",
@@ -90,7 +125,10 @@ impl FromRequest for Caller {
             };
             let auth = match state.validator.validate(state.store.as_ref(), token.expose_secret()).await {
                 Ok(auth) => auth,
-                Err(AuthError::InvalidToken) => return Err(invalid_token()),
+                Err(AuthError::InvalidToken) => {
+                    state.auth_failed(&keys, "api");
+                    return Err(invalid_token());
+                }
                 Err(AuthError::Store(e)) => return Err(e.into()),
             };
             let grants = grants_of(&state, auth.user_id).await?;

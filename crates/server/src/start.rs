@@ -157,7 +157,8 @@ pub async fn start(settings: Settings) -> Result<(), StartError> {
     }
 
     let clock = Arc::new(SystemClock);
-    let hasher = bootstrap::default_hasher()?;
+    // argon2id and RSA key generation share one set of bounded slots (DESIGN.md §8).
+    let hasher = bootstrap::default_hasher()?.with_slots(settings.heavy_work_slots());
     match bootstrap::ensure_first_instance(&store, clock.as_ref(), &hasher, &settings).await? {
         Outcome::Created { pat_path, password_path } => tracing::info!(
             admin_pat = %pat_path.display(),
@@ -220,7 +221,11 @@ pub async fn start(settings: Settings) -> Result<(), StartError> {
     let console = ConsoleSettings::new(&external_url, chrono::Duration::hours(8), ThrottlePolicy::default());
     let state = AppState::new(store.clone(), clock.clone(), hasher, validator, tokens)
         .with_console(console)
-        .with_cache(settings.cache_policy());
+        .with_cache(settings.cache_policy())
+        // Checked when the settings were loaded.
+        .with_trusted_proxies(settings.trusted_proxies().unwrap_or_default())
+        .with_body_timeout(std::time::Duration::from_millis(settings.limits.body_timeout_ms))
+        .with_rate_limits(settings.rate_policy());
     let usage = state.validator.usage().clone();
     let (stop_flusher, flusher_stop) = tokio::sync::watch::channel(());
     let flusher = actix_web::rt::spawn(flush_usage_forever(store.clone(), usage.clone(), flusher_stop));
@@ -239,6 +244,9 @@ pub async fn start(settings: Settings) -> Result<(), StartError> {
             .configure(tessera_http::configure(state.clone()))
     })
     .shutdown_timeout(settings.shutdown_timeout().as_secs())
+    // An explicit bound instead of tokio's 512 threads per worker; heavy work is
+    // bounded further by the slots above.
+    .worker_max_blocking_threads(settings.limits.blocking_threads)
     // Our own handlers, installed before the "listening" line below: actix's
     // are installed only when the server is first polled, so a SIGTERM right
     // after that line used to kill the process instead of stopping it.

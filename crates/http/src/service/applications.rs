@@ -292,9 +292,8 @@ pub async fn create_key(
         return Err(ServiceError::invalid("expirationDate must be in the future"));
     }
     // RSA key generation takes tens of milliseconds: off the async runtime.
-    let pair = actix_web::rt::task::spawn_blocking(|| GeneratedKeyPair::generate(&mut rand::rngs::OsRng))
-        .await
-        .map_err(|e| ServiceError::Internal(Box::new(e)))?
+    let pair = super::blocking(ctx, || GeneratedKeyPair::generate(&mut rand::rngs::OsRng))
+        .await?
         .map_err(|e| ServiceError::Internal(Box::new(e)))?;
     let key_id = AppKeyId::new();
     let file = pair

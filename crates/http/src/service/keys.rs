@@ -55,7 +55,7 @@ pub async fn add(ctx: &Ctx, user_id: UserId, expires_at: Option<Timestamp>, new:
         }
         NewKey::Generate => {
             let (key_id, uid) = (id.to_string(), user_id.to_string());
-            let (public, file) = super::blocking(move || -> Result<_, tessera_oauth::keyfile::KeyFileError> {
+            let (public, file) = super::blocking(ctx, move || -> Result<_, tessera_oauth::keyfile::KeyFileError> {
                 let pair = GeneratedKeyPair::generate(&mut rand::rngs::OsRng)?;
                 let file = pair.machine_key_file(&key_id, expires_at, &uid)?;
                 Ok((pair.public_key().clone(), file))

@@ -109,10 +109,12 @@ impl Ctx {
     }
 }
 
-/// Runs CPU-heavy work (argon2, RSA key generation) off the async runtime.
+/// Runs CPU-heavy work (argon2, RSA key generation) off the async runtime, in
+/// the bounded slots it shares with password hashing (DESIGN.md §8).
 ///
 /// # Errors
-/// `internal` when the blocking task panicked.
-pub(crate) async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> ServiceResult<T> {
-    actix_web::rt::task::spawn_blocking(f).await.map_err(|e| ServiceError::Internal(Box::new(e)))
+/// `unavailable` at once when the slots and their queue are full; `internal`
+/// when the blocking task panicked.
+pub(crate) async fn blocking<T: Send + 'static>(ctx: &Ctx, f: impl FnOnce() -> T + Send + 'static) -> ServiceResult<T> {
+    Ok(ctx.state.hasher.slots().run(f).await?)
 }

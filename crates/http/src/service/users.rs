@@ -89,8 +89,7 @@ pub struct UserUpdate {
 }
 
 async fn hash_password(ctx: &Ctx, password: SecretString) -> ServiceResult<tessera_domain::user::PasswordHash> {
-    let hasher = ctx.state.hasher.clone();
-    super::blocking(move || hasher.hash(&password)).await?.map_err(|e| ServiceError::Internal(Box::new(e)))
+    Ok(ctx.state.hasher.hash_async(password).await?)
 }
 
 /// Checks the organization exists (after the permission check, so its existence
