@@ -98,11 +98,18 @@ async fn a_postgres_outage_is_503_within_2s_and_heals_without_a_restart() {
     assert_eq!((status, body["code"].as_str()), (503, Some("unavailable")), "{body}");
     assert!(took < Duration::from_secs(2), "API answered after {took:?}");
 
+    // A well-formed secret (its checksum holds), so that the look-up reaches
+    // the database; nothing cached can answer for its fresh id.
+    let (secret, _) = tessera_oauth::credential::Credential::generate(
+        tessera_oauth::credential::CredentialKind::ClientSecret,
+        uuid::Uuid::now_v7(),
+        &mut rand::rngs::OsRng,
+    );
     let started = Instant::now();
     let res = app
         .client
         .post(app.url("/oauth/v2/token"))
-        .basic_auth("someone", Some("tsr_cs_not_a_real_secret"))
+        .basic_auth("someone", Some(secret.expose_secret()))
         .form(&[("grant_type", "client_credentials"), ("scope", "openid")])
         .send()
         .await
