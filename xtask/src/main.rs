@@ -14,6 +14,7 @@
 
 mod bench;
 mod release;
+mod soak;
 
 use std::path::PathBuf;
 use std::process::{Command, ExitCode};
@@ -48,6 +49,9 @@ enum Task {
     },
     /// Benchmarks a release server under load (docs/benchmarks.md).
     Bench(bench::BenchArgs),
+    /// A mixed load with bad inputs for N minutes; reports unexpected answers,
+    /// RSS and file descriptors (docs/security/soak.md).
+    Soak(soak::SoakArgs),
     /// Builds the release tarball and its checksum under target/dist.
     Dist,
     /// Bumps the version, writes CHANGELOG.md, builds the tarball, commits and tags.
@@ -68,6 +72,7 @@ fn main() -> ExitCode {
         Task::Ci => ci(),
         Task::Migrate { action, database_url, steps } => migrate(action, database_url, steps),
         Task::Bench(args) => bench::run(args),
+        Task::Soak(args) => soak::run(&args),
         Task::Dist => release::dist(),
         Task::Release(args) => release::release(&args),
     };
