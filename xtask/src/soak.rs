@@ -123,11 +123,19 @@ struct Seed {
 async fn seed(client: &reqwest::Client, server: &Server) -> Result<Seed> {
     let (base, admin) = (server.base.as_str(), server.admin.as_str());
     let username = "soak-bot".to_owned();
-    let user = call(client, base, admin, "CreateUser", json!({"username": username, "machine": {"name": username}}))
-        .await?["id"]
+    let org = client
+        .post(format!("{base}/zitadel.org.v2.OrganizationService/ListOrganizations"))
+        .bearer_auth(admin)
+        .json(&json!({"queries": [{"defaultQuery": {}}]}))
+        .send()
+        .await?
+        .json::<Value>()
+        .await?["result"][0]["id"]
         .as_str()
-        .context("user id")?
+        .context("default organization")?
         .to_owned();
+    let body = json!({"organizationId": org, "username": username, "machine": {"name": username}});
+    let user = call(client, base, admin, "CreateUser", body).await?["id"].as_str().context("user id")?.to_owned();
     let secret = call(client, base, admin, "AddSecret", json!({"userId": user})).await?["clientSecret"]
         .as_str()
         .context("secret")?
@@ -155,9 +163,13 @@ async fn one(client: &reqwest::Client, bad: &reqwest::Client, server: &Server, s
                 .await?;
             let status = res.status();
             let body: Value = res.json().await.unwrap_or(Value::Null);
-            let Some(token) = body["access_token"].as_str() else { return Ok(false) };
+            let Some(token) = body["access_token"].as_str() else {
+                report(&format!("token {status} {body}"));
+                return Ok(false);
+            };
             let info = client.get(format!("{base}/oidc/v1/userinfo")).bearer_auth(token).send().await?.status();
             if !status.is_success() || !info.is_success() {
+                report(&format!("token {status} userinfo {info}"));
                 return Ok(false);
             }
             status
@@ -190,7 +202,7 @@ async fn one(client: &reqwest::Client, bad: &reqwest::Client, server: &Server, s
                         .json(&json!({}))
                         .send()
                         .await?,
-                    &[400],
+                    &[400, 429],
                 ),
                 4 => (
                     client
@@ -213,11 +225,26 @@ async fn one(client: &reqwest::Client, bad: &reqwest::Client, server: &Server, s
                 ),
             };
             let status = res.status().as_u16();
-            let _ = res.bytes().await;
-            return Ok(expected.contains(&status));
+            let body = res.bytes().await.unwrap_or_default();
+            let ok = expected.contains(&status);
+            if !ok {
+                report(&format!("bad input {}: {status} {}", (i / 10) % 6, String::from_utf8_lossy(&body)));
+            }
+            return Ok(ok);
         }
     };
+    if !status.is_success() {
+        report(&format!("request {}: {status}", i % 10));
+    }
     Ok(status.is_success())
+}
+
+/// Prints the first unexpected answers, so a failed run says what went wrong.
+fn report(what: &str) {
+    static SHOWN: AtomicU64 = AtomicU64::new(0);
+    if SHOWN.fetch_add(1, Ordering::Relaxed) < 10 {
+        eprintln!("soak: unexpected: {what}");
+    }
 }
 
 async fn soak(args: &SoakArgs, binary: &Path) -> Result<()> {
@@ -239,7 +266,11 @@ async fn soak(args: &SoakArgs, binary: &Path) -> Result<()> {
                 while !stop.load(Ordering::Relaxed) {
                     match one(&client, &bad, &server, &seed, i).await {
                         Ok(true) => {}
-                        Ok(false) | Err(_) => {
+                        Ok(false) => {
+                            unexpected.fetch_add(1, Ordering::Relaxed);
+                        }
+                        Err(e) => {
+                            report(&format!("{e:#}"));
                             unexpected.fetch_add(1, Ordering::Relaxed);
                         }
                     }

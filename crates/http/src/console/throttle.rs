@@ -148,7 +148,12 @@ impl LoginThrottle {
         if state.windows.len() >= MAX_ENTRIES {
             let span = p.window.max(hour);
             state.windows.retain(|_, w| w.pending > 0 || now - w.started < span);
-            state.known.clear();
+            if state.windows.len() >= MAX_ENTRIES {
+                // A flood of live counters (many addresses, many names): forget
+                // them rather than grow without bound or refuse everyone. The
+                // known addresses stay — only real logins add them.
+                state.windows.retain(|_, w| w.pending > 0);
+            }
         }
         let [pair, address, name_k] = keys(name, addr);
         let get = |k: &str| state.windows.get(k).copied().unwrap_or_else(|| Window::new(now));
