@@ -232,9 +232,23 @@ pub async fn login(
         .throttle
         .begin(username, addr, now)
         .map_err(|r| LoginError::Throttled { retry_after_secs: r.retry_after_secs })?;
-    let user = resolve_login_name(state, username).await?;
+    // An attempt whose password was never checked (a database error, the
+    // hashing slots full) guessed nothing: it gives its place back uncounted.
+    let user = match resolve_login_name(state, username).await {
+        Ok(user) => user,
+        Err(e) => {
+            attempt.abandon();
+            return Err(e.into());
+        }
+    };
     let hash = user.as_ref().and_then(|u| u.human()).and_then(|h| h.password_hash.clone());
-    let matches = state.hasher.verify_async(password, hash).await.map_err(ServiceError::from)?;
+    let matches = match state.hasher.verify_async(password, hash).await {
+        Ok(matches) => matches,
+        Err(e) => {
+            attempt.abandon();
+            return Err(ServiceError::from(e).into());
+        }
+    };
     state.metrics.console_password_checks.inc();
     let user = match user {
         Some(u) if matches => u,

@@ -198,19 +198,19 @@ impl LoginThrottle {
         Ok(Attempt { throttle: self, name: name.to_owned(), addr, now, done: false })
     }
 
-    fn finish(&self, name: &str, addr: Option<IpAddr>, now: Timestamp, success: bool) {
+    fn finish(&self, name: &str, addr: Option<IpAddr>, now: Timestamp, outcome: Outcome) {
         let Ok(mut state) = self.state.lock() else { return };
         let [pair, address, name_k] = keys(name, addr);
         for key in [&pair, &address, &name_k] {
             if let Some(w) = state.windows.get_mut(key.as_str()) {
                 w.pending = w.pending.saturating_sub(1);
-                if !success {
+                if outcome == Outcome::Failed {
                     w.failures = w.failures.saturating_add(1);
                     w.last_failure = Some(now);
                 }
             }
         }
-        if success {
+        if outcome == Outcome::Succeeded {
             // The address's count stays: one address guessing many names is
             // still bounded.
             state.windows.remove(&pair);
@@ -225,6 +225,15 @@ impl LoginThrottle {
             }
         }
     }
+}
+
+/// How an attempt ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    Succeeded,
+    Failed,
+    /// The password was never checked.
+    Abandoned,
 }
 
 /// A place taken by [`LoginThrottle::begin`].
@@ -242,7 +251,14 @@ impl Attempt<'_> {
     /// address for the name.
     pub fn succeeded(mut self) {
         self.done = true;
-        self.throttle.finish(&self.name, self.addr, self.now, true);
+        self.throttle.finish(&self.name, self.addr, self.now, Outcome::Succeeded);
+    }
+
+    /// The password was never checked (the server was busy or its database
+    /// unreachable): the place is given back and nothing is counted.
+    pub fn abandon(mut self) {
+        self.done = true;
+        self.throttle.finish(&self.name, self.addr, self.now, Outcome::Abandoned);
     }
 
     /// The attempt failed.
@@ -254,7 +270,7 @@ impl Attempt<'_> {
 impl Drop for Attempt<'_> {
     fn drop(&mut self) {
         if !self.done {
-            self.throttle.finish(&self.name, self.addr, self.now, false);
+            self.throttle.finish(&self.name, self.addr, self.now, Outcome::Failed);
         }
     }
 }
@@ -308,6 +324,11 @@ mod tests {
         first.succeeded();
         drop(second);
         assert!(t.begin("admin", a, now).is_ok(), "a success clears the pair");
+
+        let b = ip("10.0.0.2");
+        for _ in 0..5 {
+            t.begin("admin", b, now).expect("abandoned attempts count nothing").abandon();
+        }
     }
 
     #[test]
