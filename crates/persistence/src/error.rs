@@ -91,3 +91,39 @@ pub(crate) fn is_unavailable(err: &DbErr) -> bool {
 pub(crate) fn corrupt(what: &str, err: impl std::fmt::Display) -> RepoError {
     RepoError::Corrupt(format!("{what}: {err}"))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use sea_orm::{ConnAcquireErr, RuntimeErr};
+
+    use super::*;
+
+    fn sqlx(e: sea_orm::sqlx::Error) -> DbErr {
+        DbErr::Exec(RuntimeErr::SqlxError(Arc::new(e)))
+    }
+
+    /// Only "cannot be used now" errors become `Unavailable` (503); the rest
+    /// stay `Database` (500).
+    #[test]
+    fn connection_failures_are_unavailable_and_others_are_not() {
+        for unavailable in [
+            DbErr::ConnectionAcquire(ConnAcquireErr::Timeout),
+            DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed),
+            sqlx(sea_orm::sqlx::Error::PoolTimedOut),
+            sqlx(sea_orm::sqlx::Error::PoolClosed),
+            sqlx(sea_orm::sqlx::Error::Io(std::io::Error::from(std::io::ErrorKind::ConnectionRefused))),
+        ] {
+            assert!(matches!(db(unavailable), RepoError::Unavailable(_)));
+        }
+        for other in [
+            DbErr::Custom("x".into()),
+            DbErr::RecordNotFound("x".into()),
+            sqlx(sea_orm::sqlx::Error::RowNotFound),
+            sqlx(sea_orm::sqlx::Error::ColumnNotFound("x".into())),
+        ] {
+            assert!(matches!(db(other), RepoError::Database(_)));
+        }
+    }
+}
