@@ -15,6 +15,7 @@
 
 mod bench;
 mod release;
+mod soak;
 
 use std::path::PathBuf;
 use std::process::{Command, ExitCode};
@@ -49,6 +50,9 @@ enum Task {
     },
     /// Benchmarks a release server under load (docs/benchmarks.md).
     Bench(bench::BenchArgs),
+    /// A mixed load with bad inputs for N minutes; reports unexpected answers,
+    /// RSS and file descriptors (docs/security/soak.md).
+    Soak(soak::SoakArgs),
     /// Builds the release tarball and its checksum under target/dist.
     Dist,
     /// Bumps the version, writes CHANGELOG.md, builds the tarball, commits and tags.
@@ -69,6 +73,7 @@ fn main() -> ExitCode {
         Task::Ci => ci(),
         Task::Migrate { action, database_url, steps } => migrate(action, database_url, steps),
         Task::Bench(args) => bench::run(args),
+        Task::Soak(args) => soak::run(&args),
         Task::Dist => release::dist(),
         Task::Release(args) => release::release(&args),
     };
@@ -134,6 +139,12 @@ fn ci() -> Result<()> {
     bench::run(bench::BenchArgs::smoke(target_dir().join("debug/tessera")))?;
     if let Some(url) = postgres {
         cargo(&["test", "--workspace", "--", "--include-ignored"], &[(PG, Some(&url)), ("INSTA_UPDATE", Some("no"))])?;
+        // The outage test stops and starts the machine's PostgreSQL cluster, so
+        // it runs alone, after everything else that uses that server.
+        cargo(
+            &["test", "-p", "tessera-server", "--test", "db_outage", "--", "--include-ignored", "--test-threads=1"],
+            &[(PG, Some(&url)), ("TESSERA_TEST_PG_OUTAGE", Some("1"))],
+        )?;
     }
     Ok(())
 }

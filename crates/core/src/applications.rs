@@ -319,7 +319,7 @@ pub async fn create_key(
     }
     // RSA key generation takes tens of milliseconds: off the async runtime.
     let mut rng = ctx.rng().fork();
-    let pair = crate::blocking(move || GeneratedKeyPair::generate(&mut rng))
+    let pair = crate::blocking(ctx, move || GeneratedKeyPair::generate(&mut rng))
         .await?
         .map_err(|e| ServiceError::Internal(Box::new(e)))?;
     let key_id = AppKeyId::from_uuid(ctx.new_uuid());

@@ -29,10 +29,18 @@ pub enum ServiceError {
     /// The object is in a state that does not allow the operation.
     #[error("{0}")]
     FailedPrecondition(Cow<'static, str>),
+    /// The server cannot do this now but will soon: its bounded slots for
+    /// heavy work are full, or the database is unreachable. Answered 503 with
+    /// `Retry-After` (DESIGN.md §8).
+    #[error("{0}")]
+    Unavailable(Cow<'static, str>),
     /// Something that should not happen; details go to the log only.
     #[error("internal error")]
     Internal(#[source] Box<dyn StdError + Send + Sync>),
 }
+
+/// Seconds a client is asked to wait (`Retry-After`) after a 503.
+pub const RETRY_AFTER_SECS: u64 = 1;
 
 impl ServiceError {
     /// `invalid_argument` with a message.
@@ -67,6 +75,28 @@ impl From<RepoError> for ServiceError {
             RepoError::MissingReference { entity } => {
                 Self::FailedPrecondition(format!("{entity} refers to an object that does not exist").into())
             }
+            RepoError::Unavailable(source) => {
+                tracing::warn!(error = %source, "database unavailable");
+                Self::Unavailable("the database is unavailable; try again shortly".into())
+            }
+            other => Self::Internal(Box::new(other)),
+        }
+    }
+}
+
+impl From<tessera_oauth::slots::SlotError> for ServiceError {
+    fn from(e: tessera_oauth::slots::SlotError) -> Self {
+        match e {
+            tessera_oauth::slots::SlotError::Busy => Self::Unavailable("the server is busy; try again shortly".into()),
+            other @ tessera_oauth::slots::SlotError::Interrupted => Self::Internal(Box::new(other)),
+        }
+    }
+}
+
+impl From<tessera_oauth::password::PasswordError> for ServiceError {
+    fn from(e: tessera_oauth::password::PasswordError) -> Self {
+        match e {
+            tessera_oauth::password::PasswordError::Slots(e) => e.into(),
             other => Self::Internal(Box::new(other)),
         }
     }

@@ -60,7 +60,7 @@ pub async fn add(ctx: &Ctx, user_id: UserId, expires_at: Option<Timestamp>, new:
         NewKey::Generate => {
             let (key_id, uid) = (id.to_string(), user_id.to_string());
             let mut rng = ctx.rng().fork();
-            let (public, file) = crate::blocking(move || -> Result<_, tessera_oauth::keyfile::KeyFileError> {
+            let (public, file) = crate::blocking(ctx, move || -> Result<_, tessera_oauth::keyfile::KeyFileError> {
                 let pair = GeneratedKeyPair::generate(&mut rng)?;
                 let file = pair.machine_key_file(&key_id, expires_at, &uid)?;
                 Ok((pair.public_key().clone(), file))

@@ -41,7 +41,7 @@ use tessera_oauth::password::PasswordHasher;
 use tessera_oauth::validator::CredentialRef;
 
 pub use caches::{ApiCaches, grants_of, load_grants};
-pub use error::ServiceError;
+pub use error::{RETRY_AFTER_SECS, ServiceError};
 pub use random::{OsRandom, RngRef, SeededRandom};
 
 /// Result of a use case.
@@ -229,10 +229,12 @@ impl Ctx {
     }
 }
 
-/// Runs CPU-heavy work (argon2, RSA key generation) off the async runtime.
+/// Runs CPU-heavy work (argon2, RSA key generation) off the async runtime, in
+/// the bounded slots it shares with password hashing (DESIGN.md §8).
 ///
 /// # Errors
-/// `internal` when the blocking task panicked.
-pub(crate) async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> ServiceResult<T> {
-    tokio::task::spawn_blocking(f).await.map_err(|e| ServiceError::Internal(Box::new(e)))
+/// `unavailable` at once when the slots and their queue are full; `internal`
+/// when the blocking task panicked.
+pub(crate) async fn blocking<T: Send + 'static>(ctx: &Ctx, f: impl FnOnce() -> T + Send + 'static) -> ServiceResult<T> {
+    Ok(ctx.core.hasher.slots().run(f).await?)
 }

@@ -90,8 +90,7 @@ pub struct UserUpdate {
 }
 
 async fn hash_password(ctx: &Ctx, password: SecretString) -> ServiceResult<tessera_domain::user::PasswordHash> {
-    let hasher = ctx.core.hasher.clone();
-    crate::blocking(move || hasher.hash(&password)).await?.map_err(|e| ServiceError::Internal(Box::new(e)))
+    Ok(ctx.core.hasher.hash_async(password).await?)
 }
 
 /// Checks the organization exists (after the permission check, so its existence

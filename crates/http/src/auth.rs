@@ -13,6 +13,7 @@ use tessera_oauth::validator::AuthError;
 
 use crate::AppState;
 use crate::error::{ApiError, Challenge, ConnectCode};
+use crate::ratelimit::Keys;
 
 /// An authenticated API caller: the [`Actor`] its bearer credential acts as.
 /// Every API handler takes one, so no handler can forget authentication.
@@ -29,6 +30,25 @@ impl std::ops::Deref for Caller {
 /// How to send a token, the next step of every refusal below.
 const SEND_AS_BEARER: &str = "send the token as `Authorization: Bearer <token>`";
 
+/// A request with more than one `Authorization` header: which one counts would
+/// depend on their order, so none does (RFC 6750 §2: one method per request).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TwoAuthorizations;
+
+/// The message for a request that presents more than one credential.
+pub(crate) const ONE_CREDENTIAL: &str =
+    "send exactly one credential: one Authorization header, not also one in the body";
+
+/// The request's one `Authorization` header, or `None` when it has none.
+///
+/// # Errors
+/// [`TwoAuthorizations`] when it has several.
+pub(crate) fn authorization(req: &HttpRequest) -> Result<Option<&header::HeaderValue>, TwoAuthorizations> {
+    let mut all = req.headers().get_all(header::AUTHORIZATION);
+    let first = all.next();
+    if all.next().is_some() { Err(TwoAuthorizations) } else { Ok(first) }
+}
+
 /// The credential of an `Authorization: Bearer …` header (scheme case-insensitive,
 /// RFC 7235 §2.1), or `None` when there is none.
 ///
@@ -36,8 +56,14 @@ const SEND_AS_BEARER: &str = "send the token as `Authorization: Bearer <token>`"
 /// `Bearer ` in front — is answered like a missing credential (RFC 6750 §3.1: a
 /// request without Bearer authentication gets no error code), with a message
 /// saying how to send it. The header's value is never echoed: it may be a token.
+///
+/// # Errors
+/// `invalid_argument` for several `Authorization` headers; `unauthenticated`
+/// for a malformed or non-Bearer one.
 pub(crate) fn bearer(req: &HttpRequest) -> Result<Option<SecretString>, ApiError> {
-    let Some(value) = req.headers().get(header::AUTHORIZATION) else { return Ok(None) };
+    let value =
+        authorization(req).map_err(|TwoAuthorizations| ApiError::new(ConnectCode::InvalidArgument, ONE_CREDENTIAL))?;
+    let Some(value) = value else { return Ok(None) };
     let no_scheme = || {
         ApiError::unauthenticated(
             Challenge::Missing,
@@ -82,9 +108,18 @@ impl FromRequest for Caller {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let token = bearer(req);
+        let addr = state.as_ref().and_then(|s| s.proxies.client_addr(req));
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::new(ConnectCode::Internal, "internal error"))?;
-            let Some(token) = token? else {
+            // Failed bearer tokens drain the address's bucket (crate::ratelimit).
+            let keys = Keys::new(addr, None);
+            state.rate_check(&keys, "api")?;
+            let token = token.inspect_err(|e| {
+                if e.code == ConnectCode::Unauthenticated {
+                    state.auth_failed(&keys, "api");
+                }
+            })?;
+            let Some(token) = token else {
                 return Err(ApiError::unauthenticated(
                     Challenge::Missing,
                     format!("authentication required: {SEND_AS_BEARER}"),
@@ -94,6 +129,7 @@ impl FromRequest for Caller {
                 Ok(auth) => auth,
                 Err(AuthError::InvalidToken) => {
                     tracing::info!(rule = "the token is malformed, unknown, expired or revoked", "API request refused");
+                    state.auth_failed(&keys, "api");
                     return Err(invalid_token());
                 }
                 Err(AuthError::NotForApi) => {

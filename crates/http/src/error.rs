@@ -18,7 +18,7 @@ use std::fmt;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
-pub use tessera_core::ServiceError;
+pub use tessera_core::{RETRY_AFTER_SECS, ServiceError};
 use tessera_domain::ValidationError;
 use tessera_domain::repo::RepoError;
 
@@ -136,17 +136,40 @@ pub struct ApiError {
     pub message: Cow<'static, str>,
     /// `WWW-Authenticate` challenge for 401s.
     pub challenge: Option<Challenge>,
+    /// `Retry-After` seconds, for 503s and 429s.
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
     /// An error with `code` and `message`.
     pub fn new(code: ConnectCode, message: impl Into<Cow<'static, str>>) -> Self {
-        Self { code, message: message.into(), challenge: None }
+        let retry_after = (code == ConnectCode::Unavailable).then_some(RETRY_AFTER_SECS);
+        Self { code, message: message.into(), challenge: None, retry_after }
     }
 
     /// A 401 with its challenge.
     pub fn unauthenticated(challenge: Challenge, message: impl Into<Cow<'static, str>>) -> Self {
-        Self { code: ConnectCode::Unauthenticated, message: message.into(), challenge: Some(challenge) }
+        Self {
+            code: ConnectCode::Unauthenticated,
+            message: message.into(),
+            challenge: Some(challenge),
+            retry_after: None,
+        }
+    }
+}
+
+impl From<crate::ratelimit::Limited> for ApiError {
+    fn from(limited: crate::ratelimit::Limited) -> Self {
+        Self {
+            retry_after: Some(limited.retry_after_secs),
+            ..Self::new(ConnectCode::ResourceExhausted, "too many failed authentications; retry later")
+        }
+    }
+}
+
+impl From<crate::ratelimit::Limited> for OAuthError {
+    fn from(limited: crate::ratelimit::Limited) -> Self {
+        Self::rate_limited(limited)
     }
 }
 
@@ -177,6 +200,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::NotFound(m) => Self::new(ConnectCode::NotFound, m),
             ServiceError::AlreadyExists(m) => Self::new(ConnectCode::AlreadyExists, m),
             ServiceError::FailedPrecondition(m) => Self::new(ConnectCode::FailedPrecondition, m),
+            ServiceError::Unavailable(m) => Self::new(ConnectCode::Unavailable, m),
             ServiceError::Internal(source) => {
                 log_internal(source.as_ref());
                 Self::new(ConnectCode::Internal, "internal error")
@@ -198,6 +222,7 @@ pub fn console_error(e: &ServiceError) -> (StatusCode, Option<String>) {
         ServiceError::PermissionDenied(m) => (StatusCode::FORBIDDEN, Some(m.to_string())),
         ServiceError::NotFound(m) => (StatusCode::NOT_FOUND, Some(m.to_string())),
         ServiceError::AlreadyExists(m) => (StatusCode::CONFLICT, Some(m.to_string())),
+        ServiceError::Unavailable(m) => (StatusCode::SERVICE_UNAVAILABLE, Some(m.to_string())),
         ServiceError::Internal(source) => {
             log_internal(source.as_ref());
             (StatusCode::INTERNAL_SERVER_ERROR, None)
@@ -223,15 +248,51 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        error_head(self.status_code(), self.challenge)
+        error_head(self.status_code(), self.challenge, self.retry_after)
             .json(serde_json::json!({ "code": self.code.as_str(), "message": self.message }))
     }
 }
 
+/// The answer to a request whose handler panicked (the panic itself is logged
+/// once, by the process's panic hook, inside the request's span): a 500 in the
+/// shape the endpoint's clients parse — RFC 6749 §5.2 `server_error` on the
+/// OAuth and OIDC endpoints, a Connect `internal` error everywhere else.
+#[must_use]
+pub fn panic_response(path: &str) -> HttpResponse {
+    if path.starts_with("/oauth/") || path.starts_with("/oidc/") {
+        OAuthError { status: StatusCode::INTERNAL_SERVER_ERROR, ..OAuthError::new("server_error", "internal error") }
+            .error_response()
+    } else {
+        ApiError::new(ConnectCode::Internal, "internal error").error_response()
+    }
+}
+
+/// The answer to a request whose body did not arrive within the configured
+/// time (`limits.body_timeout_ms`): 408 Request Timeout, with an RFC 6749 §5.2
+/// body on the OAuth and OIDC endpoints and a Connect error body elsewhere
+/// (Connect's code for an expired deadline, `deadline_exceeded`).
+#[must_use]
+pub fn body_timeout_response(path: &str) -> HttpResponse {
+    const MESSAGE: &str = "the request body did not arrive in time";
+    let body = if path.starts_with("/oauth/") || path.starts_with("/oidc/") {
+        serde_json::json!({ "error": "invalid_request", "error_description": MESSAGE })
+    } else {
+        serde_json::json!({ "code": "deadline_exceeded", "message": MESSAGE })
+    };
+    error_head(StatusCode::REQUEST_TIMEOUT, None, None).json(body)
+}
+
 /// Status, `WWW-Authenticate` challenge and `Cache-Control` of an error response,
 /// the same for both renderings.
-fn error_head(status: StatusCode, challenge: Option<Challenge>) -> actix_web::HttpResponseBuilder {
+fn error_head(
+    status: StatusCode,
+    challenge: Option<Challenge>,
+    retry_after: Option<u64>,
+) -> actix_web::HttpResponseBuilder {
     let mut res = HttpResponse::build(status);
+    if let Some(secs) = retry_after {
+        res.insert_header((header::RETRY_AFTER, secs));
+    }
     match challenge {
         Some(Challenge::Missing) => {
             res.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"tessera\"")));
@@ -283,7 +344,7 @@ impl ResponseError for GatewayError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        error_head(self.status_code(), self.0.challenge).json(serde_json::json!({
+        error_head(self.status_code(), self.0.challenge, self.0.retry_after).json(serde_json::json!({
             "code": self.0.code.grpc(),
             "message": self.0.message,
             "details": [],
@@ -308,11 +369,20 @@ pub struct OAuthError {
     /// The rule that refused, for the log line, when the description is
     /// deliberately vaguer; never contains a credential.
     pub rule: Option<Cow<'static, str>>,
+    /// `Retry-After` seconds, for 503s and 429s.
+    pub retry_after: Option<u64>,
 }
 
 impl OAuthError {
     fn new(error: &'static str, description: impl Into<Cow<'static, str>>) -> Self {
-        Self { error, description: description.into(), status: StatusCode::BAD_REQUEST, challenge: None, rule: None }
+        Self {
+            error,
+            description: description.into(),
+            status: StatusCode::BAD_REQUEST,
+            challenge: None,
+            rule: None,
+            retry_after: None,
+        }
     }
 
     /// Sets the rule logged for this refusal.
@@ -320,6 +390,34 @@ impl OAuthError {
     pub fn with_rule(mut self, rule: impl Into<Cow<'static, str>>) -> Self {
         self.rule = Some(rule.into());
         self
+    }
+
+    /// Whether this answers a failed client authentication (`invalid_client`,
+    /// or `invalid_grant` for a refused assertion): what the rate limits count.
+    #[must_use]
+    pub fn is_authentication_failure(&self) -> bool {
+        self.error == "invalid_client" || self.error == "invalid_grant"
+    }
+
+    /// 429 with `Retry-After` and a `temporarily_unavailable` body: too many
+    /// failed client authentications from this address or for this client.
+    pub fn rate_limited(limited: crate::ratelimit::Limited) -> Self {
+        Self {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            retry_after: Some(limited.retry_after_secs),
+            ..Self::new("temporarily_unavailable", "too many failed client authentications; retry later")
+        }
+    }
+
+    /// `temporarily_unavailable` (503 with `Retry-After`; RFC 6749 §4.1.2.1
+    /// defines the code): the database is unreachable or the server's slots
+    /// for heavy work are full.
+    pub fn temporarily_unavailable(description: impl Into<Cow<'static, str>>) -> Self {
+        Self {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            retry_after: Some(RETRY_AFTER_SECS),
+            ..Self::new("temporarily_unavailable", description)
+        }
     }
 
     /// `invalid_request` (400).
@@ -400,14 +498,23 @@ impl From<tessera_oauth::grant::GrantError> for OAuthError {
             G::InvalidGrant(r) => Self::invalid_grant(r.description).with_rule(r.rule),
             G::InvalidScope(m) => Self::invalid_scope(m),
             G::UnsupportedGrantType => Self::unsupported_grant_type(),
-            G::Server(cause) => Self::server_error(cause.as_ref()),
+            G::Server(cause) => match cause.downcast::<RepoError>() {
+                Ok(repo) => (*repo).into(),
+                Err(cause) => Self::server_error(cause.as_ref()),
+            },
         }
     }
 }
 
 impl From<RepoError> for OAuthError {
     fn from(e: RepoError) -> Self {
-        Self::server_error(&e)
+        match e {
+            RepoError::Unavailable(source) => {
+                tracing::warn!(error = %source, "database unavailable");
+                Self::temporarily_unavailable("the database is unavailable; try again shortly")
+            }
+            other => Self::server_error(&other),
+        }
     }
 }
 
@@ -427,6 +534,9 @@ impl ResponseError for OAuthError {
         let mut res = HttpResponse::build(self.status);
         if let Some(challenge) = self.challenge {
             res.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge)));
+        }
+        if let Some(secs) = self.retry_after {
+            res.insert_header((header::RETRY_AFTER, secs));
         }
         res.insert_header(header::CacheControl(vec![header::CacheDirective::NoStore]))
             .insert_header((header::PRAGMA, HeaderValue::from_static("no-cache")))

@@ -22,9 +22,13 @@ async fn healthz() -> HttpResponse {
     HttpResponse::Ok().insert_header(no_store()).json(serde_json::json!({ "status": "ok" }))
 }
 
-/// 200 when the database answers, 503 otherwise.
+/// How long `/readyz` waits for the database before it says 503.
+const READY_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(1500);
+
+/// 200 when the database answers within [`READY_TIMEOUT`], 503 otherwise.
 async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    match state.core.store.ping().await {
+    let ping = actix_web::rt::time::timeout(READY_TIMEOUT, state.core.store.ping()).await;
+    match ping.unwrap_or_else(|_| Err(tessera_domain::repo::RepoError::Unavailable("no answer in time".into()))) {
         Ok(()) => HttpResponse::Ok().insert_header(no_store()).json(serde_json::json!({ "status": "ready" })),
         Err(err) => {
             tracing::warn!(error = %err, "readiness check failed: database unreachable");

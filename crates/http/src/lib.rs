@@ -7,12 +7,14 @@
 
 pub mod api;
 pub mod auth;
+pub mod client_addr;
 pub mod console;
 pub mod error;
 pub mod health;
 pub mod metrics;
 pub mod oauth;
 pub mod observe;
+pub mod ratelimit;
 pub mod state;
 
 use actix_web::web;

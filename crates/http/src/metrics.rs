@@ -32,6 +32,13 @@ pub struct RouteLabels {
     pub route: String,
 }
 
+/// Labels of the client-authentication metrics.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct EndpointLabels {
+    /// `token`, `introspect`, `revoke` or `api`.
+    pub endpoint: &'static str,
+}
+
 fn latency_histogram() -> Histogram {
     // 100 µs … ~1.6 s: credential checks live at the low end, token signing in the middle.
     Histogram::new([0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5])
@@ -45,6 +52,14 @@ pub struct Metrics {
     pub requests: Family<RequestLabels, Counter>,
     /// Request latency.
     pub latency: Family<RouteLabels, Histogram, fn() -> Histogram>,
+    /// Requests whose handler panicked (answered 500; should stay 0).
+    pub panics: Counter,
+    /// Console password checks run (argon2id), whatever their outcome.
+    pub console_password_checks: Counter,
+    /// Failed client authentications by endpoint.
+    pub auth_failures: Family<EndpointLabels, Counter>,
+    /// Requests refused by the failure rate limits, by endpoint.
+    pub rate_limited: Family<EndpointLabels, Counter>,
 }
 
 impl Metrics {
@@ -56,7 +71,31 @@ impl Metrics {
         let latency = Family::<RouteLabels, Histogram, fn() -> Histogram>::new_with_constructor(latency_histogram);
         registry.register("http_requests", "HTTP requests served", requests.clone());
         registry.register("http_request_duration_seconds", "HTTP request latency", latency.clone());
-        Self { registry: Arc::new(registry), requests, latency }
+        let panics = Counter::default();
+        registry.register("http_panics", "Requests whose handler panicked, answered 500", panics.clone());
+        let console_password_checks = Counter::default();
+        registry.register(
+            "console_password_checks",
+            "Console login password checks run (argon2id)",
+            console_password_checks.clone(),
+        );
+        let auth_failures = Family::<EndpointLabels, Counter>::default();
+        registry.register("auth_failures", "Failed client authentications", auth_failures.clone());
+        let rate_limited = Family::<EndpointLabels, Counter>::default();
+        registry.register(
+            "rate_limited",
+            "Requests refused after too many failed client authentications",
+            rate_limited.clone(),
+        );
+        Self {
+            registry: Arc::new(registry),
+            requests,
+            latency,
+            panics,
+            console_password_checks,
+            auth_failures,
+            rate_limited,
+        }
     }
 
     /// The exposition text.

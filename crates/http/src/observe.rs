@@ -6,14 +6,23 @@
 //! id — never headers, query strings or bodies, which is where credentials travel.
 //! A path segment that looks like a credential (a client that put a token where
 //! an id belongs) is logged as `[redacted]`: see [`loggable_path`].
+//!
+//! A handler that panics does not drop the connection: the panic is caught here
+//! and answered with a 500 carrying the request id (see
+//! [`crate::error::panic_response`]), and counted in `tessera_http_panics_total`.
+//! The panic hook of the process logs it once, inside the request's span.
 
-use std::time::Instant;
+use std::cell::Cell;
+use std::panic::AssertUnwindSafe;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, web};
+use futures_util::{FutureExt as _, StreamExt as _};
 use tracing::Instrument;
 
 use crate::AppState;
@@ -58,24 +67,97 @@ pub fn loggable_path(path: &str) -> String {
         .join("/")
 }
 
+/// How long a request body may take when no state says otherwise.
+const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Puts a deadline on reading the body of `req`, which runs from now (the
+/// headers are in): a body still incomplete at the deadline ends in an I/O
+/// error of kind `TimedOut`, and the returned flag is set. actix's
+/// `client_request_timeout` covers the headers only, so without this a client
+/// that announces `Content-Length: 1000` and sends 10 bytes holds a connection
+/// and a handler for as long as it likes. Requests without a body are left
+/// alone.
+fn with_body_deadline(req: &mut ServiceRequest, timeout: Duration) -> Option<Rc<Cell<bool>>> {
+    use actix_web::http::header;
+    let headers = req.headers();
+    let has_body = headers.contains_key(header::TRANSFER_ENCODING)
+        || headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).is_some_and(|v| v.trim() != "0");
+    if !has_body {
+        return None;
+    }
+    let flag = Rc::new(Cell::new(false));
+    let deadline = actix_web::rt::time::Instant::now() + timeout;
+    let payload = req.take_payload();
+    let fired = flag.clone();
+    let stream = futures_util::stream::unfold(Some(payload), move |payload| {
+        let fired = fired.clone();
+        async move {
+            let mut payload = payload?;
+            let left = deadline.saturating_duration_since(actix_web::rt::time::Instant::now());
+            match actix_web::rt::time::timeout(left, payload.next()).await {
+                Ok(Some(item)) => Some((item, Some(payload))),
+                Ok(None) => None,
+                Err(_) => {
+                    fired.set(true);
+                    let error = std::io::Error::new(std::io::ErrorKind::TimedOut, "the request body timed out");
+                    Some((Err(actix_web::error::PayloadError::Io(error)), None))
+                }
+            }
+        }
+    });
+    let boxed: std::pin::Pin<Box<dyn futures_util::Stream<Item = Result<web::Bytes, actix_web::error::PayloadError>>>> =
+        Box::pin(stream);
+    req.set_payload(actix_web::dev::Payload::from(boxed));
+    Some(flag)
+}
+
 /// The middleware; mount with `actix_web::middleware::from_fn(observe::middleware)`.
 ///
 /// # Errors
 /// Passes through errors of the inner service (after recording them).
 pub async fn middleware(
-    req: ServiceRequest,
+    mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<impl MessageBody + 'static>, actix_web::Error> {
+) -> Result<ServiceResponse<actix_web::body::EitherBody<impl MessageBody + 'static>>, actix_web::Error> {
     let started = Instant::now();
     let id = request_id(&req);
     req.extensions_mut().insert(RequestId(id.clone()));
     let method = req.method().as_str().to_owned();
     let path = loggable_path(req.path());
     let span = tracing::info_span!("request", request_id = %id, method = %method, path = %path);
+    let raw_path = req.path().to_owned();
+    let state = req.app_data::<web::Data<AppState>>();
+    let metrics = state.map(|s| s.metrics.clone());
+    let body_timeout = state.map_or(DEFAULT_BODY_TIMEOUT, |s| s.body_timeout);
+    let timed_out = with_body_deadline(&mut req, body_timeout);
 
-    let result = next.call(req).instrument(span.clone()).await;
+    // The handler's future is dropped after a panic and never polled again, so
+    // nothing observes the state it left half-updated.
+    let Ok(result) = AssertUnwindSafe(next.call(req).instrument(span.clone())).catch_unwind().await else {
+        if let Some(metrics) = metrics {
+            metrics.panics.inc();
+        }
+        let mut res = crate::error::panic_response(&raw_path);
+        if let Ok(value) = HeaderValue::from_str(&id) {
+            res.headers_mut().insert(REQUEST_ID_HEADER, value);
+        }
+        // The request was consumed by the handler, so the answer travels as an
+        // error that carries its finished response.
+        return Err(actix_web::error::InternalError::from_response("handler panicked", res).into());
+    };
     let elapsed = started.elapsed();
     let _guard = span.enter();
+    // A body that did not arrive in time: whatever the handler made of the
+    // broken body, the answer is 408 and the connection is closed.
+    let result = match (result, timed_out) {
+        (Ok(res), Some(flag)) if flag.get() => {
+            let (http_req, _) = res.into_parts();
+            let mut timeout = crate::error::body_timeout_response(&raw_path);
+            timeout.head_mut().set_connection_type(actix_web::http::ConnectionType::Close);
+            Ok(ServiceResponse::new(http_req, timeout).map_into_right_body())
+        }
+        (result, _) => result.map(ServiceResponse::map_into_left_body),
+    };
     match result {
         Ok(mut res) => {
             let status = res.status().as_u16();
@@ -119,5 +201,44 @@ mod tests {
         let jwt = format!("eyJhbGciOiJSUzI1NiJ9.{}.sig", "e".repeat(60));
         assert_eq!(loggable_path(&format!("/v2/users/{jwt}")), "/v2/users/[redacted]");
         assert_eq!(loggable_path("/"), "/");
+    }
+
+    /// A panic becomes a 500 with a request id and the endpoint's error shape,
+    /// never a dropped connection.
+    #[test]
+    fn a_panicking_handler_answers_500_with_a_request_id() {
+        actix_web::rt::System::new().block_on(async {
+            async fn boom() -> &'static str {
+                panic!("a bug")
+            }
+            let app = actix_web::test::init_service(
+                actix_web::App::new()
+                    .wrap(actix_web::middleware::from_fn(middleware))
+                    .route("/zitadel.user.v2.UserService/ListUsers", web::post().to(boom))
+                    .route("/oauth/v2/token", web::post().to(boom)),
+            )
+            .await;
+            for (path, body) in [
+                (
+                    "/zitadel.user.v2.UserService/ListUsers",
+                    serde_json::json!({"code": "internal", "message": "internal error"}),
+                ),
+                (
+                    "/oauth/v2/token",
+                    serde_json::json!({"error": "server_error", "error_description": "internal error"}),
+                ),
+            ] {
+                let req =
+                    actix_web::test::TestRequest::post().uri(path).insert_header(("x-request-id", "r-1")).to_request();
+                // actix's dispatcher renders a middleware's error as its response.
+                let Err(err) = actix_web::test::try_call_service(&app, req).await else { panic!("a response") };
+                let res = err.error_response();
+                assert_eq!(res.status(), 500);
+                assert_eq!(res.headers().get("x-request-id").unwrap(), "r-1");
+                let bytes = actix_web::body::to_bytes(res.into_body()).await.unwrap();
+                let got: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+                assert_eq!(got, body);
+            }
+        });
     }
 }

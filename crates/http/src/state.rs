@@ -7,8 +7,10 @@ use tessera_core::{Actor, Core, Ctx};
 use tessera_oauth::grant::TokenService;
 use tessera_oauth::validator::Validator;
 
+use crate::client_addr::TrustedProxies;
 use crate::console::ConsoleSettings;
 use crate::metrics::Metrics;
+use crate::ratelimit::{FailureLimiter, Keys, Limited, RatePolicy};
 
 /// Shared application state, cheap to clone (everything is behind `Arc`).
 #[derive(Clone)]
@@ -23,12 +25,65 @@ pub struct AppState {
     pub tokens: Arc<TokenService>,
     /// The console's cookie settings and login throttle.
     pub console: Arc<ConsoleSettings>,
+    /// Whose forwarding headers name the client address ([`crate::client_addr`]).
+    pub proxies: Arc<TrustedProxies>,
+    /// How long a request body may take to arrive (then 408).
+    pub body_timeout: std::time::Duration,
+    /// Rate limits on failed client authentication ([`crate::ratelimit`]).
+    pub limiter: Arc<FailureLimiter>,
 }
 
 impl AppState {
     /// State with a fresh metrics registry.
     pub fn new(core: Core, validator: Arc<Validator>, tokens: Arc<TokenService>) -> Self {
-        Self { core, metrics: Metrics::new(), validator, tokens, console: Arc::default() }
+        Self {
+            core,
+            metrics: Metrics::new(),
+            validator,
+            tokens,
+            console: Arc::default(),
+            proxies: Arc::default(),
+            body_timeout: std::time::Duration::from_secs(10),
+            limiter: Arc::default(),
+        }
+    }
+
+    /// The same state believing the forwarding headers of `proxies`.
+    #[must_use]
+    pub fn with_trusted_proxies(mut self, proxies: TrustedProxies) -> Self {
+        self.proxies = Arc::new(proxies);
+        self
+    }
+
+    /// The same state limiting failed client authentication by `policy`.
+    #[must_use]
+    pub fn with_rate_limits(mut self, policy: RatePolicy) -> Self {
+        self.limiter = Arc::new(FailureLimiter::new(policy));
+        self
+    }
+
+    /// Refuses a request under `keys` whose failure bucket is empty, counting
+    /// the refusal under `endpoint`.
+    ///
+    /// # Errors
+    /// [`Limited`].
+    pub fn rate_check(&self, keys: &Keys, endpoint: &'static str) -> Result<(), Limited> {
+        self.limiter.check(keys, self.core.clock.now()).inspect_err(|_| {
+            self.metrics.rate_limited.get_or_create(&crate::metrics::EndpointLabels { endpoint }).inc();
+        })
+    }
+
+    /// Counts a failed client authentication under `keys` at `endpoint`.
+    pub fn auth_failed(&self, keys: &Keys, endpoint: &'static str) {
+        self.metrics.auth_failures.get_or_create(&crate::metrics::EndpointLabels { endpoint }).inc();
+        self.limiter.failed(keys, self.core.clock.now());
+    }
+
+    /// The same state cutting request bodies off after `timeout`.
+    #[must_use]
+    pub const fn with_body_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.body_timeout = timeout;
+        self
     }
 
     /// The same state with the console configured by `console`.

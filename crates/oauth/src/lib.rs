@@ -31,5 +31,6 @@ pub mod roles;
 pub mod scope;
 pub mod sealing;
 pub mod signing;
+pub mod slots;
 pub mod usage;
 pub mod validator;

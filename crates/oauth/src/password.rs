@@ -5,20 +5,24 @@
 //! hashed with SHA-256 by [`crate::credential`] instead, because client
 //! authentication must not cost milliseconds.
 //!
-//! Hashing and verifying take tens of milliseconds of CPU by design: callers on the
-//! async runtime **must** run them in `tokio::task::spawn_blocking`, never directly in
-//! a handler.
+//! Hashing and verifying take tens of milliseconds of CPU and 19 MiB of memory by
+//! design: callers on the async runtime use [`PasswordHasher::hash_async`] and
+//! [`PasswordHasher::verify_async`], which run them on the blocking pool in the
+//! hasher's bounded [`WorkSlots`] (DESIGN.md §8), never directly in a handler.
 
 use std::fmt;
 use std::sync::{Arc, OnceLock};
 
 use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{PasswordHashString, PasswordHasher as _, PasswordVerifier as _, SaltString};
+use argon2::password_hash::{PasswordHashString, PasswordHasher as _, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use rand::{CryptoRng, Rng as _, RngCore};
 use secrecy::zeroize::Zeroize as _;
 use secrecy::{ExposeSecret as _, SecretString};
+use subtle::ConstantTimeEq as _;
 use tessera_domain::user::PasswordHash;
+
+use crate::slots::{SlotError, WorkSlots};
 
 /// argon2id cost parameters. The default is the argon2 crate's, which is OWASP's
 /// recommendation: 19 MiB of memory, 2 passes, 1 lane.
@@ -51,6 +55,9 @@ pub enum PasswordError {
     /// argon2 refused to hash (for instance a password longer than 2³² − 1 bytes).
     #[error("password hashing failed")]
     Hashing(#[source] argon2::password_hash::Error),
+    /// The hashing slots and their queue are full, or the job did not finish.
+    #[error(transparent)]
+    Slots(#[from] SlotError),
 }
 
 /// Hashes and verifies human passwords with argon2id v0x13 (DESIGN.md §4).
@@ -65,6 +72,8 @@ pub struct PasswordHasher {
     /// first use: computing it at start-up would cost every start one hash and
     /// its 19 MiB of memory, though most starts never see a console login.
     dummy: Arc<OnceLock<Option<PasswordHashString>>>,
+    /// Where the async methods run: a fixed number at once, a short queue.
+    slots: WorkSlots,
 }
 
 impl PasswordHasher {
@@ -77,7 +86,44 @@ impl PasswordHasher {
         let argon2_params = Params::new(params.memory_kib, params.iterations, params.parallelism, None)
             .map_err(PasswordError::InvalidParams)?;
         let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, argon2_params);
-        Ok(Self { argon2, params, dummy: Arc::default() })
+        Ok(Self { argon2, params, dummy: Arc::default(), slots: WorkSlots::per_core() })
+    }
+
+    /// The same hasher running its async work in `slots` (which may be shared
+    /// with other heavy work, so that all of it together stays bounded).
+    #[must_use]
+    pub fn with_slots(mut self, slots: WorkSlots) -> Self {
+        self.slots = slots;
+        self
+    }
+
+    /// The slots the async methods run in.
+    #[must_use]
+    pub const fn slots(&self) -> &WorkSlots {
+        &self.slots
+    }
+
+    /// [`Self::hash`] on the blocking pool, in one of the hasher's slots.
+    ///
+    /// # Errors
+    /// [`PasswordError::Slots`] at once when the slots and their queue are
+    /// full; [`PasswordError::Hashing`] as [`Self::hash`].
+    pub async fn hash_async(&self, password: SecretString) -> Result<PasswordHash, PasswordError> {
+        let hasher = self.clone();
+        self.slots.run(move || hasher.hash(&password)).await?
+    }
+
+    /// [`Self::verify`] on the blocking pool, in one of the hasher's slots.
+    ///
+    /// # Errors
+    /// [`PasswordError::Slots`] at once when the slots and their queue are full.
+    pub async fn verify_async(
+        &self,
+        password: SecretString,
+        hash: Option<PasswordHash>,
+    ) -> Result<bool, PasswordError> {
+        let hasher = self.clone();
+        Ok(self.slots.run(move || hasher.verify(&password, hash.as_ref())).await?)
     }
 
     /// The cost parameters new hashes are made with.
@@ -107,17 +153,62 @@ impl PasswordHasher {
         let password = password.expose_secret().as_bytes();
         let parsed = hash.and_then(|hash| argon2::PasswordHash::new(hash.as_phc()).ok());
         match parsed {
-            Some(parsed) => self.argon2.verify_password(password, &parsed).is_ok(),
+            Some(parsed) => self.verify_phc(password, &parsed),
             None => {
                 // The outcome is irrelevant: only the time it takes matters.
                 let dummy = self.dummy.get_or_init(|| hash_phc(&self.argon2, &generate_password(&mut OsRng)).ok());
                 if let Some(dummy) = dummy {
-                    let _ = self.argon2.verify_password(password, &dummy.password_hash());
+                    let _ = self.verify_phc(password, &dummy.password_hash());
                 }
                 false
             }
         }
     }
+
+    /// What `argon2::PasswordVerifier::verify_password` does, but in the
+    /// calling thread's reused argon2 memory ([`BLOCKS`]) instead of 19 MiB
+    /// allocated and freed per check, which the allocator keeps per thread and
+    /// so let the memory of parallel logins pile up. The comparison is
+    /// constant-time.
+    fn verify_phc(&self, password: &[u8], hash: &argon2::PasswordHash<'_>) -> bool {
+        let (Some(salt), Some(expected)) = (&hash.salt, &hash.hash) else { return false };
+        let Ok(params) = Params::try_from(hash) else { return false };
+        let Ok(algorithm) = Algorithm::try_from(hash.algorithm) else { return false };
+        let version = match hash.version.map(Version::try_from).transpose() {
+            Ok(v) => v.unwrap_or_default(),
+            Err(_) => return false,
+        };
+        let mut salt_buf = [0u8; 64];
+        let Ok(salt) = salt.decode_b64(&mut salt_buf) else { return false };
+        let blocks = params.block_count();
+        let argon2 = Argon2::new(algorithm, version, params);
+        let mut out = vec![0u8; expected.len()];
+        // Memory is reused up to the configured cost; a hash made with a larger
+        // one (an older configuration) gets memory of its own, not kept.
+        let configured = Params::new(self.params.memory_kib, self.params.iterations, self.params.parallelism, None)
+            .map_or(0, |p| p.block_count());
+        let computed = if blocks <= configured {
+            BLOCKS.with(|cell| match cell.try_borrow_mut() {
+                Ok(mut memory) => {
+                    if memory.len() < blocks {
+                        memory.resize(blocks, argon2::Block::default());
+                    }
+                    argon2.hash_password_into_with_memory(password, salt, &mut out, &mut memory[..blocks])
+                }
+                Err(_) => argon2.hash_password_into(password, salt, &mut out),
+            })
+        } else {
+            argon2.hash_password_into(password, salt, &mut out)
+        };
+        computed.is_ok() && bool::from(expected.as_bytes().ct_eq(&out))
+    }
+}
+
+thread_local! {
+    /// The argon2 memory of this thread, reused by every check it runs: with
+    /// the checks on the fixed slot threads of [`WorkSlots`], the memory held
+    /// is one configured cost (19 MiB) per slot, however many logins come.
+    static BLOCKS: std::cell::RefCell<Vec<argon2::Block>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// Hashes `password` with a fresh random salt from the OS.

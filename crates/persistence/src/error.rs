@@ -48,16 +48,82 @@ pub(crate) fn map(entity: Entity, err: DbErr) -> RepoError {
             RepoError::AlreadyExists { entity: entity.name, detail: Cow::Borrowed(entity.unique) }
         }
         Some(SqlErr::ForeignKeyConstraintViolation(_)) => RepoError::MissingReference { entity: entity.name },
-        _ => RepoError::Database(Box::new(err)),
+        _ => db(err),
     }
 }
 
 /// Maps an error that cannot be a constraint violation (reads).
 pub(crate) fn db(err: DbErr) -> RepoError {
-    RepoError::Database(Box::new(err))
+    if is_unavailable(&err) { RepoError::Unavailable(Box::new(err)) } else { RepoError::Database(Box::new(err)) }
+}
+
+/// Whether `err` means the database cannot be used *now* (DESIGN.md §8): no
+/// connection came free in time, the server is unreachable or went away
+/// (PostgreSQL SQLSTATE class 08 and 57P01–57P03), or SQLite's storage is
+/// read-only, full or failing (`SQLITE_READONLY`, `SQLITE_FULL`,
+/// `SQLITE_IOERR`, `SQLITE_CANTOPEN`). Clients get 503 and retry; everything
+/// else stays an internal error.
+pub(crate) fn is_unavailable(err: &DbErr) -> bool {
+    use sea_orm::sqlx::Error as Sqlx;
+    let runtime = match err {
+        DbErr::ConnectionAcquire(_) => return true,
+        DbErr::Conn(r) | DbErr::Exec(r) | DbErr::Query(r) => r,
+        _ => return false,
+    };
+    let sea_orm::RuntimeErr::SqlxError(e) = runtime else { return false };
+    match e.as_ref() {
+        Sqlx::Io(_) | Sqlx::PoolTimedOut | Sqlx::PoolClosed | Sqlx::WorkerCrashed | Sqlx::Tls(_) => true,
+        Sqlx::Database(db) => db.code().is_some_and(|code| {
+            let code = code.as_ref();
+            // PostgreSQL SQLSTATEs are five characters; SQLite's are numbers
+            // whose low byte is the primary result code.
+            if code.len() == 5 && !code.bytes().all(|b| b.is_ascii_digit()) {
+                code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03" | "53100" | "53300")
+            } else {
+                code.parse::<i64>().is_ok_and(|n| matches!(n & 0xff, 8 | 10 | 13 | 14))
+            }
+        }),
+        _ => false,
+    }
 }
 
 /// A stored value that does not parse back into its domain type.
 pub(crate) fn corrupt(what: &str, err: impl std::fmt::Display) -> RepoError {
     RepoError::Corrupt(format!("{what}: {err}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use sea_orm::{ConnAcquireErr, RuntimeErr};
+
+    use super::*;
+
+    fn sqlx(e: sea_orm::sqlx::Error) -> DbErr {
+        DbErr::Exec(RuntimeErr::SqlxError(Arc::new(e)))
+    }
+
+    /// Only "cannot be used now" errors become `Unavailable` (503); the rest
+    /// stay `Database` (500).
+    #[test]
+    fn connection_failures_are_unavailable_and_others_are_not() {
+        for unavailable in [
+            DbErr::ConnectionAcquire(ConnAcquireErr::Timeout),
+            DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed),
+            sqlx(sea_orm::sqlx::Error::PoolTimedOut),
+            sqlx(sea_orm::sqlx::Error::PoolClosed),
+            sqlx(sea_orm::sqlx::Error::Io(std::io::Error::from(std::io::ErrorKind::ConnectionRefused))),
+        ] {
+            assert!(matches!(db(unavailable), RepoError::Unavailable(_)));
+        }
+        for other in [
+            DbErr::Custom("x".into()),
+            DbErr::RecordNotFound("x".into()),
+            sqlx(sea_orm::sqlx::Error::RowNotFound),
+            sqlx(sea_orm::sqlx::Error::ColumnNotFound("x".into())),
+        ] {
+            assert!(matches!(db(other), RepoError::Database(_)));
+        }
+    }
 }

@@ -80,10 +80,12 @@ pub(crate) fn visibility<C: ColumnTrait>(org_col: C, user_col: C, v: &Visibility
     }
 }
 
-/// Clamps a page to the allowed window.
+/// Clamps a page to the allowed window. The API refuses offsets beyond
+/// [`Page::MAX_OFFSET`] before it gets here; the clamp keeps any other caller
+/// from handing SQL an integer it cannot bind.
 pub(crate) fn window(page: &Page) -> (u64, u64) {
     let limit = if page.limit == 0 { Page::DEFAULT_LIMIT } else { Ord::min(page.limit, Page::MAX_LIMIT) };
-    (page.offset, limit)
+    (Ord::min(page.offset, Page::MAX_OFFSET), limit)
 }
 
 #[cfg(test)]
@@ -99,5 +101,6 @@ mod tests {
     fn window_applies_default_and_maximum() {
         assert_eq!(window(&Page { offset: 3, limit: 0, asc: true }), (3, Page::DEFAULT_LIMIT));
         assert_eq!(window(&Page { offset: 0, limit: 5000, asc: true }), (0, Page::MAX_LIMIT));
+        assert_eq!(window(&Page { offset: u64::MAX, limit: 1, asc: true }), (Page::MAX_OFFSET, 1));
     }
 }

@@ -20,5 +20,21 @@ pub fn init(settings: &LogSettings) -> Result<(), String> {
     };
     // A second init (tests) is harmless.
     let _ = result;
+    std::panic::set_hook(Box::new(log_panic));
     Ok(())
+}
+
+/// Logs a panic as one error line instead of the default hook's message and
+/// backtrace on standard error. A panic in a handler happens inside the
+/// request's span, so the line carries the request id; the HTTP layer answers
+/// that request with a 500 (`tessera_http::observe`).
+fn log_panic(info: &std::panic::PanicHookInfo<'_>) {
+    let payload = info.payload();
+    let message = payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(no message)");
+    let location = info.location().map(ToString::to_string).unwrap_or_default();
+    tracing::error!(%location, message, "panic");
 }

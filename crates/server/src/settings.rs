@@ -46,6 +46,8 @@ pub struct Settings {
     pub signing_keys: SigningKeySettings,
     /// The caches of the hot paths.
     pub cache: CacheSettings,
+    /// Bounds on the work a client can cause (docs/security/model.md#limits).
+    pub limits: LimitsSettings,
 }
 
 impl Default for Settings {
@@ -61,6 +63,54 @@ impl Default for Settings {
             tokens: TokenSettings::default(),
             signing_keys: SigningKeySettings::default(),
             cache: CacheSettings::default(),
+            limits: LimitsSettings::default(),
+        }
+    }
+}
+
+/// Bounds on the work a client can cause (DESIGN.md §8,
+/// docs/security/model.md#limits).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct LimitsSettings {
+    /// argon2id and RSA key generations running at once; 0 means one per CPU core.
+    pub heavy_work_slots: usize,
+    /// Such jobs waiting for a slot; beyond them, 503 with `Retry-After` at once.
+    pub heavy_work_queue: usize,
+    /// Threads of each worker's blocking pool.
+    pub blocking_threads: usize,
+    /// Milliseconds a request body may take to arrive once its headers are in;
+    /// a slower one is cut off with 408.
+    pub body_timeout_ms: u64,
+    /// Comma-separated addresses or networks (`10.0.0.0/8`) of reverse proxies
+    /// whose `Forwarded` / `X-Forwarded-For` headers name the client address
+    /// that throttles count by. Empty: the TCP peer is the client.
+    pub trusted_proxies: String,
+    /// Failed client authentications (API bearer tokens, OAuth client
+    /// credentials and assertions) one address may make in a burst; 0 turns
+    /// the per-address limit off.
+    pub auth_failures_per_address_burst: u32,
+    /// Failures per second an address regains.
+    pub auth_failures_per_address_per_second: u32,
+    /// Failed authentications one client id may see in a burst; 0 turns the
+    /// per-client limit off.
+    pub auth_failures_per_client_burst: u32,
+    /// Failures per second a client id regains.
+    pub auth_failures_per_client_per_second: u32,
+}
+
+impl Default for LimitsSettings {
+    fn default() -> Self {
+        Self {
+            heavy_work_slots: 0,
+            heavy_work_queue: 4,
+            blocking_threads: 16,
+            body_timeout_ms: 10_000,
+            trusted_proxies: String::new(),
+            auth_failures_per_address_burst: 100,
+            auth_failures_per_address_per_second: 10,
+            auth_failures_per_client_burst: 50,
+            auth_failures_per_client_per_second: 5,
         }
     }
 }
@@ -156,13 +206,15 @@ pub struct DatabaseSettings {
     pub url: Option<SecretString>,
     /// Connection pool size (read connections on SQLite).
     pub max_connections: u32,
-    /// Seconds to wait for a connection or a lock.
+    /// Seconds to wait for a connection or a lock; then the request answers 503
+    /// (`unavailable` / `temporarily_unavailable`), so an unreachable database
+    /// is reported within about this long.
     pub acquire_timeout_secs: u64,
 }
 
 impl Default for DatabaseSettings {
     fn default() -> Self {
-        Self { url: None, max_connections: 8, acquire_timeout_secs: 5 }
+        Self { url: None, max_connections: 8, acquire_timeout_secs: 1 }
     }
 }
 
@@ -410,7 +462,52 @@ impl Settings {
         Ok(settings)
     }
 
+    /// The trusted proxies, parsed.
+    ///
+    /// # Errors
+    /// When an entry is not an address or network.
+    pub fn trusted_proxies(&self) -> Result<tessera_http::client_addr::TrustedProxies, SettingsError> {
+        let networks = self
+            .limits
+            .trusted_proxies
+            .split(',')
+            .filter(|s| !s.trim().is_empty())
+            .map(tessera_http::client_addr::Network::parse)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| invalid("limits.trusted_proxies", e))?;
+        Ok(tessera_http::client_addr::TrustedProxies::new(networks))
+    }
+
+    /// The rate limits on failed client authentication.
+    #[must_use]
+    pub fn rate_policy(&self) -> tessera_http::ratelimit::RatePolicy {
+        use tessera_http::ratelimit::{Bucket, RatePolicy};
+        let l = &self.limits;
+        RatePolicy {
+            per_address: Bucket {
+                burst: f64::from(l.auth_failures_per_address_burst),
+                per_second: f64::from(l.auth_failures_per_address_per_second),
+            },
+            per_client: Bucket {
+                burst: f64::from(l.auth_failures_per_client_burst),
+                per_second: f64::from(l.auth_failures_per_client_per_second),
+            },
+        }
+    }
+
+    /// The slots for argon2id and RSA key generation.
+    #[must_use]
+    pub fn heavy_work_slots(&self) -> tessera_oauth::slots::WorkSlots {
+        let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+        let slots = if self.limits.heavy_work_slots == 0 { cores } else { self.limits.heavy_work_slots };
+        tessera_oauth::slots::WorkSlots::new(slots, self.limits.heavy_work_queue)
+    }
+
     fn validate(&self) -> Result<(), SettingsError> {
+        self.trusted_proxies()?;
+        if self.limits.blocking_threads == 0 {
+            return Err(invalid("limits.blocking_threads", "must be at least 1"));
+        }
         if let Some(url) = &self.external_url {
             let ok = (url.starts_with("http://") || url.starts_with("https://"))
                 && url.len() > "https://".len()

@@ -231,7 +231,8 @@ pub async fn build(settings: Settings, clock: Arc<dyn Clock>, rng: Arc<dyn Rng>)
         _ => {}
     }
 
-    let hasher = bootstrap::default_hasher()?;
+    // argon2id and RSA key generation share one set of bounded slots (DESIGN.md §8).
+    let hasher = bootstrap::default_hasher()?.with_slots(settings.heavy_work_slots());
     let store = Arc::new(store);
     let core = Core::new(store.clone(), clock.clone(), rng, hasher).with_cache(settings.cache_policy());
     match bootstrap::ensure_first_instance(&core, &settings).await? {
@@ -295,7 +296,12 @@ pub async fn build(settings: Settings, clock: Arc<dyn Clock>, rng: Arc<dyn Rng>)
     let follower = store.follow_changes().map(tokio::spawn);
 
     let console = ConsoleSettings::new(&external_url, chrono::Duration::hours(8), ThrottlePolicy::default());
-    let state = AppState::new(core, validator, tokens).with_console(console);
+    let state = AppState::new(core, validator, tokens)
+        .with_console(console)
+        // Checked when the settings were loaded.
+        .with_trusted_proxies(settings.trusted_proxies().unwrap_or_default())
+        .with_body_timeout(std::time::Duration::from_millis(settings.limits.body_timeout_ms))
+        .with_rate_limits(settings.rate_policy());
     let usage = state.validator.usage().clone();
     let (stop_flusher, flusher_stop) = tokio::sync::watch::channel(());
     let flusher = tokio::spawn(flush_usage_forever(store.clone(), usage.clone(), flusher_stop));
@@ -314,6 +320,9 @@ pub async fn build(settings: Settings, clock: Arc<dyn Clock>, rng: Arc<dyn Rng>)
             .configure(tessera_http::configure(state.clone()))
     })
     .shutdown_timeout(settings.shutdown_timeout().as_secs())
+    // An explicit bound instead of tokio's 512 threads per worker; heavy work is
+    // bounded further by the slots above.
+    .worker_max_blocking_threads(settings.limits.blocking_threads)
     // Stopped by `start` on SIGTERM/SIGINT, or by a test through `Running::stop`.
     .disable_signals();
     if settings.server.workers > 0 {

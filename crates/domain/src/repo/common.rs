@@ -42,6 +42,11 @@ pub enum RepoError {
     /// The database could not be reached or answered with an error.
     #[error("database error")]
     Database(#[source] Box<dyn StdError + Send + Sync>),
+    /// The database cannot be used now but may be soon: it is unreachable, its
+    /// connection was lost, no connection came free in time, or its storage is
+    /// read-only or full. Nothing was written (a transaction is all or nothing).
+    #[error("database unavailable")]
+    Unavailable(#[source] Box<dyn StdError + Send + Sync>),
 }
 
 /// Short alias for repository results.
@@ -73,6 +78,10 @@ impl Page {
     pub const DEFAULT_LIMIT: u64 = 100;
     /// The largest page a client may ask for.
     pub const MAX_LIMIT: u64 = 1000;
+    /// The largest offset a client may ask for: far beyond any table Tessera
+    /// holds, and well inside the signed 64-bit integers SQL binds (a larger one
+    /// made the SQLite binding panic). Larger offsets are `invalid_argument`.
+    pub const MAX_OFFSET: u64 = 1_000_000_000;
 }
 
 impl Default for Page {

@@ -113,6 +113,7 @@ pub fn decode<Req: DeserializeOwned>(body: &[u8]) -> Result<Req, ApiError> {
 /// # Errors
 /// `invalid_argument` naming the field that did not decode.
 pub fn decode_value<Req: DeserializeOwned>(value: Value) -> Result<Req, ApiError> {
+    wire::check_shape(&value).map_err(|reason| ApiError::new(ConnectCode::InvalidArgument, reason))?;
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner().to_string();

@@ -62,8 +62,8 @@ pub struct ListDetails {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct ListQuery {
-    /// Rows to skip.
-    #[serde(with = "wire::u64_str")]
+    /// Rows to skip, at most `Page::MAX_OFFSET`.
+    #[serde(deserialize_with = "wire::offset::deserialize")]
     pub offset: u64,
     /// Page size; 0 means the default (100), at most 1000.
     #[serde(deserialize_with = "wire::u32_any::deserialize")]

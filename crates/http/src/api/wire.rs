@@ -165,6 +165,67 @@ pub mod u32_any {
     }
 }
 
+/// `serde(deserialize_with = "wire::offset::deserialize")`: a list offset, at
+/// most [`Page::MAX_OFFSET`](tessera_domain::repo::Page::MAX_OFFSET).
+pub mod offset {
+    use tessera_domain::repo::Page;
+
+    use super::*;
+
+    /// Reads a string or a number up to the bound.
+    ///
+    /// # Errors
+    /// On anything that is not an integer from 0 to the bound.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+        let v = u64_str::deserialize(d).map_err(|_| de::Error::custom(OUT_OF_RANGE))?;
+        if v > Page::MAX_OFFSET { Err(de::Error::custom(OUT_OF_RANGE)) } else { Ok(v) }
+    }
+
+    const OUT_OF_RANGE: &str = "offset must be an integer from 0 to 1000000000";
+}
+
+/// How deeply a request body may nest (objects and arrays): filter trees of
+/// about ten levels fit, and no recursion anywhere runs deeper.
+pub const MAX_DEPTH: usize = 32;
+
+/// How many values (objects, arrays, strings, numbers, …) a request body may
+/// hold in all. A filter tree of this size stays far from SQLite's limit of
+/// 1000 on expression depth and from both engines' limits on bound parameters.
+pub const MAX_VALUES: usize = 2000;
+
+/// How many entries one array of a request may hold: 500 `orQuery` entries
+/// make an SQL expression 500 deep, still inside SQLite's bound of 1000.
+pub const MAX_ARRAY: usize = 500;
+
+/// Checks a request body against [`MAX_DEPTH`], [`MAX_VALUES`] and
+/// [`MAX_ARRAY`] before anything decodes it further, so no request builds an
+/// SQL statement a database refuses or a recursion without bound.
+///
+/// # Errors
+/// A sentence naming the bound that was exceeded (never a value).
+pub fn check_shape(v: &Value) -> Result<(), &'static str> {
+    fn walk(v: &Value, depth: usize, count: &mut usize) -> Result<(), &'static str> {
+        *count += 1;
+        if *count > MAX_VALUES {
+            return Err("request holds more than 2000 values");
+        }
+        if depth > MAX_DEPTH {
+            return Err("request is nested more than 32 levels deep");
+        }
+        match v {
+            Value::Array(items) => {
+                if items.len() > MAX_ARRAY {
+                    return Err("request has a list of more than 500 entries");
+                }
+                items.iter().try_for_each(|i| walk(i, depth + 1, count))
+            }
+            Value::Object(map) => map.values().try_for_each(|i| walk(i, depth + 1, count)),
+            _ => Ok(()),
+        }
+    }
+    walk(v, 0, &mut 0)
+}
+
 /// Rewrites every snake_case object key to lowerCamelCase, so request types only
 /// need to know the lowerCamelCase spelling (proto3 JSON parsers accept both).
 #[must_use]
@@ -301,5 +362,34 @@ mod tests {
         assert_eq!(serde_json::from_str::<T>(r#"{"v":"12"}"#).unwrap().v, 12);
         assert_eq!(serde_json::from_str::<T>(r#"{"v":12}"#).unwrap().v, 12);
         assert!(serde_json::from_str::<T>(r#"{"v":-1}"#).is_err());
+    }
+
+    #[test]
+    fn offsets_beyond_the_bound_are_refused() {
+        #[derive(Deserialize)]
+        struct T {
+            #[serde(deserialize_with = "offset::deserialize")]
+            v: u64,
+        }
+        assert_eq!(serde_json::from_str::<T>(r#"{"v":"1000000000"}"#).unwrap().v, 1_000_000_000);
+        for bad in [r#"{"v":"1000000001"}"#, r#"{"v":"9223372036854775808"}"#, r#"{"v":1e30}"#, r#"{"v":"x"}"#] {
+            assert!(serde_json::from_str::<T>(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn shapes_are_bounded_in_depth_width_and_size() {
+        assert!(check_shape(&serde_json::json!({"a": [1, 2, {"b": "c"}]})).is_ok());
+        let mut deep = serde_json::json!(1);
+        for _ in 0..=MAX_DEPTH {
+            deep = serde_json::json!([deep]);
+        }
+        assert!(check_shape(&deep).is_err());
+        let wide = Value::Array(vec![Value::Null; MAX_ARRAY + 1]);
+        assert!(check_shape(&wide).is_err());
+        let big = Value::Array(vec![Value::Array(vec![Value::Null; 400]); 5]);
+        assert!(check_shape(&big).is_err());
+        let fits = Value::Array(vec![Value::Array(vec![Value::Null; 400]); 4]);
+        assert!(check_shape(&fits).is_ok());
     }
 }

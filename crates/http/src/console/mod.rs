@@ -2,7 +2,7 @@
 //! never touch the API (service users, their tokens, keys and secrets, and
 //! administrator roles).
 //!
-//! Pages call the same application services as the API ([`crate::service`]), so
+//! Pages call the same application services as the API (`tessera_core`), so
 //! every action checks the same permissions. Templates are compiled with the
 //! crate (askama) and escape HTML by default; the only scripts are
 //! `assets/console.js` (clipboard, the organization switcher), served by Tessera

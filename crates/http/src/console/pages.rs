@@ -160,10 +160,17 @@ fn error_response(req: &HttpRequest, err: PageError) -> HttpResponse {
         .and_then(|(_, rest)| rest.split('/').next())
         .filter(|id| UserId::parse(id).is_ok())
         .map_or_else(|| "/ui/console/users".to_owned(), |id| format!("/ui/console/users/{id}"));
-    match (ErrorPage { l, message, back }).render() {
+    let mut res = match (ErrorPage { l, message, back }).render() {
         Ok(body) => html(status, body),
         Err(_) => HttpResponse::build(status).finish(),
+    };
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        res.headers_mut().insert(
+            actix_web::http::header::RETRY_AFTER,
+            actix_web::http::header::HeaderValue::from(crate::error::RETRY_AFTER_SECS),
+        );
     }
+    res
 }
 
 /// Runs a page handler and turns its error into a page.
@@ -262,7 +269,7 @@ pub async fn login_submit(req: HttpRequest, state: web::Data<AppState>, form: we
         return error_response(&req, PageError::Csrf);
     }
     let settings = state.console.clone();
-    match session::login(&state, &settings, &username, password, session::client_addr(&req)).await {
+    match session::login(&state, &settings, &username, password, state.proxies.client_addr(&req)).await {
         Ok(value) => {
             let mut res = see_other("/ui/console/users");
             let _ = res.add_cookie(&session::session_cookie(&settings, &value));
@@ -273,9 +280,14 @@ pub async fn login_submit(req: HttpRequest, state: web::Data<AppState>, form: we
             tracing::info!("console login failed");
             login_form(&req, &state, StatusCode::UNAUTHORIZED, username, Some("login.failed"))
         }
-        Err(LoginError::Throttled) => {
+        Err(LoginError::Throttled { retry_after_secs }) => {
             tracing::warn!("console login throttled");
-            login_form(&req, &state, StatusCode::TOO_MANY_REQUESTS, username, Some("login.throttled"))
+            let mut res = login_form(&req, &state, StatusCode::TOO_MANY_REQUESTS, username, Some("login.throttled"));
+            res.headers_mut().insert(
+                actix_web::http::header::RETRY_AFTER,
+                actix_web::http::header::HeaderValue::from(retry_after_secs),
+            );
+            res
         }
         Err(LoginError::Service(e)) => error_response(&req, e.into()),
     }

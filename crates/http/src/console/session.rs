@@ -24,6 +24,8 @@ use sha2::{Digest as _, Sha256};
 use subtle::ConstantTimeEq as _;
 use tessera_domain::audit::AuditEvent;
 use tessera_domain::console_session::ConsoleSession;
+use tessera_domain::permission::OrgFilter;
+use tessera_domain::repo::{OrgQuery, OrgQueryFilter, OrgSort, Page, TextFilter, TextMethod};
 use tessera_domain::user::User;
 use tessera_domain::{ConsoleSessionId, OrgId};
 use tessera_oauth::credential::{Credential, CredentialKind, ParsedCredential};
@@ -95,12 +97,6 @@ pub fn selected_org(req: &HttpRequest) -> Option<OrgId> {
     req.cookie(ORG_COOKIE).and_then(|c| OrgId::parse(c.value()).ok())
 }
 
-/// The peer address (not `X-Forwarded-For`, which any client can set: the
-/// throttle must not be bypassable by a header).
-pub fn client_addr(req: &HttpRequest) -> Option<IpAddr> {
-    req.peer_addr().map(|a| a.ip())
-}
-
 fn csrf_for(secret: &str) -> String {
     let mut h = Sha256::new();
     h.update(b"tessera console csrf v1\0");
@@ -152,9 +148,13 @@ pub enum LoginError {
     /// Unknown user, wrong password, or a user that may not use the console; the
     /// page does not say which.
     Invalid,
-    /// Too many failures for this username or address.
-    Throttled,
-    /// Something that should not happen.
+    /// Too many failures for this login name or address; come back after
+    /// `retry_after_secs`.
+    Throttled {
+        /// Seconds to wait (`Retry-After`).
+        retry_after_secs: u64,
+    },
+    /// Something that should not happen, or the server is busy.
     Service(ServiceError),
 }
 
@@ -164,11 +164,60 @@ impl From<ServiceError> for LoginError {
     }
 }
 
-/// Checks a username and password and opens a session; returns the cookie value.
+/// Finds the human user a console login name names (docs/console.md#login-names).
 ///
-/// argon2id runs on the blocking pool; an unknown username is verified against a
-/// dummy hash so that the answer takes as long (DESIGN.md §4). Only active human
-/// users of active organizations with at least one administrator role get in.
+/// `username@organization` names the user in the organization of that name
+/// (case-insensitive; the last `@` separates them, since usernames may contain
+/// `@`). When no organization has that name, or there is no `@`, the whole
+/// name is a username in the instance's default organization, where the
+/// bootstrap admin lives. Each login name names at most one user by
+/// construction (usernames are unique per organization), so a user created in
+/// one organization never makes a login in another ambiguous.
+///
+/// # Errors
+/// Database errors.
+pub async fn resolve_login_name(state: &AppState, login_name: &str) -> Result<Option<User>, ServiceError> {
+    let login_name = login_name.trim();
+    if login_name.is_empty() || login_name.chars().count() > MAX_LOGIN_NAME {
+        return Ok(None);
+    }
+    if let Some((username, org_name)) = login_name.rsplit_once('@').filter(|(u, o)| !u.is_empty() && !o.is_empty()) {
+        let org_key = org_name.to_lowercase();
+        let orgs = state
+            .core
+            .store
+            .orgs()
+            .list(&OrgQuery {
+                filters: vec![OrgQueryFilter::Name(TextFilter {
+                    value: org_name.to_owned(),
+                    method: TextMethod::EqualsIgnoreCase,
+                })],
+                visible: OrgFilter::All,
+                sort: OrgSort::default(),
+                page: Page { offset: 0, limit: 2, asc: true },
+            })
+            .await?;
+        if let Some(org) = orgs.items.into_iter().find(|o| o.name.key() == org_key) {
+            let user = state.core.store.users().find_by_username(org.id, username).await?;
+            return Ok(user.filter(|u| !u.is_machine()));
+        }
+    }
+    let Some(instance) = state.core.store.instance().get().await? else { return Ok(None) };
+    let user = state.core.store.users().find_by_username(instance.default_org_id, login_name).await?;
+    Ok(user.filter(|u| !u.is_machine()))
+}
+
+/// Longest login name looked up: a username and an organization name of 200
+/// characters each and the `@`.
+const MAX_LOGIN_NAME: usize = 401;
+
+/// Checks a login name and password and opens a session; returns the cookie value.
+///
+/// The throttle takes its place before anything is checked (DESIGN.md §8).
+/// argon2id runs in the hasher's bounded slots on the blocking pool (beyond
+/// them: 503 at once); an unknown name is verified against a dummy hash so that
+/// the answer takes as long (DESIGN.md §4). Only active human users of active
+/// organizations with at least one administrator role get in.
 ///
 /// # Errors
 /// [`LoginError`].
@@ -180,41 +229,42 @@ pub async fn login(
     addr: Option<IpAddr>,
 ) -> Result<SecretString, LoginError> {
     let now = state.core.clock.now();
-    if !settings.throttle.allows(username, addr, now) {
-        return Err(LoginError::Throttled);
-    }
-    let candidates: Vec<User> = state
-        .core
-        .store
-        .users()
-        .find_by_username_anywhere(username.trim())
-        .await
-        .map_err(ServiceError::from)?
-        .into_iter()
-        .filter(|u| !u.is_machine())
-        .collect();
-    // Usernames are unique per organization: a name that several organizations'
-    // humans share is ambiguous and refused like an unknown one.
-    let user = if candidates.len() == 1 { candidates.into_iter().next() } else { None };
+    let attempt = settings
+        .throttle
+        .begin(username, addr, now)
+        .map_err(|r| LoginError::Throttled { retry_after_secs: r.retry_after_secs })?;
+    // An attempt whose password was never checked (a database error, the
+    // hashing slots full) guessed nothing: it gives its place back uncounted.
+    let user = match resolve_login_name(state, username).await {
+        Ok(user) => user,
+        Err(e) => {
+            attempt.abandon();
+            return Err(e.into());
+        }
+    };
     let hash = user.as_ref().and_then(|u| u.human()).and_then(|h| h.password_hash.clone());
-    let hasher = state.core.hasher.clone();
-    let matches = actix_web::rt::task::spawn_blocking(move || hasher.verify(&password, hash.as_ref()))
-        .await
-        .map_err(|e| ServiceError::Internal(Box::new(e)))?;
+    let matches = match state.core.hasher.verify_async(password, hash).await {
+        Ok(matches) => matches,
+        Err(e) => {
+            attempt.abandon();
+            return Err(ServiceError::from(e).into());
+        }
+    };
+    state.metrics.console_password_checks.inc();
     let user = match user {
         Some(u) if matches => u,
         _ => {
-            settings.throttle.failed(username, addr, now);
+            attempt.failed();
             return Err(LoginError::Invalid);
         }
     };
     let owner = state.core.store.users().owner(user.id).await.map_err(ServiceError::from)?;
     let is_admin = !state.core.store.admins().list_for_user(user.id).await.map_err(ServiceError::from)?.is_empty();
     if !owner.is_some_and(|o| o.is_active()) || !is_admin {
-        settings.throttle.failed(username, addr, now);
+        attempt.failed();
         return Err(LoginError::Invalid);
     }
-    settings.throttle.succeeded(username);
+    attempt.succeeded();
 
     let id = ConsoleSessionId::new();
     let (token, digest) = Credential::generate(CredentialKind::ConsoleSession, *id.as_uuid(), &mut rand::rngs::OsRng);

@@ -91,10 +91,13 @@ pub struct ClientSecret {
 /// The client credentials of a request: Basic header or body, never both.
 ///
 /// # Errors
-/// `invalid_request` when both are used; `invalid_client` for a malformed
+/// `invalid_request` when both are used or the request has several
+/// `Authorization` headers; `invalid_client` for a malformed
 /// Basic header.
 pub fn client_secret(req: &HttpRequest, form: &Form) -> Result<Option<ClientSecret>, OAuthError> {
-    let header = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    let header = crate::auth::authorization(req)
+        .map_err(|crate::auth::TwoAuthorizations| OAuthError::invalid_request(crate::auth::ONE_CREDENTIAL))?
+        .and_then(|v| v.to_str().ok());
     let basic = header.and_then(|h| h.split_once(' ')).filter(|(scheme, _)| scheme.eq_ignore_ascii_case("basic"));
     let in_body = form.get("client_secret").is_some();
     match basic {
@@ -119,6 +122,13 @@ pub fn client_secret(req: &HttpRequest, form: &Form) -> Result<Option<ClientSecr
         })),
         None => Ok(None),
     }
+}
+
+/// The client id a request names (Basic header or form), if any: what the
+/// failure rate limit counts it under.
+#[must_use]
+pub fn client_id_hint(req: &HttpRequest, form: &Form) -> Option<String> {
+    client_secret(req, form).ok().flatten().map(|c| c.client_id).or_else(|| form.get("client_id").map(str::to_owned))
 }
 
 #[cfg(test)]

@@ -7,10 +7,11 @@ use actix_web::http::header::{self, CacheControl, CacheDirective, ContentType};
 use actix_web::{HttpRequest, HttpResponse, web};
 use tessera_oauth::resource::{ClientAuth, JWT_BEARER_CLIENT_ASSERTION};
 
-use super::form::{ClientSecret, Form, client_secret};
+use super::form::{ClientSecret, Form, client_id_hint, client_secret};
 use super::{INTROSPECT_PATH, REVOKE_PATH};
 use crate::AppState;
 use crate::error::OAuthError;
+use crate::ratelimit::Keys;
 
 /// The client credentials of a request, as presented.
 enum Presented {
@@ -68,10 +69,19 @@ pub async fn introspect(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, OAuthError> {
     let form = Form::read(&req, payload).await?;
-    let presented = presented(&req, &form, false)?;
+    let keys = Keys::new(state.proxies.client_addr(&req), client_id_hint(&req, &form).as_deref());
+    state.rate_check(&keys, "introspect")?;
     let endpoint = format!("{}{INTROSPECT_PATH}", state.tokens.config().issuer);
     let store = state.core.store.as_ref();
-    let app = state.tokens.authenticate_app(store, &presented.as_auth(&endpoint)).await?;
+    let app = match presented(&req, &form, false) {
+        Ok(p) => state.tokens.authenticate_app(store, &p.as_auth(&endpoint)).await.map_err(OAuthError::from),
+        Err(e) => Err(e),
+    }
+    .inspect_err(|e| {
+        if e.is_authentication_failure() {
+            state.auth_failed(&keys, "introspect");
+        }
+    })?;
     let token = form.require("token")?;
     let body = state.tokens.introspect(store, &state.validator, &app, token).await?;
     Ok(no_store(HttpResponse::Ok()).content_type(ContentType::json()).body(body.to_string()))
@@ -86,10 +96,19 @@ pub async fn revoke(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, OAuthError> {
     let form = Form::read(&req, payload).await?;
-    let presented = presented(&req, &form, true)?;
+    let keys = Keys::new(state.proxies.client_addr(&req), client_id_hint(&req, &form).as_deref());
+    state.rate_check(&keys, "revoke")?;
     let endpoint = format!("{}{REVOKE_PATH}", state.tokens.config().issuer);
     let store = state.core.store.as_ref();
-    let client = state.tokens.authenticate_client(store, &presented.as_auth(&endpoint)).await?;
+    let client = match presented(&req, &form, true) {
+        Ok(p) => state.tokens.authenticate_client(store, &p.as_auth(&endpoint)).await.map_err(OAuthError::from),
+        Err(e) => Err(e),
+    }
+    .inspect_err(|e| {
+        if e.is_authentication_failure() {
+            state.auth_failed(&keys, "revoke");
+        }
+    })?;
     let token = form.require("token")?;
     state.tokens.revoke(store, &state.validator, &client, token).await?;
     Ok(no_store(HttpResponse::Ok()).finish())

@@ -8,17 +8,33 @@ use secrecy::ExposeSecret;
 use serde_json::json;
 use tessera_oauth::grant::{CLIENT_CREDENTIALS, JWT_BEARER, TokenResponse};
 
-use super::form::{Form, client_secret};
+use super::form::{Form, client_id_hint, client_secret};
 use crate::AppState;
 use crate::error::OAuthError;
+use crate::ratelimit::Keys;
 
-/// The token endpoint.
+/// The token endpoint. Failed client authentication (`invalid_client`,
+/// `invalid_grant`) drains the rate-limit buckets of the address and the
+/// client id ([`crate::ratelimit`]); an empty bucket is 429 before anything
+/// is verified.
 pub async fn token(
     req: HttpRequest,
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, OAuthError> {
     let form = Form::read(&req, payload).await?;
+    let keys = Keys::new(state.proxies.client_addr(&req), client_id_hint(&req, &form).as_deref());
+    state.rate_check(&keys, "token")?;
+    let result = grant(&req, &form, &state).await;
+    if let Err(e) = &result
+        && e.is_authentication_failure()
+    {
+        state.auth_failed(&keys, "token");
+    }
+    result
+}
+
+async fn grant(req: &HttpRequest, form: &Form, state: &AppState) -> Result<HttpResponse, OAuthError> {
     let grant_type = form.require("grant_type")?;
     let scope = form.get("scope").unwrap_or_default();
     let store = state.core.store.as_ref();
@@ -27,7 +43,7 @@ pub async fn token(
         // parameters are ignored (ZITADEL's SDK sends client_id=None).
         JWT_BEARER => state.tokens.jwt_bearer(store, form.require("assertion")?, scope).await?,
         CLIENT_CREDENTIALS => {
-            let client = client_secret(&req, &form)?
+            let client = client_secret(req, form)?
                 .ok_or_else(|| OAuthError::invalid_client("client authentication is required"))?;
             state.tokens.client_credentials(store, &client.client_id, &client.secret, scope).await?
         }

@@ -20,13 +20,28 @@ pub async fn userinfo(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, OAuthError> {
-    let token = match crate::auth::bearer(&req).map_err(|_| OAuthError::invalid_token())? {
-        Some(t) => t,
-        None if req.method() == actix_web::http::Method::POST && req.headers().contains_key("content-type") => {
-            let form = Form::read(&req, payload).await?;
-            SecretString::from(form.get("access_token").ok_or_else(OAuthError::missing_token)?.to_owned())
-        }
-        None => return Err(OAuthError::missing_token()),
+    if crate::auth::authorization(&req).is_err() {
+        return Err(OAuthError::invalid_request(crate::auth::ONE_CREDENTIAL));
+    }
+    let header = crate::auth::bearer(&req).map_err(|_| OAuthError::invalid_token())?;
+    // RFC 6750 §2: one method per request. A POST form is read even when the
+    // header carries a token, so that a second token in the body is refused
+    // instead of silently ignored.
+    let is_form = req.headers().get("content-type").and_then(|v| v.to_str().ok()).is_some_and(|v| {
+        v.split(';').next().unwrap_or_default().trim().eq_ignore_ascii_case("application/x-www-form-urlencoded")
+    });
+    let has_body_type = req.headers().contains_key("content-type");
+    let form = if req.method() == actix_web::http::Method::POST && (is_form || (header.is_none() && has_body_type)) {
+        Some(Form::read(&req, payload).await?)
+    } else {
+        None
+    };
+    let in_body = form.as_ref().and_then(|f| f.get("access_token"));
+    let token = match (header, in_body) {
+        (Some(_), Some(_)) => return Err(OAuthError::invalid_request(crate::auth::ONE_CREDENTIAL)),
+        (Some(t), None) => t,
+        (None, Some(t)) => SecretString::from(t.to_owned()),
+        (None, None) => return Err(OAuthError::missing_token()),
     };
     let resolved = match state.validator.resolve(state.core.store.as_ref(), token.expose_secret()).await {
         Ok(r) => r,

@@ -193,6 +193,11 @@ fn launch(mut cmd: Command) -> (Child, String, Arc<Mutex<String>>) {
 }
 
 impl TestApp {
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("running").id()
+    }
+
     /// Starts a server on a fresh database.
     pub async fn spawn() -> Self {
         Spawn::new().start().await
