@@ -5,6 +5,14 @@
 //!
 //! A deactivated, locked or deleted user, or one of a deactivated organization,
 //! gets nothing from any grant (ZITADEL CVE-2024-47000 was this bug).
+//!
+//! The client a token is issued to depends on the grant, as in ZITADEL: the
+//! JWT Profile's client is the machine user's **id** (the key file's `userId`,
+//! the assertion's `sub`); client credentials' client is its **username** (the
+//! `client_id` it authenticated with). That id goes into the ID token's `aud`
+//! and `azp`, the access token's `client_id` (JWT claim or stored row, read back
+//! by introspection) and, when no audience was requested, the access token's
+//! `aud`.
 
 use std::borrow::Cow;
 use std::error::Error as StdError;
@@ -37,6 +45,57 @@ use crate::scope::{ScopeError, Scopes};
 pub const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 /// Grant type of client credentials (RFC 6749 §4.4).
 pub const CLIENT_CREDENTIALS: &str = "client_credentials";
+
+/// Which grant issues a token; it decides who the client is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grant {
+    /// RFC 7523 §2.1, [`JWT_BEARER`].
+    JwtBearer,
+    /// RFC 6749 §4.4, [`CLIENT_CREDENTIALS`].
+    ClientCredentials,
+}
+
+impl Grant {
+    /// The `grant_type` value.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::JwtBearer => JWT_BEARER,
+            Self::ClientCredentials => CLIENT_CREDENTIALS,
+        }
+    }
+
+    /// The client the tokens of this grant are issued to, as ZITADEL names it:
+    /// the user id for the JWT Profile (RFC 7523 §3 item 2: the assertion's
+    /// `sub`, the only id a client configured from the key file knows), the
+    /// username for client credentials (the `client_id` it authenticated with,
+    /// RFC 6749 §2.3.1).
+    #[must_use]
+    pub fn client_id(self, user: &User) -> String {
+        match self {
+            Self::JwtBearer => user.id.to_string(),
+            Self::ClientCredentials => user.username.to_string(),
+        }
+    }
+}
+
+/// The access token audience: the requested audiences, else the client itself
+/// (RFC 7519 §4.1.3: a token always names who it is meant for).
+fn token_audience(scopes: &Scopes, api_audience: &str, client_id: &str) -> Vec<String> {
+    let mut audience = scopes.audience(api_audience);
+    if audience.is_empty() {
+        audience.push(client_id.to_owned());
+    }
+    audience
+}
+
+/// The ID token's `aud` (OIDC Core §2): the client id first, then the other
+/// audiences of the access token, without repeating the client.
+fn id_token_audience(client_id: &str, audience: &[String]) -> Vec<String> {
+    let mut aud = vec![client_id.to_owned()];
+    aud.extend(audience.iter().filter(|a| a.as_str() != client_id).cloned());
+    aud
+}
 
 /// What the token endpoint is configured with.
 #[derive(Debug, Clone)]
@@ -278,7 +337,7 @@ impl TokenService {
         };
         let user = self.user(store, user_id).await?;
         let scopes = Scopes::parse(scope, user.org_id)?;
-        self.issue(store, &user, scopes, jti, JWT_BEARER, now).await
+        self.issue(store, &user, scopes, jti, Grant::JwtBearer, now).await
     }
 
     /// RFC 6749 §4.4: a machine user authenticated by its client secret
@@ -297,7 +356,7 @@ impl TokenService {
         let now = self.clock.now();
         let user = self.authenticate_machine(store, client_id, secret, now).await?;
         let scopes = Scopes::parse(scope, user.org_id)?;
-        self.issue(store, &user, scopes, None, CLIENT_CREDENTIALS, now).await
+        self.issue(store, &user, scopes, None, Grant::ClientCredentials, now).await
     }
 
     /// Checks a machine user's client secret (`client_secret_basic` or
@@ -384,15 +443,12 @@ impl TokenService {
         user: &User,
         scopes: Scopes,
         jti: Option<UsedJti>,
-        grant: &'static str,
+        grant: Grant,
         now: Timestamp,
     ) -> Result<TokenResponse, GrantError> {
         self.check_project_scopes(store, user, &scopes).await?;
-        let client_id = user.username.to_string();
-        let mut audience = scopes.audience(&self.config.api_audience);
-        if audience.is_empty() {
-            audience.push(client_id.clone());
-        }
+        let client_id = grant.client_id(user);
+        let audience = token_audience(&scopes, &self.config.api_audience, &client_id);
         let lifetime = self.config.access_token_lifetime;
         let user_claims = claims::user_claims(store, user, &scopes).await?;
         let token_type = user.machine().map_or(AccessTokenType::Bearer, |m| m.access_token_type);
@@ -436,7 +492,7 @@ impl TokenService {
 
         let event = AuditEvent::new(now, Some(user.id), "token.issued", "access_token", id, Some(user.org_id))
             .with_details(
-                json!({"grant": grant, "clientId": client_id, "scope": scopes.joined(), "type": token_type.as_str()}),
+                json!({"grant": grant.as_str(), "clientId": client_id, "scope": scopes.joined(), "type": token_type.as_str()}),
             );
         let issuance = Issuance { token: stored, jti, event, now };
         let recorded = match &self.log {
@@ -463,8 +519,7 @@ impl TokenService {
         })
     }
 
-    /// An OpenID Connect ID token (OIDC Core §2): `aud` holds the client id
-    /// first, `azp` names it, `at_hash` binds the access token (§3.2.2.9).
+    /// An OpenID Connect ID token, signed.
     fn id_token(
         &self,
         user: &User,
@@ -474,24 +529,133 @@ impl TokenService {
         user_claims: Map<String, Value>,
         now: Timestamp,
     ) -> Result<String, GrantError> {
-        let mut aud = vec![client_id.to_owned()];
-        aud.extend(audience.iter().filter(|a| a.as_str() != client_id).cloned());
-        let digest = Sha256::digest(access_token.expose_secret().as_bytes());
-        let mut claims = Map::new();
-        claims.insert("iss".into(), json!(self.config.issuer));
-        claims.insert("sub".into(), json!(user.id));
-        claims.insert("aud".into(), json!(aud));
-        claims.insert("exp".into(), json!((now + self.config.id_token_lifetime).timestamp()));
-        claims.insert("iat".into(), json!(now.timestamp()));
-        claims.insert("auth_time".into(), json!(now.timestamp()));
-        claims.insert("azp".into(), json!(client_id));
-        claims.insert("client_id".into(), json!(client_id));
-        claims.insert("at_hash".into(), json!(URL_SAFE_NO_PAD.encode(&digest[..16])));
-        claims.extend(user_claims);
+        let claims = id_token_claims(&self.config, user, client_id, audience, access_token, user_claims, now);
         self.keys.signer().sign(&Value::Object(claims), "JWT", now).map_err(|e| GrantError::Server(Box::new(e)))
     }
 }
 
+/// The claims of an OpenID Connect ID token (OIDC Core §2): `aud` holds the
+/// client id first, `azp` names it (required by relying parties such as
+/// `openid-client` when `aud` has several values), `at_hash` binds the access
+/// token (§3.2.2.9).
+fn id_token_claims(
+    config: &TokenConfig,
+    user: &User,
+    client_id: &str,
+    audience: &[String],
+    access_token: &SecretString,
+    user_claims: Map<String, Value>,
+    now: Timestamp,
+) -> Map<String, Value> {
+    let digest = Sha256::digest(access_token.expose_secret().as_bytes());
+    let mut claims = Map::new();
+    claims.insert("iss".into(), json!(config.issuer));
+    claims.insert("sub".into(), json!(user.id));
+    claims.insert("aud".into(), json!(id_token_audience(client_id, audience)));
+    claims.insert("exp".into(), json!((now + config.id_token_lifetime).timestamp()));
+    claims.insert("iat".into(), json!(now.timestamp()));
+    claims.insert("auth_time".into(), json!(now.timestamp()));
+    claims.insert("azp".into(), json!(client_id));
+    claims.insert("client_id".into(), json!(client_id));
+    claims.insert("at_hash".into(), json!(URL_SAFE_NO_PAD.encode(&digest[..16])));
+    claims.extend(user_claims);
+    claims
+}
+
 fn require_active(owner: &CredentialOwner) -> Result<(), ()> {
     if owner.is_active() && owner.is_machine { Ok(()) } else { Err(()) }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "a test: a failed step must fail it")]
+
+    use tessera_domain::OrgId;
+    use tessera_domain::names::{Description, DisplayName, Username};
+    use tessera_domain::user::Machine;
+
+    use super::*;
+
+    const API: &str = "instance-api";
+
+    fn robot() -> User {
+        let machine = Machine {
+            name: DisplayName::parse("name", "Robot").unwrap(),
+            description: Description::empty(),
+            access_token_type: AccessTokenType::Bearer,
+        };
+        User::new_machine(OrgId::new(), Username::parse("robot").unwrap(), machine, chrono::Utc::now())
+    }
+
+    fn config() -> TokenConfig {
+        TokenConfig {
+            issuer: "https://id.example".into(),
+            token_endpoint: "https://id.example/oauth/v2/token".into(),
+            api_audience: API.into(),
+            access_token_lifetime: Duration::hours(12),
+            id_token_lifetime: Duration::hours(12),
+            skew: Duration::seconds(5),
+            secret_overlap: Duration::zero(),
+        }
+    }
+
+    /// The claims a grant puts in its ID token, for `scope`.
+    fn id_claims(grant: Grant, user: &User, scope: &str) -> Map<String, Value> {
+        let scopes = Scopes::parse(scope, user.org_id).unwrap();
+        let client_id = grant.client_id(user);
+        let audience = token_audience(&scopes, API, &client_id);
+        let at = SecretString::from("tsr_at_x".to_owned());
+        id_token_claims(&config(), user, &client_id, &audience, &at, Map::new(), chrono::Utc::now())
+    }
+
+    #[test]
+    fn the_jwt_profile_client_is_the_user_id_and_client_credentials_the_username() {
+        let user = robot();
+        // RFC 7523 §3 item 2: the assertion's `sub` (the key file's `userId`) names the client.
+        assert_eq!(Grant::JwtBearer.client_id(&user), user.id.to_string());
+        // RFC 6749 §2.3.1: the client_id the secret was presented with.
+        assert_eq!(Grant::ClientCredentials.client_id(&user), "robot");
+        assert_eq!((Grant::JwtBearer.as_str(), Grant::ClientCredentials.as_str()), (JWT_BEARER, CLIENT_CREDENTIALS));
+    }
+
+    /// OIDC Core §2: `aud` contains the client id, `azp` is the client id (and
+    /// must be, when `aud` has several values).
+    #[test]
+    fn a_jwt_profile_id_token_names_the_user_id_in_aud_and_azp() {
+        let user = robot();
+        let id = user.id.to_string();
+        let claims =
+            id_claims(Grant::JwtBearer, &user, &format!("openid {ZITADEL_API} urn:zitadel:iam:org:project:id:p1:aud"));
+        assert_eq!(claims["aud"], json!([id, API, "p1"]));
+        assert_eq!(claims["azp"], json!(id));
+        assert_eq!(claims["client_id"], json!(id));
+        assert_eq!(claims["sub"], json!(id));
+
+        let claims = id_claims(Grant::JwtBearer, &user, "openid");
+        assert_eq!(claims["aud"], json!([id]), "the client, once, when nothing else was requested");
+        assert_eq!(claims["azp"], json!(id));
+    }
+
+    #[test]
+    fn a_client_credentials_id_token_names_the_username_in_aud_and_azp() {
+        let user = robot();
+        let claims = id_claims(Grant::ClientCredentials, &user, &format!("openid {ZITADEL_API}"));
+        assert_eq!(claims["aud"], json!(["robot", API]));
+        assert_eq!(claims["azp"], json!("robot"));
+        assert_eq!(claims["client_id"], json!("robot"));
+        assert_eq!(claims["sub"], json!(user.id.to_string()), "the subject is the user either way");
+    }
+
+    #[test]
+    fn an_access_token_without_requested_audience_is_meant_for_its_client() {
+        let user = robot();
+        let scopes = Scopes::parse("openid", user.org_id).unwrap();
+        let id = Grant::JwtBearer.client_id(&user);
+        assert_eq!(token_audience(&scopes, API, &id), vec![id.clone()]);
+        assert_eq!(token_audience(&scopes, API, "robot"), ["robot"]);
+        let scopes = Scopes::parse(ZITADEL_API, user.org_id).unwrap();
+        assert_eq!(token_audience(&scopes, API, &id), [API], "a requested audience replaces the client");
+    }
+
+    const ZITADEL_API: &str = crate::scope::ZITADEL_API_AUDIENCE_SCOPE;
 }

@@ -10,9 +10,11 @@
 //!
 //! Revocation callers are machine users (their client secret, `client_id` =
 //! username) or API applications. A client revokes only tokens issued to it
-//! (machine users: `client_id` of the token) or meant for it (applications:
-//! their project in the token's audience); anything else is a silent no-op, so
-//! the answer reveals nothing about other clients' tokens (RFC 7009 §2.2).
+//! (machine users: tokens their own grants issued, whether the token names them
+//! by username — client credentials — or by user id — the JWT Profile) or meant
+//! for it (applications: their project in the token's audience); anything else
+//! is a silent no-op, so the answer reveals nothing about other clients' tokens
+//! (RFC 7009 §2.2).
 
 use std::sync::Arc;
 
@@ -212,6 +214,8 @@ impl TokenService {
         let mut body = Map::new();
         body.insert("active".into(), json!(true));
         body.insert("scope".into(), json!(resolved.scopes.join(" ")));
+        // The client the grant named (user id for the JWT Profile, username for
+        // client credentials); a PAT has none and answers with the username.
         body.insert("client_id".into(), json!(resolved.client_id.clone().unwrap_or_else(|| user.username.to_string())));
         body.insert("token_type".into(), json!("Bearer"));
         body.insert("exp".into(), json!(resolved.expires_at.timestamp()));
@@ -260,9 +264,13 @@ impl TokenService {
             Err(AuthError::Store(e)) => return Err(e),
         };
         let (allowed, actor, client_id) = match client {
+            // Both grants of a machine user issue to that user; its tokens carry
+            // the username (client credentials) or the user id (JWT Profile) as
+            // `client_id`, so the owner decides, never a name that another
+            // user's id could equal. PATs (no client) are refused below.
             Client::Machine(user) => {
-                let name = user.username.to_string();
-                (resolved.client_id.as_deref() == Some(name.as_str()), Some(user.id), name)
+                let issued_to_it = resolved.client_id.is_some() && resolved.auth.user_id == user.id;
+                (issued_to_it, Some(user.id), user.username.to_string())
             }
             // An application is no user: the audit event names it in its details.
             Client::App(app) => {

@@ -65,8 +65,9 @@ pub struct Authenticated {
 pub struct ResolvedToken {
     /// Who it acts as.
     pub auth: Authenticated,
-    /// The client it was issued to (the machine username for its grants; none
-    /// for PATs).
+    /// The client it was issued to: the machine user's id for the JWT Profile
+    /// grant, its username for client credentials (stored with an opaque token,
+    /// the `client_id` claim of a JWT); none for PATs.
     pub client_id: Option<String>,
     /// The granted scopes.
     pub scopes: Vec<String>,

@@ -193,8 +193,12 @@ async fn send(req: reqwest::RequestBuilder) -> (u16, Option<String>, Value) {
 }
 
 fn scrub(w: &World, v: &Value) -> Value {
-    let text =
-        v.to_string().replace(&issuer(&w.app), "[issuer]").replace(&w.project, "[project]").replace(&w.org, "[org]");
+    let text = v
+        .to_string()
+        .replace(&issuer(&w.app), "[issuer]")
+        .replace(&w.project, "[project]")
+        .replace(&w.org, "[org]")
+        .replace(&w.user, "[user]");
     common::redacted(&serde_json::from_str(&text).unwrap())
 }
 
@@ -221,7 +225,9 @@ async fn pats_opaque_and_jwt_access_tokens_introspect_with_the_users_project_rol
     let (_, _, body) = w.introspect(&[("token", &opaque), ("token_type_hint", "refresh_token")]).await;
     insta::assert_json_snapshot!("introspect_opaque", scrub(&w, &body));
     assert_eq!(body["active"], true, "a wrong hint still finds the token");
-    assert_eq!(body["client_id"], "worker");
+    // RFC 7662 §2.2 `client_id`: the JWT Profile's client is the user id (the
+    // assertion's `sub`), as in ZITADEL, not the username.
+    assert_eq!(body["client_id"], w.user.as_str());
     assert_eq!(body["urn:zitadel:iam:org:project:roles"], roles);
 
     // The same with private_key_jwt.
@@ -250,6 +256,7 @@ async fn pats_opaque_and_jwt_access_tokens_introspect_with_the_users_project_rol
     let (_, _, body) = w.introspect(&[("token", &jwt), ("token_type_hint", "access_token")]).await;
     insta::assert_json_snapshot!("introspect_jwt", scrub(&w, &body));
     assert_eq!(body["active"], true);
+    assert_eq!(body["client_id"], w.user.as_str(), "the JWT Profile's client, from the JWT's client_id");
     assert_eq!(body["urn:zitadel:iam:org:project:roles"], roles);
     let (_, _, by_key) = w.introspect_with_key(&jwt).await;
     assert_eq!(by_key["active"], true);
@@ -270,6 +277,47 @@ async fn pats_opaque_and_jwt_access_tokens_introspect_with_the_users_project_rol
     let (_, _, body) = w.introspect(&[("token", &jwt)]).await;
     assert_eq!(body["active"], true, "the token itself is still good");
     assert!(body.get("urn:zitadel:iam:org:project:roles").is_none(), "but carries no roles: {body}");
+}
+
+/// RFC 7662 §2.2 `client_id` per grant, as in ZITADEL: client credentials
+/// tokens name the username they authenticated with, opaque (stored with the
+/// token) and JWT (its claim) alike; JWT Profile tokens name the user id.
+#[tokio::test]
+async fn introspection_names_the_client_of_each_grant() {
+    let w = world().await;
+    let aud = format!("urn:zitadel:iam:org:project:id:{}:aud", w.project);
+    let secret = ok(&w.app, &w.admin, USERS, "AddSecret", json!({"userId": w.user})).await["clientSecret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let client_credentials = || async {
+        let form = [("grant_type", "client_credentials"), ("scope", aud.as_str())];
+        let req = w.app.client.post(w.app.url("/oauth/v2/token")).basic_auth("worker", Some(&secret)).form(&form);
+        let (status, _, body) = send(req).await;
+        assert_eq!(status, 200, "{body}");
+        body["access_token"].as_str().unwrap().to_owned()
+    };
+
+    for token_type in ["ACCESS_TOKEN_TYPE_BEARER", "ACCESS_TOKEN_TYPE_JWT"] {
+        ok(
+            &w.app,
+            &w.admin,
+            USERS,
+            "UpdateUser",
+            json!({"userId": w.user, "machine": {"accessTokenType": token_type}}),
+        )
+        .await;
+        let by_secret = client_credentials().await;
+        let by_key = w.token(&aud).await;
+        assert_eq!(by_secret.starts_with("tsr_at_"), token_type.ends_with("BEARER"), "{token_type}");
+
+        let (_, _, body) = w.introspect(&[("token", &by_secret)]).await;
+        assert_eq!((body["active"].clone(), body["client_id"].clone()), (json!(true), json!("worker")), "{body}");
+        assert_eq!(body["aud"], json!([w.project]));
+        let (_, _, body) = w.introspect(&[("token", &by_key)]).await;
+        assert_eq!((body["active"].clone(), body["client_id"].clone()), (json!(true), json!(w.user)), "{body}");
+        assert_eq!(body["sub"], body["client_id"], "the JWT Profile's client is its subject");
+    }
 }
 
 /// RFC 7662 §2.2: everything bad about a token is `200 {"active": false}`, and
@@ -479,6 +527,14 @@ async fn revocation_ends_a_token_everywhere_at_once() {
     let mine = w.token(&aud).await;
     assert_eq!(revoke("other".into(), other_secret, mine.clone()).await.0, 200);
     assert!(w.active(&mine).await, "a foreign client's revocation has no effect");
+    // Nor can a machine whose username is the user id that names this token's client.
+    let impostor = create_machine(&w.app, &w.admin, &w.org, &w.user).await;
+    let impostor_secret = ok(&w.app, &w.admin, USERS, "AddSecret", json!({"userId": impostor})).await["clientSecret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(revoke(w.user.clone(), impostor_secret, mine.clone()).await.0, 200);
+    assert!(w.active(&mine).await, "a username equal to another user's id names another client");
 
     // The resource server (the project's application) may revoke tokens meant for it.
     assert_eq!(revoke(w.basic.0.clone(), w.basic.1.clone(), mine.clone()).await.0, 200);

@@ -189,7 +189,7 @@ async fn jwt_access_tokens_verify_against_the_jwks_and_still_check_the_user() {
         assert!(claims.get(claim).is_some(), "{claim} missing from {claims}");
     }
     assert_eq!(claims["sub"], m.user_id.as_str());
-    assert_eq!(claims["client_id"], "jwt-robot");
+    assert_eq!(claims["client_id"], m.user_id.as_str(), "the JWT Profile's client is the user id, as in ZITADEL");
     assert!(claims["urn:zitadel:iam:user:resourceowner:id"].is_string());
 
     assert!(api_works(&app, &at, &m.user_id).await);
@@ -197,6 +197,75 @@ async fn jwt_access_tokens_verify_against_the_jwks_and_still_check_the_user() {
     ok(&app, &app.admin_pat(), USERS, "LockUser", json!({"userId": m.user_id})).await;
     assert!(!api_works(&app, &at, &m.user_id).await);
     assert_eq!(userinfo(&app, &at).await.0, 401);
+}
+
+/// The claims of a JWT signed by one of the keys the JWKS publishes, verified
+/// as a relying party does: signature, `iss`, and `aud` containing `client_id`.
+async fn verified_claims(app: &TestApp, jwt: &str, client_id: &str) -> Value {
+    let jwks: Value = app.client.get(app.url("/oauth/v2/keys")).send().await.unwrap().json().await.unwrap();
+    let kid = jsonwebtoken::decode_header(jwt).unwrap().kid.expect("kid in every JWT");
+    let jwk = jwks["keys"].as_array().unwrap().iter().find(|k| k["kid"] == kid.as_str()).expect("kid is published");
+    let key =
+        jsonwebtoken::DecodingKey::from_rsa_components(jwk["n"].as_str().unwrap(), jwk["e"].as_str().unwrap()).unwrap();
+    let mut validation = jsonwebtoken::Validation::new(Algorithm::RS256);
+    validation.set_issuer(&[issuer(app)]);
+    validation.set_audience(&[client_id]);
+    jsonwebtoken::decode::<Value>(jwt, &key, &validation).unwrap_or_else(|e| panic!("{e}: {jwt}")).claims
+}
+
+/// OIDC Core §2 / §3.1.3.7 items 3–5 and RFC 7523 §3: the client of a JWT
+/// Profile grant is the user id (the key file's `userId`, the assertion's
+/// `sub`), the only id a relying party configured from the key file has. So
+/// the ID token's `aud` contains it, `azp` is it (a relying party such as
+/// openid-client refuses the token otherwise), and so is the JWT access
+/// token's `client_id`.
+#[tokio::test]
+async fn a_jwt_profile_id_token_is_for_the_user_id_as_client() {
+    let app = TestApp::spawn().await;
+    let m = machine(&app, "jwt-robot", "ACCESS_TOKEN_TYPE_JWT").await;
+    let (status, body) = jwt_grant(&app, &assertion(&app, &m, |_| {}), &format!("openid {API_AUD}")).await;
+    assert_eq!(status, 200, "{body}");
+
+    let id_token = verified_claims(&app, body["id_token"].as_str().unwrap(), &m.user_id).await;
+    assert_eq!(id_token["aud"][0], m.user_id.as_str(), "{id_token}");
+    assert_eq!(id_token["aud"].as_array().unwrap().len(), 2, "the client and the API: {id_token}");
+    assert_eq!(id_token["azp"], m.user_id.as_str(), "OIDC Core §2: azp is the client when aud has several values");
+    assert_eq!(id_token["client_id"], m.user_id.as_str());
+    assert_eq!(id_token["sub"], m.user_id.as_str());
+    assert!(!id_token.to_string().contains("\"jwt-robot\""), "the username names no client here: {id_token}");
+
+    let access = body["access_token"].as_str().unwrap();
+    let claims = verified_claims(&app, access, &first_audience(access)).await;
+    assert_eq!(claims["client_id"], m.user_id.as_str());
+
+    // Without a requested audience the access token is meant for its client: the user id.
+    let (_, body) = jwt_grant(&app, &assertion(&app, &m, |_| {}), "openid").await;
+    let access = body["access_token"].as_str().unwrap();
+    assert_eq!(verified_claims(&app, access, &m.user_id).await["aud"], json!([m.user_id]));
+    let id_token = verified_claims(&app, body["id_token"].as_str().unwrap(), &m.user_id).await;
+    assert_eq!((id_token["aud"].clone(), id_token["azp"].clone()), (json!([m.user_id]), json!(m.user_id)));
+}
+
+/// Client credentials keep ZITADEL's client: the username the secret was
+/// presented with (RFC 6749 §2.3.1), in the ID token and the JWT access token.
+#[tokio::test]
+async fn a_client_credentials_id_token_is_for_the_username_as_client() {
+    let app = TestApp::spawn().await;
+    let m = machine(&app, "jwt-robot", "ACCESS_TOKEN_TYPE_JWT").await;
+    let secret = ok(&app, &app.admin_pat(), USERS, "AddSecret", json!({"userId": m.user_id})).await;
+    let secret = secret["clientSecret"].as_str().unwrap().to_owned();
+    let scope = format!("openid {API_AUD}");
+    let (status, _, body) =
+        token(&app, &[("grant_type", "client_credentials"), ("scope", &scope)], Some(("jwt-robot", &secret))).await;
+    assert_eq!(status, 200, "{body}");
+
+    let id_token = verified_claims(&app, body["id_token"].as_str().unwrap(), "jwt-robot").await;
+    assert_eq!(id_token["aud"][0], "jwt-robot", "{id_token}");
+    assert_eq!(id_token["azp"], "jwt-robot");
+    assert_eq!(id_token["client_id"], "jwt-robot");
+    assert_eq!(id_token["sub"], m.user_id.as_str());
+    let access = body["access_token"].as_str().unwrap();
+    assert_eq!(verified_claims(&app, access, &first_audience(access)).await["client_id"], "jwt-robot");
 }
 
 /// The first audience of a JWT (the API audience: the instance id).
@@ -515,12 +584,13 @@ async fn id_tokens_verify_with_the_openidconnect_crate() {
         .build()
         .unwrap();
     let provider = CoreProviderMetadata::discover_async(IssuerUrl::new(issuer(&app)).unwrap(), &http).await.unwrap();
+    // The relying party knows the client id from the key file: its `userId`.
+    // No other audience is requested, so none needs to be trusted.
     let verifier = openidconnect::core::CoreIdTokenVerifier::new_public_client(
-        ClientId::new("oidc-robot".into()),
+        ClientId::new(m.user_id.clone()),
         provider.issuer().clone(),
         provider.jwks().clone(),
-    )
-    .set_other_audience_verifier_fn(|_| true);
+    );
     let claims = id_token.claims(&verifier, |_: Option<&Nonce>| Ok(())).unwrap();
     assert_eq!(claims.subject().as_str(), m.user_id);
     assert_eq!(claims.preferred_username().unwrap().as_str(), "oidc-robot");
