@@ -196,3 +196,30 @@ pub async fn list(
     };
     Ok(ctx.core.store.admins().list(&AdminQuery { filters, visibility, sort, page }).await?)
 }
+
+/// Makes `roles` the roles of `user` on `scope`, whatever it held: creates the
+/// membership, replaces its roles, or removes it when `roles` is empty; the
+/// roles it already has change nothing (the console's role form). Each step
+/// checks its own permission, as [`create`], [`update`] and [`delete`] do.
+///
+/// # Errors
+/// As [`create`], [`update`] and [`delete`].
+pub async fn set(ctx: &Ctx, user: UserId, scope: Scope, roles: Vec<Role>) -> ServiceResult<()> {
+    let existing = ctx.core.store.admins().get(user, scope).await?;
+    match (existing, roles.is_empty()) {
+        (None, true) => {}
+        (None, false) => {
+            create(ctx, user, scope, roles).await?;
+        }
+        (Some(_), true) => {
+            delete(ctx, user, scope).await?;
+        }
+        (Some(m), false) => {
+            let unchanged = m.roles.iter().count() == roles.len() && roles.iter().all(|r| m.roles.contains(*r));
+            if !unchanged {
+                update(ctx, user, scope, roles).await?;
+            }
+        }
+    }
+    Ok(())
+}

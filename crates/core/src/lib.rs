@@ -27,6 +27,7 @@ pub mod policy;
 pub mod projects;
 mod random;
 pub mod secrets;
+pub mod sessions;
 pub mod users;
 
 use std::sync::Arc;

@@ -918,22 +918,7 @@ pub async fn save_roles(
         let id = user_id(&path)?;
         let user = service_user(&caller, id).await?;
         let scope = Scope::Org(user.org_id);
-        let existing = caller.ctx.core.store.admins().get(id, scope).await.map_err(ServiceError::from)?;
-        match (existing, roles.is_empty()) {
-            (None, true) => {}
-            (None, false) => {
-                admins::create(&caller.ctx, id, scope, roles).await?;
-            }
-            (Some(_), true) => {
-                admins::delete(&caller.ctx, id, scope).await?;
-            }
-            (Some(m), false) => {
-                let unchanged = m.roles.iter().count() == roles.len() && roles.iter().all(|r| m.roles.contains(*r));
-                if !unchanged {
-                    admins::update(&caller.ctx, id, scope, roles).await?;
-                }
-            }
-        }
+        admins::set(&caller.ctx, id, scope, roles).await?;
         Ok(see_other(&format!("/ui/console/users/{id}#roles")))
     })
     .await
