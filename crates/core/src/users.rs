@@ -4,11 +4,9 @@ use secrecy::SecretString;
 use serde_json::json;
 use tessera_domain::names::{Description, DisplayName, Email, Username};
 use tessera_domain::permission::{Target, perm};
-use tessera_domain::repo::{Listed, Page, UserFilter, UserQuery, UserSort, Visibility};
+use tessera_domain::repo::{Listed, Page, Transaction, UserFilter, UserQuery, UserSort, Visibility};
 use tessera_domain::user::{AccessTokenType, Human, Machine, StateChange, User, UserKind};
 use tessera_domain::{OrgId, UserId};
-
-use tessera_domain::repo::Transaction;
 
 use crate::{Ctx, ServiceError, ServiceResult, containment};
 
@@ -218,6 +216,7 @@ pub async fn update(ctx: &Ctx, id: UserId, change: UserUpdate) -> ServiceResult<
     // Checked before the slow work so that nobody without rights makes us hash.
     let seen = ctx.user(id).await?;
     ctx.require_on_user(perm::USER_WRITE, &seen)?;
+    containment::require_contains(ctx, ctx.core.store.as_ref(), &seen).await?;
     let password_hash = match change.human.as_ref().and_then(|h| h.password.clone()) {
         Some(p) => Some(hash_password(ctx, p).await?),
         None => None,
