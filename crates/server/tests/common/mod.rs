@@ -226,6 +226,20 @@ impl TestApp {
         std::fs::read_to_string(self.data_dir.join("admin.pat")).expect("admin.pat").trim().to_owned()
     }
 
+    /// The logs once `ready` holds of them, or after 5 s: a subprocess's lines
+    /// reach [`TestApp::logs`] through a reader thread, a moment after the
+    /// response that caused them (not time-based behaviour, only the capture).
+    pub async fn logs_once(&self, ready: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let logs = self.logs();
+            if ready(&logs) || Instant::now() >= deadline {
+                return logs;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
     /// Everything the server logged so far.
     pub fn logs(&self) -> String {
         self.logs.lock().unwrap().clone()
