@@ -119,9 +119,15 @@ impl WorkSlots {
         let Some(sender) = sender else { return Err(SlotError::Interrupted) };
         let (tx, rx) = tokio::sync::oneshot::channel();
         let boxed: Job = Box::new(move || {
-            // The admission ends when the job does, also when its caller is gone.
-            let _admission = admission;
-            let _ = tx.send(job());
+            // The admission ends when the job does — also when its caller is
+            // gone, and before the caller hears the outcome, so a caller that
+            // has its answer never sees its own job still admitted. A panic is
+            // caught here: the sender is dropped unsent (`Interrupted`).
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+            drop(admission);
+            if let Ok(value) = outcome {
+                let _ = tx.send(value);
+            }
         });
         match sender.try_send(boxed) {
             Ok(()) => {}
