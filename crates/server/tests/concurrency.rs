@@ -319,14 +319,16 @@ async fn raced_password_change_and_lock_lose_nothing() {
     raced_update_against(true, StateChange::Lock).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn raced_update_and_deletion_never_resurrect_a_user() {
+/// Raced: update and deletion at once, [`ROUNDS`] times, each on a new user.
+async fn raced_update_against_deletion(human: bool) {
     let w = World::new().await;
     for round in 0..ROUNDS {
-        let user = w.machine(&format!("temp{round}")).await;
+        let name = format!("temp{round}");
+        let user = if human { w.human(&name).await } else { w.machine(&name).await };
         let (a, b) = (w.ctx(), w.ctx());
+        let update = if human { new_password("late password") } else { rename_machine("late") };
         let (updated, deleted) = tokio::join!(
-            tokio::spawn(async move { users::update(&a, user.id, rename_machine("late")).await }),
+            tokio::spawn(async move { users::update(&a, user.id, update).await }),
             tokio::spawn(async move { users::delete(&b, user.id).await }),
         );
         deleted.unwrap().unwrap();
@@ -336,6 +338,16 @@ async fn raced_update_and_deletion_never_resurrect_a_user() {
         }
         assert!(w.user(user.id).await.is_none(), "round {round}: the deleted user came back");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn raced_update_and_deletion_never_resurrect_a_user() {
+    raced_update_against_deletion(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn raced_password_change_and_deletion_never_resurrect_a_user() {
+    raced_update_against_deletion(true).await;
 }
 
 /// A machine user with no roles updating itself with its own credential, in a
