@@ -345,7 +345,14 @@ pub async fn build(settings: Settings, clock: Arc<dyn Clock>, rng: Arc<dyn Rng>)
         // In-flight requests are finished, so no grant waits for the writer.
         issue_writer.abort();
         let _ = issue_writer.await;
-        flush_usage(store.as_ref(), &usage).await;
+        // The last chance to write the notes: a busy or briefly unreachable
+        // database gets a few tries before they are given up (with a warning).
+        for _ in 0..FINAL_FLUSH_TRIES {
+            if flush_usage(store.as_ref(), &usage).await {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
         served.map_err(StartError::Serve)?;
         if let Ok(store) = Arc::try_unwrap(store) {
             store.close().await;
@@ -403,12 +410,16 @@ const ISSUE_BATCH: usize = 256;
 /// How often batched last-use times are written.
 const USAGE_FLUSH_INTERVAL: std::time::Duration = std::time::Duration::from_secs(5);
 
+/// How often the flush at shutdown is tried before the notes are given up.
+const FINAL_FLUSH_TRIES: usize = 5;
+
 /// Writes the pending last-use notes in one statement (DESIGN.md §6: no write per
-/// request). A failure only delays the bookkeeping; the notes are retried.
-async fn flush_usage(store: &SeaStore, usage: &UsageRecorder) {
+/// request). A failure only delays the bookkeeping; the notes are kept for the
+/// next try. Returns whether nothing is left pending.
+async fn flush_usage(store: &SeaStore, usage: &UsageRecorder) -> bool {
     let batch = usage.drain();
     if batch.is_empty() {
-        return;
+        return true;
     }
     let result = async {
         let tx = store.begin().await?;
@@ -421,7 +432,9 @@ async fn flush_usage(store: &SeaStore, usage: &UsageRecorder) {
         for (id, at) in batch {
             usage.record(id, at);
         }
+        return false;
     }
+    true
 }
 
 /// Flushes every [`USAGE_FLUSH_INTERVAL`] until `stop` changes; a flush under
@@ -435,7 +448,9 @@ async fn flush_usage_forever(
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
-            _ = tick.tick() => flush_usage(store.as_ref(), &usage).await,
+            _ = tick.tick() => {
+                flush_usage(store.as_ref(), &usage).await;
+            }
             _ = stop.changed() => return,
         }
     }
