@@ -117,6 +117,12 @@ fn redact(text: String) -> String {
 }
 
 impl SeaStore {
+    /// The writer connection, for tests that set its pragmas.
+    #[cfg(test)]
+    pub(crate) fn writer(&self) -> &DatabaseConnection {
+        &self.write
+    }
+
     /// Opens the database at `options.url`. Does not migrate.
     ///
     /// # Errors
@@ -158,6 +164,24 @@ impl SeaStore {
         let mut w = ConnectOptions::new(options.url.clone());
         w.max_connections(1).min_connections(1).acquire_timeout(options.acquire_timeout).sqlx_logging(false);
         w.map_sqlx_sqlite_opts(move |_| writer_opts.clone());
+        // sqlx counts open transactions itself and lowers the count only when
+        // its ROLLBACK succeeds. After SQLITE_FULL or SQLITE_IOERR, SQLite has
+        // already rolled back, sqlx's ROLLBACK fails, and the count stays up:
+        // the next transaction would be a SAVEPOINT whose "commit" commits
+        // nothing, and the writes after it would be acknowledged and lost
+        // (tests::a_full_or_read_only_sqlite_file_is_unavailable_and_recovers).
+        // A writer that comes back from a transaction still counting one is
+        // closed instead (closing rolls back), and the pool opens a fresh one.
+        w.map_sqlx_sqlite_pool_opts(|pool| {
+            pool.after_release(|conn, _| {
+                Box::pin(async move {
+                    use sea_orm::sqlx::Connection as _;
+                    // Waits for a rollback queued by a dropped transaction.
+                    conn.ping().await?;
+                    Ok(!conn.is_in_transaction())
+                })
+            })
+        });
         // The writer first: it creates the file and switches it to WAL mode.
         let write = Database::connect(w).await.map_err(|e| ConnectError::Unreachable(describe(&e)))?;
 

@@ -686,3 +686,66 @@ async fn audit_events_are_stored_with_their_details() {
     tx.commit().await.unwrap();
     assert_eq!(store.audit().recent(10).await.unwrap(), vec![event]);
 }
+
+/// A full or read-only SQLite file (issue 16, docs/architecture.md): writes
+/// are `Unavailable` (503 to clients, who retry), the failed transaction
+/// leaves nothing behind, reads go on, and writes work again once the file
+/// has room or is writable. Both conditions are real SQLite errors
+/// (`SQLITE_FULL` from `max_page_count`, `SQLITE_READONLY` from `query_only`)
+/// set on the writer connection: the tests run as root, whom file modes and
+/// quotas do not stop.
+#[tokio::test]
+async fn a_full_or_read_only_sqlite_file_is_unavailable_and_recovers() {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    let db = TestDb::sqlite();
+    let store = db.store().await;
+    let o = org("Acme");
+    seed(&store, &o, &[]).await;
+    let count = |store: &SeaStore| {
+        let store = store.clone();
+        async move { store.users().list(&all_users(vec![])).await.unwrap().total }
+    };
+    let pragma = |sql: String| {
+        let store = store.clone();
+        async move { store.writer().execute_unprepared(&sql).await.map(|_| ()) }
+    };
+
+    // Full: the database may not grow by a single page.
+    let row = store
+        .writer()
+        .query_one_raw(Statement::from_string(DbBackend::Sqlite, "PRAGMA page_count"))
+        .await
+        .unwrap()
+        .unwrap();
+    let pages: i64 = row.try_get_by_index(0).unwrap();
+    pragma(format!("PRAGMA max_page_count = {pages}")).await.unwrap();
+    let tx = store.begin().await.unwrap();
+    let mut failed = None;
+    for i in 0..5_000 {
+        if let Err(e) = tx.users().insert(&machine(o.id, &format!("robot{i}"))).await {
+            failed = Some(e);
+            break;
+        }
+    }
+    drop(tx);
+    let err = failed.expect("the file filled up");
+    assert!(matches!(err, RepoError::Unavailable(_)), "{err:?}");
+    assert_eq!(count(&store).await, 0, "nothing of the failed transaction remains");
+    assert!(store.orgs().get(o.id).await.unwrap().is_some(), "reads go on");
+    pragma("PRAGMA max_page_count = 1073741823".into()).await.unwrap();
+    seed(&store, &org("Room"), &[&machine(o.id, "after")]).await;
+    assert_eq!(count(&store).await, 1);
+
+    // Read-only.
+    pragma("PRAGMA query_only = ON".into()).await.unwrap();
+    let tx = store.begin().await.unwrap();
+    let err = tx.users().insert(&machine(o.id, "refused")).await.unwrap_err();
+    drop(tx);
+    assert!(matches!(err, RepoError::Unavailable(_)), "{err:?}");
+    assert_eq!(count(&store).await, 1);
+    pragma("PRAGMA query_only = OFF".into()).await.unwrap();
+    // Committed for real, not into a transaction left open by the failures
+    // above: the readers see it.
+    seed(&store, &org("Writable"), &[&machine(o.id, "again")]).await;
+    assert_eq!(count(&store).await, 2);
+}
