@@ -8,12 +8,16 @@
 //!   starting a server.
 //! - `bench [--database-url URL] [--users N] [--tokens N] [--smoke]` — the
 //!   performance figures of issue #7 (see `bench.rs`).
+//! - `soak --minutes N` — a mixed load with bad inputs (see `soak.rs`).
+//! - `fuzz <target>|--all [--time SECS] [--runs N]` — coverage-guided fuzzing
+//!   of the parsers with libFuzzer (see `fuzz.rs`, docs/security/fuzzing.md).
 //! - `dist` — the release binary in `target/dist/tessera-<version>-<target>.tar.gz`
 //!   with a `sha256sum` checksum file (see `release.rs`).
 //! - `release <version> [--dry-run]` — checks, tests, version bump, CHANGELOG.md,
 //!   the tarball, a "Release <version>" commit and a `v<version>` tag; never pushes.
 
 mod bench;
+mod fuzz;
 mod release;
 mod soak;
 
@@ -53,6 +57,8 @@ enum Task {
     /// A mixed load with bad inputs for N minutes; reports unexpected answers,
     /// RSS and file descriptors (docs/security/soak.md).
     Soak(soak::SoakArgs),
+    /// Coverage-guided fuzzing of the parsers with libFuzzer (docs/security/fuzzing.md).
+    Fuzz(fuzz::FuzzArgs),
     /// Builds the release tarball and its checksum under target/dist.
     Dist,
     /// Bumps the version, writes CHANGELOG.md, builds the tarball, commits and tags.
@@ -74,6 +80,7 @@ fn main() -> ExitCode {
         Task::Migrate { action, database_url, steps } => migrate(action, database_url, steps),
         Task::Bench(args) => bench::run(args),
         Task::Soak(args) => soak::run(&args),
+        Task::Fuzz(args) => fuzz::run(&args),
         Task::Dist => release::dist(),
         Task::Release(args) => release::release(&args),
     };
@@ -137,6 +144,9 @@ fn ci() -> Result<()> {
     // Benchmarks are not timed tests: a smoke run of every scenario on the
     // debug binary the tests built, asserting correct answers, not speeds.
     bench::run(bench::BenchArgs::smoke(target_dir().join("debug/tessera")))?;
+    // Every fuzz target briefly, instrumented: the build and the engine work,
+    // and the seeds plus a few seconds of mutations find no crash.
+    fuzz::run(&fuzz::FuzzArgs { target: None, all: true, time: 10, runs: None })?;
     if let Some(url) = postgres {
         cargo(&["test", "--workspace", "--", "--include-ignored"], &[(PG, Some(&url)), ("INSTA_UPDATE", Some("no"))])?;
         // The outage test stops and starts the machine's PostgreSQL cluster, so

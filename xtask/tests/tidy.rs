@@ -93,6 +93,7 @@ fn every_module_says_what_it_is_for_and_todos_name_an_issue() {
     let mut files = Vec::new();
     rust_files(&root().join("crates"), &mut files);
     rust_files(&root().join("xtask"), &mut files);
+    rust_files(&root().join("fuzz"), &mut files);
     for file in files {
         let text = std::fs::read_to_string(&file).expect("read");
         let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or_default();

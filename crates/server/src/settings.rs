@@ -447,17 +447,31 @@ impl Settings {
     /// # Errors
     /// One line naming the offending key or file.
     pub fn load_from(file: Option<&Path>, env: HashMap<String, String>) -> Result<Self, SettingsError> {
+        let file = file
+            .map(|path| {
+                std::fs::read_to_string(path)
+                    .map(|text| (text, path.display().to_string()))
+                    .map_err(|e| SettingsError(format!("cannot read configuration file {}: {e}", path.display())))
+            })
+            .transpose()?;
+        Self::from_text(file.as_ref().map(|(text, name)| (text.as_str(), name.as_str())), env)
+    }
+
+    /// Like [`Settings::load_from`] with the file already read: `file` is its
+    /// text and the name errors give it. Also the entry point of the
+    /// configuration fuzz target (docs/security/fuzzing.md).
+    ///
+    /// # Errors
+    /// One line naming the offending key or file.
+    pub fn from_text(file: Option<(&str, &str)>, env: HashMap<String, String>) -> Result<Self, SettingsError> {
         let mut builder = config::Config::builder();
-        if let Some(path) = file {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| SettingsError(format!("cannot read configuration file {}: {e}", path.display())))?;
-            if let Some(key) = unknown_keys(&text)?.first() {
+        if let Some((text, name)) = file {
+            if let Some(key) = unknown_keys(text)?.first() {
                 return Err(SettingsError(format!(
-                    "unknown configuration key {key} in {} (see tessera.example.toml)",
-                    path.display()
+                    "unknown configuration key {key} in {name} (see tessera.example.toml)"
                 )));
             }
-            builder = builder.add_source(config::File::from_str(&text, config::FileFormat::Toml));
+            builder = builder.add_source(config::File::from_str(text, config::FileFormat::Toml));
         }
         // Only our own variables, minus those that configure tests and the CLI
         // client rather than the server.

@@ -41,6 +41,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 pub struct Call {
     req: HttpRequest,
     body: Bytes,
+    /// Stop after decoding: [`decode_request`].
+    decode_only: bool,
 }
 
 impl Call {
@@ -56,11 +58,19 @@ impl Call {
     /// The same call (same request and caller) with another body.
     #[must_use]
     pub fn with_json(&self, body: &Value) -> Self {
-        Self { req: self.req.clone(), body: Bytes::from(serde_json::to_vec(body).unwrap_or_default()) }
+        Self {
+            req: self.req.clone(),
+            body: Bytes::from(serde_json::to_vec(body).unwrap_or_default()),
+            decode_only: self.decode_only,
+        }
     }
 
     /// Authenticates the caller and decodes the body into `Req`.
     async fn open<Req: DeserializeOwned>(&self) -> Result<(Ctx, Req), ApiError> {
+        if self.decode_only {
+            decode::<Req>(&self.body)?;
+            return Err(ApiError::new(ConnectCode::Aborted, DECODED));
+        }
         let caller = Caller::extract(&self.req).await?;
         let state = self
             .req
@@ -163,24 +173,8 @@ async fn unary(
     let (service, method) = path.into_inner();
     check_content_type(&req)?;
     let body = read_body(payload).await?;
-    let call = Call { req, body };
-    let result = match service.as_str() {
-        "zitadel.user.v2.UserService" => super::user::dispatch(&method, &call).await,
-        "zitadel.org.v2.OrganizationService" => super::org::dispatch(&method, &call).await,
-        "zitadel.internal_permission.v2.InternalPermissionService" => {
-            super::internal_permission::dispatch(&method, &call).await
-        }
-        "tessera.policy.v1.PolicyService" => super::policy::dispatch(&method, &call).await,
-        "zitadel.project.v2.ProjectService" => super::project::dispatch(&method, &call, false).await,
-        "zitadel.project.v2beta.ProjectService" => super::project::dispatch(&method, &call, true).await,
-        "zitadel.application.v2.ApplicationService" => super::application::dispatch(&method, &call).await,
-        "zitadel.app.v2beta.AppService" => super::app_v2beta::dispatch(&method, &call).await,
-        "zitadel.authorization.v2.AuthorizationService" => super::authorization::dispatch(&method, &call, false).await,
-        "zitadel.authorization.v2beta.AuthorizationService" => {
-            super::authorization::dispatch(&method, &call, true).await
-        }
-        _ => None,
-    };
+    let call = Call { req, body, decode_only: false };
+    let result = dispatch(&service, &method, &call).await;
     match result {
         Some(value) => Ok(ok(&value?)),
         // Names only what looks like a method name: a client that put a token
@@ -189,6 +183,48 @@ async fn unary(
             Err(ApiError::new(ConnectCode::Unimplemented, format!("unknown method {service}/{method}")))
         }
         None => Err(ApiError::new(ConnectCode::Unimplemented, format!("unknown method of {service}"))),
+    }
+}
+
+/// The marker [`Call::open`] stops with in decode-only mode.
+const DECODED: &str = "decoded";
+
+/// Decodes `body` as the request message of `service`/`method`, exactly as a
+/// call would before it authenticates the caller, and stops there: nothing is
+/// read or written. `None` for an unknown method. This is the entry point of
+/// the Connect JSON fuzz target (docs/security/fuzzing.md); it reaches every request
+/// message through the same dispatch table as real calls.
+///
+/// # Errors
+/// The `invalid_argument` a call with this body would get.
+pub async fn decode_request(service: &str, method: &str, body: &[u8]) -> Option<Result<(), ApiError>> {
+    let req = actix_web::test::TestRequest::default().to_http_request();
+    let call = Call { req, body: Bytes::copy_from_slice(body), decode_only: true };
+    match dispatch(service, method, &call).await? {
+        Err(e) if e.code == ConnectCode::Aborted && e.message == DECODED => Some(Ok(())),
+        Err(e) => Some(Err(e)),
+        // A method that answers without decoding a request.
+        Ok(_) => Some(Ok(())),
+    }
+}
+
+/// Hands `call` to the service that implements `service`/`method`; `None`
+/// when none does.
+async fn dispatch(service: &str, method: &str, call: &Call) -> Option<Result<Value, ApiError>> {
+    match service {
+        "zitadel.user.v2.UserService" => super::user::dispatch(method, call).await,
+        "zitadel.org.v2.OrganizationService" => super::org::dispatch(method, call).await,
+        "zitadel.internal_permission.v2.InternalPermissionService" => {
+            super::internal_permission::dispatch(method, call).await
+        }
+        "tessera.policy.v1.PolicyService" => super::policy::dispatch(method, call).await,
+        "zitadel.project.v2.ProjectService" => super::project::dispatch(method, call, false).await,
+        "zitadel.project.v2beta.ProjectService" => super::project::dispatch(method, call, true).await,
+        "zitadel.application.v2.ApplicationService" => super::application::dispatch(method, call).await,
+        "zitadel.app.v2beta.AppService" => super::app_v2beta::dispatch(method, call).await,
+        "zitadel.authorization.v2.AuthorizationService" => super::authorization::dispatch(method, call, false).await,
+        "zitadel.authorization.v2beta.AuthorizationService" => super::authorization::dispatch(method, call, true).await,
+        _ => None,
     }
 }
 
@@ -220,7 +256,7 @@ impl RestCall {
             map.insert((*name).to_owned(), Value::String(v.clone()));
         }
         let body = Bytes::from(serde_json::to_vec(&value).unwrap_or_default());
-        Ok(Self { call: Call { req, body } })
+        Ok(Self { call: Call { req, body, decode_only: false } })
     }
 
     /// Runs `handler` and renders the response.
@@ -234,5 +270,27 @@ impl RestCall {
         Fut: Future<Output = Result<Res, ApiError>>,
     {
         Ok(ok(&self.call.run(handler).await?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fuzz target's entry decodes through the real dispatch table and
+    /// stops before authentication (docs/security/fuzzing.md).
+    #[tokio::test]
+    async fn decode_request_decodes_without_running_the_method() {
+        let users = "zitadel.user.v2.UserService";
+        assert!(matches!(decode_request(users, "ListUsers", b"{}").await, Some(Ok(()))));
+        // The v2beta translation runs first, as for a real call.
+        let apps = "zitadel.app.v2beta.AppService";
+        assert!(matches!(decode_request(apps, "ListApplications", br#"{"projectId":"p"}"#).await, Some(Ok(()))));
+        let Some(Err(e)) = decode_request(users, "ListUsers", br#"{"query":{"limit":"x"}}"#).await else {
+            panic!("a bad body decodes");
+        };
+        assert_eq!(e.code, ConnectCode::InvalidArgument);
+        assert!(decode_request(users, "NoSuchMethod", b"{}").await.is_none());
+        assert!(decode_request("zitadel.nope.v1.Nope", "ListUsers", b"{}").await.is_none());
     }
 }

@@ -366,7 +366,10 @@ fn admin_filter(f: &Value, depth: usize) -> Result<AdminFilter, ServiceError> {
         "and" => AdminFilter::And(list("queries")?),
         "or" => AdminFilter::Or(list("queries")?),
         "not" => AdminFilter::Not(Box::new(admin_filter(inner.get("query").unwrap_or(&Value::Null), depth + 1)?)),
-        other => return Err(ServiceError::invalid(format!("{other} is not an administrator filter"))),
+        other => {
+            let name = wire::key_name(other, "this key");
+            return Err(ServiceError::invalid(format!("{name} is not an administrator filter")));
+        }
     })
 }
 

@@ -280,7 +280,10 @@ async fn org_query(ctx: &Ctx, q: &Value) -> Result<OrgQueryFilter, ServiceError>
             OrgId::parse(id).map_or_else(|_| no_org(), |o| OrgQueryFilter::Ids(vec![o]))
         }
         "defaultQuery" => OrgQueryFilter::Ids(vec![orgs::default_org_id(ctx).await?]),
-        other => return Err(ServiceError::invalid(format!("{other} is not supported by Tessera"))),
+        other => {
+            let name = wire::key_name(other, "this query type");
+            return Err(ServiceError::invalid(format!("{name} is not supported by Tessera")));
+        }
     })
 }
 

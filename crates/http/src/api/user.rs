@@ -720,7 +720,10 @@ fn user_query(q: &Value, depth: usize) -> Result<UserFilter, ServiceError> {
         "orQuery" => UserFilter::Or(list("queries")?),
         "andQuery" => UserFilter::And(list("queries")?),
         "notQuery" => UserFilter::Not(Box::new(user_query(inner.get("query").unwrap_or(&Value::Null), depth + 1)?)),
-        other => return Err(ServiceError::invalid(format!("{other} is not supported by Tessera"))),
+        other => {
+            let name = wire::key_name(other, "this query type");
+            return Err(ServiceError::invalid(format!("{name} is not supported by Tessera")));
+        }
     })
 }
 
@@ -749,6 +752,23 @@ pub struct ListUsersResponse {
 }
 
 async fn list_users(ctx: Ctx, req: ListUsersRequest) -> Result<ListUsersResponse, ApiError> {
+    let (filters, sort, page) = list_users_query(&req)?;
+    let listed = users::list(&ctx, filters, sort, page).await?;
+    let with_secret = secrets::users_with_secret(&ctx, &listed.items).await?;
+    Ok(ListUsersResponse {
+        details: ListDetails { total_result: listed.total, timestamp: ctx.now() },
+        sorting_column: req.sorting_column,
+        result: listed.items.iter().map(|u| WireUser::from_domain(u, with_secret.contains(&u.id))).collect(),
+    })
+}
+
+/// The filters, order and page of a `ListUsers` request, checked before any
+/// SQL is built; also the entry point of the list-query fuzz target
+/// (docs/security/fuzzing.md).
+///
+/// # Errors
+/// `invalid_argument` for a query the API does not accept.
+pub fn list_users_query(req: &ListUsersRequest) -> Result<(Vec<UserFilter>, UserSort, Page), ApiError> {
     let filters = req.queries.iter().map(|q| user_query(q, 0)).collect::<Result<Vec<_>, _>>()?;
     let sort = match req.sorting_column {
         UserFieldName::Unspecified | UserFieldName::CreationDate => UserSort::CreatedAt,
@@ -760,13 +780,7 @@ async fn list_users(ctx: Ctx, req: ListUsersRequest) -> Result<ListUsersResponse
         UserFieldName::State => UserSort::State,
         UserFieldName::Type => UserSort::Type,
     };
-    let listed = users::list(&ctx, filters, sort, req.query.page()).await?;
-    let with_secret = secrets::users_with_secret(&ctx, &listed.items).await?;
-    Ok(ListUsersResponse {
-        details: ListDetails { total_result: listed.total, timestamp: ctx.now() },
-        sorting_column: req.sorting_column,
-        result: listed.items.iter().map(|u| WireUser::from_domain(u, with_secret.contains(&u.id))).collect(),
-    })
+    Ok((filters, sort, req.query.page()))
 }
 
 /// `UpdateUserRequest`.

@@ -197,6 +197,17 @@ pub const MAX_VALUES: usize = 2000;
 /// make an SQL expression 500 deep, still inside SQLite's bound of 1000.
 pub const MAX_ARRAY: usize = 500;
 
+/// A key of the caller's request, for an error message: the key itself when
+/// it looks like a field name (what a client author needs to see), else
+/// `fallback`. Never echoes arbitrary input (a pasted token, kilobytes of
+/// junk) back into a response or a log (CONVENTIONS.md §11).
+#[must_use]
+pub fn key_name<'a>(key: &'a str, fallback: &'a str) -> &'a str {
+    let looks_like_a_name =
+        !key.is_empty() && key.len() <= 64 && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    if looks_like_a_name { key } else { fallback }
+}
+
 /// Checks a request body against [`MAX_DEPTH`], [`MAX_VALUES`] and
 /// [`MAX_ARRAY`] before anything decodes it further, so no request builds an
 /// SQL statement a database refuses or a recursion without bound.
