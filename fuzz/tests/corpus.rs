@@ -18,40 +18,19 @@ fn replay(target: &str, run: fn(&[u8])) {
     assert!(seeds > 0, "{target} has no seeds in {}", dir.display());
 }
 
-#[test]
-fn credential() {
-    replay("credential", tessera_fuzz::credential);
+/// One test per target, named after it.
+macro_rules! replay_each {
+    ($($target:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $target() {
+                replay(stringify!($target), tessera_fuzz::$target);
+            }
+        )*
+    };
 }
 
-#[test]
-fn jwt() {
-    replay("jwt", tessera_fuzz::jwt);
-}
-
-#[test]
-fn keyfile() {
-    replay("keyfile", tessera_fuzz::keyfile);
-}
-
-#[test]
-fn oauth_form() {
-    replay("oauth_form", tessera_fuzz::oauth_form);
-}
-
-#[test]
-fn connect_json() {
-    replay("connect_json", tessera_fuzz::connect_json);
-}
-
-#[test]
-fn list_query() {
-    replay("list_query", tessera_fuzz::list_query);
-}
-
-#[test]
-fn config() {
-    replay("config", tessera_fuzz::config);
-}
+replay_each!(credential, jwt, keyfile, oauth_form, connect_json, list_query, config);
 
 /// Every target has a corpus and a libFuzzer entry, and every corpus a target.
 #[test]
