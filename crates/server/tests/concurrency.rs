@@ -120,6 +120,19 @@ impl World {
         self.core.ctx(self.admin.clone())
     }
 
+    /// Runs `a` and `b` at the same moment on two tasks, each with its own
+    /// administrator context, and returns both answers.
+    async fn race<A, B, FA, FB>(&self, a: impl FnOnce(Ctx) -> FA, b: impl FnOnce(Ctx) -> FB) -> (A, B)
+    where
+        FA: Future<Output = A> + Send + 'static,
+        FB: Future<Output = B> + Send + 'static,
+        A: Send + 'static,
+        B: Send + 'static,
+    {
+        let (a, b) = tokio::join!(tokio::spawn(a(self.ctx())), tokio::spawn(b(self.ctx())));
+        (a.expect("the first task"), b.expect("the second task"))
+    }
+
     /// A context whose use cases stop at `gate`.
     fn gated(&self, gate: &Arc<Gate>) -> Ctx {
         self.core.clone().with_hooks(gate.clone()).ctx(self.admin.clone())
@@ -278,16 +291,17 @@ async fn raced_update_against(human: bool, change: StateChange) {
     let user = if human { w.human("grace").await } else { w.machine("runner").await };
     let (suspended, resume) = undo(change);
     for round in 0..ROUNDS {
-        let (a, b) = (w.ctx(), w.ctx());
         let label = format!("r{round}");
         let update = if human { new_password(&label) } else { rename_machine(&label) };
         let before = w.user(user.id).await.unwrap();
-        let (updated, changed) = tokio::join!(
-            tokio::spawn(async move { users::update(&a, user.id, update).await }),
-            tokio::spawn(async move { users::change_state(&b, user.id, change).await }),
-        );
-        updated.unwrap().unwrap();
-        changed.unwrap().unwrap();
+        let (updated, changed) = w
+            .race(
+                move |a| async move { users::update(&a, user.id, update).await },
+                move |b| async move { users::change_state(&b, user.id, change).await },
+            )
+            .await;
+        updated.unwrap();
+        changed.unwrap();
         let after = w.user(user.id).await.unwrap();
         assert_eq!(after.state, suspended, "round {round}: the suspension was lost");
         if human {
@@ -325,14 +339,15 @@ async fn raced_update_against_deletion(human: bool) {
     for round in 0..ROUNDS {
         let name = format!("temp{round}");
         let user = if human { w.human(&name).await } else { w.machine(&name).await };
-        let (a, b) = (w.ctx(), w.ctx());
         let update = if human { new_password("late password") } else { rename_machine("late") };
-        let (updated, deleted) = tokio::join!(
-            tokio::spawn(async move { users::update(&a, user.id, update).await }),
-            tokio::spawn(async move { users::delete(&b, user.id).await }),
-        );
-        deleted.unwrap().unwrap();
-        match updated.unwrap() {
+        let (updated, deleted) = w
+            .race(
+                move |a| async move { users::update(&a, user.id, update).await },
+                move |b| async move { users::delete(&b, user.id).await },
+            )
+            .await;
+        deleted.unwrap();
+        match updated {
             Ok(_) | Err(ServiceError::NotFound(_)) => {}
             Err(e) => panic!("round {round}: {e:?}"),
         }
@@ -379,13 +394,14 @@ async fn raced_pat_creation_and_removal_keep_every_answer_true() {
     let user = w.machine("tokens").await;
     for round in 0..ROUNDS / 5 {
         let (pat, _) = pats::add(&w.ctx(), user.id, None).await.unwrap();
-        let (a, b) = (w.ctx(), w.ctx());
-        let (added, removed) = tokio::join!(
-            tokio::spawn(async move { pats::add(&a, user.id, None).await }),
-            tokio::spawn(async move { pats::remove(&b, user.id, pat.id).await }),
-        );
-        let (added, _) = added.unwrap().unwrap();
-        removed.unwrap().unwrap();
+        let (added, removed) = w
+            .race(
+                move |a| async move { pats::add(&a, user.id, None).await },
+                move |b| async move { pats::remove(&b, user.id, pat.id).await },
+            )
+            .await;
+        let (added, _) = added.unwrap();
+        removed.unwrap();
         let store = &w.core.store;
         assert!(store.pats().get(pat.id).await.unwrap().is_none(), "round {round}: the removed PAT is back");
         assert!(store.pats().get(added.id).await.unwrap().is_some(), "round {round}: the new PAT is lost");
@@ -451,15 +467,16 @@ async fn raced_application_update_and_secret_rotation_lose_nothing() {
     let w = World::new().await;
     let (_, app) = basic_app(&w).await;
     for round in 0..ROUNDS {
-        let (a, b) = (w.ctx(), w.ctx());
         let name = format!("app-{round}");
         let to = rename_app(&name);
-        let (updated, rotated) = tokio::join!(
-            tokio::spawn(async move { applications::update(&a, app, None, to).await }),
-            tokio::spawn(async move { applications::generate_secret(&b, app, None).await }),
-        );
-        updated.unwrap().unwrap();
-        let (rotated, _) = rotated.unwrap().unwrap();
+        let (updated, rotated) = w
+            .race(
+                move |a| async move { applications::update(&a, app, None, to).await },
+                move |b| async move { applications::generate_secret(&b, app, None).await },
+            )
+            .await;
+        updated.unwrap();
+        let (rotated, _) = rotated.unwrap();
         let stored = w.core.store.applications().get(app).await.unwrap().unwrap().app;
         assert_eq!(stored.name.as_str(), name, "round {round}: the rename was lost");
         assert_eq!(digest(&stored), digest(&rotated.app), "round {round}: the rotation was lost");
@@ -471,15 +488,16 @@ async fn raced_application_update_and_deactivation_lose_nothing() {
     let w = World::new().await;
     let (_, app) = basic_app(&w).await;
     for round in 0..ROUNDS {
-        let (a, b) = (w.ctx(), w.ctx());
         let name = format!("app-{round}");
         let to = rename_app(&name);
-        let (updated, deactivated) = tokio::join!(
-            tokio::spawn(async move { applications::update(&a, app, None, to).await }),
-            tokio::spawn(async move { applications::change_state(&b, app, None, AppStateChange::Deactivate).await }),
-        );
-        updated.unwrap().unwrap();
-        deactivated.unwrap().unwrap();
+        let (updated, deactivated) = w
+            .race(
+                move |a| async move { applications::update(&a, app, None, to).await },
+                move |b| async move { applications::change_state(&b, app, None, AppStateChange::Deactivate).await },
+            )
+            .await;
+        updated.unwrap();
+        deactivated.unwrap();
         let stored = w.core.store.applications().get(app).await.unwrap().unwrap().app;
         assert_eq!(stored.name.as_str(), name, "round {round}: the rename was lost");
         assert_eq!(stored.state, AppState::Inactive, "round {round}: the deactivation was lost");
@@ -498,15 +516,16 @@ async fn raced_organization_rename_and_deactivation_lose_nothing() {
             .unwrap()
             .org;
     for round in 0..ROUNDS {
-        let (a, b) = (w.ctx(), w.ctx());
         let name = format!("tenant-{round}");
         let to = OrgName::parse(&name).unwrap();
-        let (renamed, deactivated) = tokio::join!(
-            tokio::spawn(async move { orgs::rename(&a, org.id, to).await }),
-            tokio::spawn(async move { orgs::change_state(&b, org.id, OrgStateChange::Deactivate).await }),
-        );
-        renamed.unwrap().unwrap();
-        deactivated.unwrap().unwrap();
+        let (renamed, deactivated) = w
+            .race(
+                move |a| async move { orgs::rename(&a, org.id, to).await },
+                move |b| async move { orgs::change_state(&b, org.id, OrgStateChange::Deactivate).await },
+            )
+            .await;
+        renamed.unwrap();
+        deactivated.unwrap();
         let stored = w.core.store.orgs().get(org.id).await.unwrap().unwrap();
         assert_eq!(stored.name.as_str(), name, "round {round}: the rename was lost");
         assert_eq!(stored.state, OrgState::Inactive, "round {round}: the deactivation was lost");
@@ -519,15 +538,16 @@ async fn raced_project_update_and_deactivation_lose_nothing() {
     let w = World::new().await;
     let (project, _) = basic_app(&w).await;
     for round in 0..ROUNDS {
-        let (a, b) = (w.ctx(), w.ctx());
         let name = format!("api-{round}");
         let to = ProjectUpdate { name: Some(ProjectName::parse(&name).unwrap()), ..Default::default() };
-        let (updated, deactivated) = tokio::join!(
-            tokio::spawn(async move { projects::update(&a, project, to).await }),
-            tokio::spawn(async move { projects::change_state(&b, project, ProjectStateChange::Deactivate).await }),
-        );
-        updated.unwrap().unwrap();
-        deactivated.unwrap().unwrap();
+        let (updated, deactivated) = w
+            .race(
+                move |a| async move { projects::update(&a, project, to).await },
+                move |b| async move { projects::change_state(&b, project, ProjectStateChange::Deactivate).await },
+            )
+            .await;
+        updated.unwrap();
+        deactivated.unwrap();
         let stored = w.core.store.projects().get(project).await.unwrap().unwrap();
         assert_eq!(stored.name.as_str(), name, "round {round}: the update was lost");
         assert_eq!(stored.state, ProjectState::Inactive, "round {round}: the deactivation was lost");
@@ -552,17 +572,18 @@ async fn raced_authorization_update_and_deactivation_lose_nothing() {
     .unwrap()
     .authorization;
     for round in 0..ROUNDS {
-        let (a, b) = (w.ctx(), w.ctx());
         let key = if round % 2 == 0 { "reader" } else { "writer" };
         let roles = [RoleKey::parse(key).unwrap()].into_iter().collect();
-        let (updated, deactivated) = tokio::join!(
-            tokio::spawn(async move { authorizations::update(&a, grant.id, roles).await }),
-            tokio::spawn(async move {
-                authorizations::change_state(&b, grant.id, AuthorizationStateChange::Deactivate).await
-            }),
-        );
-        updated.unwrap().unwrap();
-        deactivated.unwrap().unwrap();
+        let (updated, deactivated) = w
+            .race(
+                move |a| async move { authorizations::update(&a, grant.id, roles).await },
+                move |b| async move {
+                    authorizations::change_state(&b, grant.id, AuthorizationStateChange::Deactivate).await
+                },
+            )
+            .await;
+        updated.unwrap();
+        deactivated.unwrap();
         let stored = w.core.store.authorizations().get(grant.id).await.unwrap().unwrap().authorization;
         assert!(stored.roles.iter().map(RoleKey::as_str).eq([key]), "round {round}: the update was lost");
         assert_eq!(stored.state, AuthorizationState::Inactive, "round {round}: the deactivation was lost");
