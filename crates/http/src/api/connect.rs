@@ -179,10 +179,13 @@ async fn unary(
         Some(value) => Ok(ok(&value?)),
         // Names only what looks like a method name: a client that put a token
         // in the path must not get it back in an error (CONVENTIONS.md §11).
-        None if method.len() <= 64 && method.chars().all(|c| c.is_ascii_alphanumeric()) => {
-            Err(ApiError::new(ConnectCode::Unimplemented, format!("unknown method {service}/{method}")))
-        }
-        None => Err(ApiError::new(ConnectCode::Unimplemented, format!("unknown method of {service}"))),
+        None => Err(ApiError::new(
+            ConnectCode::Unimplemented,
+            match super::wire::key_name(&method) {
+                Some(name) => format!("unknown method {service}/{name}"),
+                None => format!("unknown method of {service}"),
+            },
+        )),
     }
 }
 

@@ -367,7 +367,7 @@ fn admin_filter(f: &Value, depth: usize) -> Result<AdminFilter, ServiceError> {
         "or" => AdminFilter::Or(list("queries")?),
         "not" => AdminFilter::Not(Box::new(admin_filter(inner.get("query").unwrap_or(&Value::Null), depth + 1)?)),
         other => {
-            let name = wire::key_name(other, "this key");
+            let name = wire::key_name(other).unwrap_or("this key");
             return Err(ServiceError::invalid(format!("{name} is not an administrator filter")));
         }
     })

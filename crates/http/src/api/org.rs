@@ -281,7 +281,7 @@ async fn org_query(ctx: &Ctx, q: &Value) -> Result<OrgQueryFilter, ServiceError>
         }
         "defaultQuery" => OrgQueryFilter::Ids(vec![orgs::default_org_id(ctx).await?]),
         other => {
-            let name = wire::key_name(other, "this query type");
+            let name = wire::key_name(other).unwrap_or("this query type");
             return Err(ServiceError::invalid(format!("{name} is not supported by Tessera")));
         }
     })

@@ -721,7 +721,7 @@ fn user_query(q: &Value, depth: usize) -> Result<UserFilter, ServiceError> {
         "andQuery" => UserFilter::And(list("queries")?),
         "notQuery" => UserFilter::Not(Box::new(user_query(inner.get("query").unwrap_or(&Value::Null), depth + 1)?)),
         other => {
-            let name = wire::key_name(other, "this query type");
+            let name = wire::key_name(other).unwrap_or("this query type");
             return Err(ServiceError::invalid(format!("{name} is not supported by Tessera")));
         }
     })

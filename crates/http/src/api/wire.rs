@@ -197,15 +197,16 @@ pub const MAX_VALUES: usize = 2000;
 /// make an SQL expression 500 deep, still inside SQLite's bound of 1000.
 pub const MAX_ARRAY: usize = 500;
 
-/// A key of the caller's request, for an error message: the key itself when
-/// it looks like a field name (what a client author needs to see), else
-/// `fallback`. Never echoes arbitrary input (a pasted token, kilobytes of
-/// junk) back into a response or a log (CONVENTIONS.md §11).
+/// A name from the caller's request (a query type, a method), for an error
+/// message: `Some` when it looks like a field or method name (what a client
+/// author needs to see), `None` otherwise. An error never echoes arbitrary
+/// input (a pasted token, kilobytes of junk) back into a response or a log
+/// (CONVENTIONS.md §11).
 #[must_use]
-pub fn key_name<'a>(key: &'a str, fallback: &'a str) -> &'a str {
+pub fn key_name(key: &str) -> Option<&str> {
     let looks_like_a_name =
         !key.is_empty() && key.len() <= 64 && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
-    if looks_like_a_name { key } else { fallback }
+    looks_like_a_name.then_some(key)
 }
 
 /// Checks a request body against [`MAX_DEPTH`], [`MAX_VALUES`] and
