@@ -17,6 +17,21 @@ use tessera_domain::machine_key::PublicKeyType;
 use tessera_oauth::assertion::{AssertionPolicy, CandidateKey};
 use tessera_oauth::credential::{CredentialKind, ParsedCredential};
 
+/// A target: the fuzzer's bytes in, a panic on failure.
+pub type Target = fn(&[u8]);
+
+/// Every target by name (the `[[bin]]` names of fuzz/Cargo.toml and the
+/// folders under fuzz/corpus/).
+pub const TARGETS: &[(&str, Target)] = &[
+    ("credential", credential),
+    ("jwt", jwt),
+    ("keyfile", keyfile),
+    ("oauth_form", oauth_form),
+    ("connect_json", connect_json),
+    ("list_query", list_query),
+    ("config", config),
+];
+
 /// The longest error message any parser may give: errors name a field or a
 /// rule, never repeat what they were given.
 const MAX_MESSAGE: usize = 512;

@@ -16,8 +16,17 @@ use std::process::{Command, Stdio};
 
 use anyhow::{Context, Result, bail};
 
-/// Every target, in the order `--all` runs them.
-pub const TARGETS: &[&str] = &["credential", "jwt", "keyfile", "oauth_form", "connect_json", "list_query", "config"];
+/// Every target: the `[[bin]]`s of fuzz/Cargo.toml, in the order `--all`
+/// runs them.
+fn targets() -> Result<Vec<String>> {
+    let text = std::fs::read_to_string("fuzz/Cargo.toml").context("reading fuzz/Cargo.toml")?;
+    let manifest: toml::Table = text.parse().context("parsing fuzz/Cargo.toml")?;
+    let bins = manifest.get("bin").and_then(toml::Value::as_array).context("fuzz/Cargo.toml has no [[bin]]")?;
+    bins.iter()
+        .map(|b| b.get("name").and_then(toml::Value::as_str).map(str::to_owned))
+        .collect::<Option<Vec<_>>>()
+        .context("a [[bin]] of fuzz/Cargo.toml has no name")
+}
 
 /// Arguments of `cargo xtask fuzz`.
 #[derive(clap::Args)]
@@ -51,11 +60,12 @@ struct Outcome {
 /// # Errors
 /// When the build fails, a target crashes, or its output cannot be read.
 pub fn run(args: &FuzzArgs) -> Result<()> {
+    let all = targets()?;
     let targets: Vec<String> = match (&args.target, args.all) {
-        (Some(t), false) if TARGETS.contains(&t.as_str()) => vec![t.clone()],
-        (Some(t), false) => bail!("unknown fuzz target {t}; the targets are {}", TARGETS.join(", ")),
-        (None, true) => TARGETS.iter().map(|t| (*t).to_owned()).collect(),
-        _ => bail!("name a target ({}) or pass --all", TARGETS.join(", ")),
+        (Some(t), false) if all.contains(t) => vec![t.clone()],
+        (Some(t), false) => bail!("unknown fuzz target {t}; the targets are {}", all.join(", ")),
+        (None, true) => all,
+        _ => bail!("name a target ({}) or pass --all", all.join(", ")),
     };
     let bins = build()?;
     let mut outcomes = Vec::new();
