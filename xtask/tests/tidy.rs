@@ -38,13 +38,21 @@ fn crates() -> BTreeMap<String, PathBuf> {
 fn crates_depend_only_along_the_allowed_edges() {
     let allowed: BTreeMap<&str, &[&str]> = BTreeMap::from([
         ("tessera-domain", &[][..]),
+        ("tessera-proto", &[][..]),
         ("tessera-persistence", &["tessera-domain"][..]),
         ("tessera-oauth", &["tessera-domain"][..]),
         ("tessera-core", &["tessera-domain", "tessera-oauth"][..]),
-        ("tessera-http", &["tessera-domain", "tessera-oauth", "tessera-core"][..]),
+        ("tessera-http", &["tessera-domain", "tessera-oauth", "tessera-core", "tessera-proto"][..]),
         (
             "tessera-server",
-            &["tessera-domain", "tessera-persistence", "tessera-oauth", "tessera-core", "tessera-http"][..],
+            &[
+                "tessera-domain",
+                "tessera-persistence",
+                "tessera-oauth",
+                "tessera-core",
+                "tessera-http",
+                "tessera-proto",
+            ][..],
         ),
     ]);
     let crates = crates();

@@ -15,6 +15,7 @@ pub mod metrics;
 pub mod oauth;
 pub mod observe;
 pub mod ratelimit;
+pub mod serve;
 pub mod state;
 
 use actix_web::web;

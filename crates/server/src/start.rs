@@ -4,8 +4,8 @@
 use std::net::TcpListener;
 use std::sync::Arc;
 
+use actix_web::App;
 use actix_web::middleware::{NormalizePath, TrailingSlash, from_fn};
-use actix_web::{App, HttpServer};
 use secrecy::ExposeSecret;
 use tessera_core::{Core, OsRandom};
 use tessera_domain::repo::{Repos, Store};
@@ -311,24 +311,28 @@ pub async fn build(settings: Settings, clock: Arc<dyn Clock>, rng: Arc<dyn Rng>)
         keys,
         std::time::Duration::from_secs(settings.signing_keys.refresh_interval_secs),
     ));
-    let mut server = HttpServer::new(move || {
-        App::new()
-            .wrap(from_fn(observe::middleware))
-            // `https://host/` as an SDK's base URL yields `//zitadel…/Method`:
-            // merge repeated slashes before routing so such calls still match.
-            .wrap(NormalizePath::new(TrailingSlash::MergeOnly))
-            .configure(tessera_http::configure(state.clone()))
-    })
-    .shutdown_timeout(settings.shutdown_timeout().as_secs())
-    // An explicit bound instead of tokio's 512 threads per worker; heavy work is
-    // bounded further by the slots above.
-    .worker_max_blocking_threads(settings.limits.blocking_threads)
+    // HTTP/1.1 and HTTP/2 (gRPC) on the one port: crates/http/src/serve.rs.
+    let listen = tessera_http::serve::Listen {
+        workers: settings.server.workers,
+        shutdown_timeout_secs: settings.shutdown_timeout().as_secs(),
+        // An explicit bound instead of tokio's 512 threads per worker; heavy
+        // work is bounded further by the slots above.
+        blocking_threads: settings.limits.blocking_threads,
+    };
     // Stopped by `start` on SIGTERM/SIGINT, or by a test through `Running::stop`.
-    .disable_signals();
-    if settings.server.workers > 0 {
-        server = server.workers(settings.server.workers);
-    }
-    let server = server.listen(listener).map_err(|source| StartError::Bind { addr, source })?.run();
+    let server = tessera_http::serve::server(
+        listener,
+        move || {
+            App::new()
+                .wrap(from_fn(observe::middleware))
+                // `https://host/` as an SDK's base URL yields `//zitadel…/Method`:
+                // merge repeated slashes before routing so such calls still match.
+                .wrap(NormalizePath::new(TrailingSlash::MergeOnly))
+                .configure(tessera_http::configure(state.clone()))
+        },
+        &listen,
+    )
+    .map_err(|source| StartError::Bind { addr, source })?;
     let handle = server.handle();
     let console_url = format!("{external_url}{}/", tessera_http::console::CONSOLE_PATH);
     let finished = tokio::spawn(async move {

@@ -18,6 +18,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use super::protocol::Protocol;
 use super::wire;
 use crate::AppState;
 use crate::auth::Caller;
@@ -63,6 +64,13 @@ impl Call {
             body: Bytes::from(serde_json::to_vec(body).unwrap_or_default()),
             decode_only: self.decode_only,
         }
+    }
+
+    /// The HTTP request (headers such as `x-zitadel-orgid`; gRPC metadata
+    /// arrives as headers too).
+    #[must_use]
+    pub fn request(&self) -> &HttpRequest {
+        &self.req
     }
 
     /// Authenticates the caller and decodes the body into `Req`.
@@ -165,27 +173,69 @@ pub fn ok(value: &Value) -> HttpResponse {
     HttpResponse::Ok().insert_header(header::CacheControl(vec![header::CacheDirective::NoStore])).json(value)
 }
 
-async fn unary(
-    req: HttpRequest,
-    path: web::Path<(String, String)>,
-    payload: web::Payload,
-) -> Result<HttpResponse, ApiError> {
+async fn unary(req: HttpRequest, path: web::Path<(String, String)>, payload: web::Payload) -> HttpResponse {
     let (service, method) = path.into_inner();
-    check_content_type(&req)?;
+    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let Some(protocol) = Protocol::of(content_type.as_deref()) else {
+        return actix_web::ResponseError::error_response(&ApiError::new(
+            ConnectCode::InvalidArgument,
+            super::protocol::ACCEPTED,
+        ));
+    };
+    match call(req, protocol, &service, &method, payload).await {
+        Ok(message) => protocol.ok(content_type.as_deref(), message),
+        Err(e) => protocol.error(content_type.as_deref(), &e),
+    }
+}
+
+/// The `unimplemented` answer for `service`/`method`. Names only what looks
+/// like a method name: a client that put a token in the path must not get it
+/// back in an error (CONVENTIONS.md §11).
+fn unknown_method(service: &str, method: &str) -> ApiError {
+    ApiError::new(
+        ConnectCode::Unimplemented,
+        match super::wire::key_name(method) {
+            Some(name) => format!("unknown method {service}/{name}"),
+            None => format!("unknown method of {service}"),
+        },
+    )
+}
+
+/// Runs one call in any protocol: the message out of its envelope, binary
+/// protobuf to proto3 JSON by the method's generated codec, the handler, and
+/// the answer back into the request's codec.
+async fn call(
+    req: HttpRequest,
+    protocol: Protocol,
+    service: &str,
+    method: &str,
+    payload: web::Payload,
+) -> Result<Vec<u8>, ApiError> {
     let body = read_body(payload).await?;
-    let call = Call { req, body, decode_only: false };
-    let result = dispatch(&service, &method, &call).await;
-    match result {
-        Some(value) => Ok(ok(&value?)),
-        // Names only what looks like a method name: a client that put a token
-        // in the path must not get it back in an error (CONVENTIONS.md §11).
-        None => Err(ApiError::new(
-            ConnectCode::Unimplemented,
-            match super::wire::key_name(&method) {
-                Some(name) => format!("unknown method {service}/{name}"),
-                None => format!("unknown method of {service}"),
-            },
-        )),
+    let message = protocol.open(&body)?;
+    let codec = if protocol.is_binary() {
+        Some(tessera_proto::method(service, method).ok_or_else(|| unknown_method(service, method))?.codec)
+    } else {
+        None
+    };
+    let json = match codec {
+        Some(codec) => {
+            codec.request_to_json(&message).map_err(|e| ApiError::new(ConnectCode::InvalidArgument, e.to_string()))?
+        }
+        None => message,
+    };
+    let call = Call { req, body: Bytes::from(json), decode_only: false };
+    let value = dispatch(service, method, &call).await.ok_or_else(|| unknown_method(service, method))??;
+    let json = serde_json::to_vec(&value).map_err(|e| {
+        crate::error::log_internal(&e);
+        ApiError::new(ConnectCode::Internal, "internal error")
+    })?;
+    match codec {
+        Some(codec) => codec.response_to_binary(&json).map_err(|e| {
+            crate::error::log_internal(&e);
+            ApiError::new(ConnectCode::Internal, "internal error")
+        }),
+        None => Ok(json),
     }
 }
 
@@ -216,11 +266,18 @@ pub async fn decode_request(service: &str, method: &str, body: &[u8]) -> Option<
 async fn dispatch(service: &str, method: &str, call: &Call) -> Option<Result<Value, ApiError>> {
     match service {
         "zitadel.user.v2.UserService" => super::user::dispatch(method, call).await,
+        // v2beta's methods that v2 also has take the same messages on the wire
+        // (proto/zitadel/user/v2beta declares exactly those): the v2 handlers
+        // serve them. zitadel-go's and @zitadel/node's user clients call v2beta.
+        "zitadel.user.v2beta.UserService" if tessera_proto::method(service, method).is_some() => {
+            super::user::dispatch(method, call).await
+        }
         "zitadel.org.v2.OrganizationService" => super::org::dispatch(method, call).await,
         "zitadel.internal_permission.v2.InternalPermissionService" => {
             super::internal_permission::dispatch(method, call).await
         }
         "tessera.policy.v1.PolicyService" => super::policy::dispatch(method, call).await,
+        super::mgmt_v1::SERVICE => super::mgmt_v1::dispatch(method, call).await,
         "zitadel.project.v2.ProjectService" => super::project::dispatch(method, call, false).await,
         "zitadel.project.v2beta.ProjectService" => super::project::dispatch(method, call, true).await,
         "zitadel.application.v2.ApplicationService" => super::application::dispatch(method, call).await,
@@ -260,6 +317,12 @@ impl RestCall {
         }
         let body = Bytes::from(serde_json::to_vec(&value).unwrap_or_default());
         Ok(Self { call: Call { req, body, decode_only: false } })
+    }
+
+    /// The call, for a dispatch table.
+    #[must_use]
+    pub fn call(&self) -> &Call {
+        &self.call
     }
 
     /// Runs `handler` and renders the response.

@@ -1,113 +1,124 @@
-//! ZITADEL's v1 management API, as its grpc-gateway serves it under
-//! `/management/v1`: only the two machine-user methods through which ZITADEL's own
-//! clients set a machine user's `accessTokenType` (the v2 `CreateUser` of the
-//! released SDKs cannot).
+//! ZITADEL's v1 management API (`zitadel.management.v1.ManagementService`), the
+//! methods the Terraform provider's machine-user, key and PAT resources and
+//! zitadel-go's service-account examples call (proto/METHODS.md). Served on
+//! every transport (`POST /zitadel.management.v1.ManagementService/<Method>`:
+//! Connect, gRPC, gRPC-web) and at the REST paths of ZITADEL's grpc-gateway
+//! under `/management/v1`.
+//!
+//! Handlers read and write the generated messages (`tessera_proto`) directly:
+//! no hand-written wire types.
 //!
 //! Wire rules of the gateway: lowerCamelCase JSON (the proto's snake_case names
-//! accepted too), unknown fields ignored, zero values may be omitted, and errors as
+//! accepted too), unknown fields ignored, zero values omitted, and errors as
 //! [`GatewayError`] — `{"code": <numeric gRPC code>, "message", "details": []}`.
 //! The organization of a call is the caller's own unless the header
-//! `x-zitadel-orgid` names another.
+//! `x-zitadel-orgid` names another; a user named by a call must belong to it,
+//! as in ZITADEL, where the header scopes every lookup of the call.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tessera_core::keys::NewKey;
+use tessera_core::{Ctx, keys, orgs, pats, secrets, users};
 use tessera_domain::names::{Description, DisplayName, Username};
-use tessera_domain::user::User;
-use tessera_domain::{OrgId, Timestamp, UserId, ValidationError};
+use tessera_domain::repo::{KeyFilter, KeySort, OrgQueryFilter, OrgSort, Page, PatFilter, PatSort};
+use tessera_domain::user::{AccessTokenType, User, UserKind};
+use tessera_domain::{KeyId, OrgId, PatId, Timestamp, UserId, ValidationError};
+use tessera_proto::zitadel::authn::v1 as authn;
+use tessera_proto::zitadel::management::v1 as mgmt;
+use tessera_proto::zitadel::org::v1 as org_v1;
+use tessera_proto::zitadel::user::v1 as user_v1;
+use tessera_proto::zitadel::v1 as object;
 
-use super::connect::RestCall;
-use super::user::{WireAccessTokenType, required_id};
-use super::wire;
+use super::connect::{Call, RestCall};
+use super::user::{ListUsersRequest, list_users_query, required_id};
 use crate::error::{ApiError, GatewayError, ServiceError};
-use tessera_core::{Ctx, users};
 
 /// The header that sets the organization of a v1 call.
 pub const ORG_HEADER: &str = "x-zitadel-orgid";
 
-/// Mounts the v1 routes.
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/management/v1/users/machine", web::post().to(add_machine_user))
-        .route("/management/v1/users/{userId}/machine", web::put().to(update_machine));
+/// The service's fully qualified name.
+pub const SERVICE: &str = "zitadel.management.v1.ManagementService";
+
+/// A protobuf timestamp.
+fn ts(t: Timestamp) -> tessera_proto::Timestamp {
+    t.into()
 }
 
-/// `zitadel.v1.ObjectDetails`. `sequence` is omitted, as in the v2 responses:
-/// Tessera is not event-sourced, and protojson omits a zero sequence anyway.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ObjectDetails {
-    /// Creation.
-    #[serde(with = "wire::ts")]
-    pub creation_date: Timestamp,
-    /// Last change.
-    #[serde(with = "wire::ts")]
-    pub change_date: Timestamp,
-    /// Owning organization.
-    pub resource_owner: String,
+/// An optional protobuf timestamp as a domain one.
+fn from_ts(t: Option<tessera_proto::Timestamp>, field: &'static str) -> Result<Option<Timestamp>, ApiError> {
+    t.map(Timestamp::try_from)
+        .transpose()
+        .map_err(|_| ServiceError::invalid(format!("{field} is not a valid time")).into())
 }
 
-impl ObjectDetails {
-    /// Details of a user.
-    #[must_use]
-    pub fn of_user(u: &User) -> Self {
-        Self { creation_date: u.created_at, change_date: u.updated_at, resource_owner: u.org_id.to_string() }
+/// `zitadel.v1.ObjectDetails`. `sequence` is never sent: Tessera is not
+/// event-sourced, and protojson omits a zero sequence anyway.
+fn details(created: Timestamp, changed: Timestamp, owner: OrgId) -> object::ObjectDetails {
+    object::ObjectDetails {
+        creation_date: Some(ts(created)),
+        change_date: Some(ts(changed)),
+        resource_owner: owner.to_string(),
     }
 }
 
-/// `zitadel.management.v1.AddMachineUserRequest`.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct AddMachineUserRequest {
-    /// Login name (required).
-    #[serde(default)]
-    pub user_name: String,
-    /// Display name (required).
-    #[serde(default)]
-    pub name: String,
-    /// Description.
-    #[serde(default)]
-    pub description: String,
-    /// What the token endpoint issues; BEARER when omitted.
-    #[serde(default)]
-    pub access_token_type: WireAccessTokenType,
-    /// A caller-chosen id.
-    #[serde(default)]
-    pub user_id: Option<String>,
+/// Details of a user.
+fn user_details(u: &User) -> object::ObjectDetails {
+    details(u.created_at, u.updated_at, u.org_id)
 }
 
-/// `zitadel.management.v1.AddMachineUserResponse`.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct AddMachineUserResponse {
-    /// The new user's id.
-    pub user_id: String,
-    /// Details.
-    pub details: ObjectDetails,
+/// Details of a change made now to something `owner` owns.
+fn changed_now(ctx: &Ctx, owner: OrgId) -> object::ObjectDetails {
+    let now = ctx.now();
+    details(now, now, owner)
 }
 
-/// `zitadel.management.v1.UpdateMachineRequest`: a full replace of the three
-/// fields (plain proto3 fields, so an omitted `accessTokenType` is BEARER).
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct UpdateMachineRequest {
-    /// The user (from the path).
-    #[serde(default)]
-    pub user_id: String,
-    /// Display name (required).
-    #[serde(default)]
-    pub name: String,
-    /// Description.
-    #[serde(default)]
-    pub description: String,
-    /// What the token endpoint issues.
-    #[serde(default)]
-    pub access_token_type: WireAccessTokenType,
+/// `zitadel.user.v1.User`.
+fn wire_user(u: &User, has_secret: bool) -> user_v1::User {
+    let kind = match &u.kind {
+        UserKind::Machine(m) => user_v1::user::Type::Machine(user_v1::Machine {
+            name: m.name.to_string(),
+            description: m.description.to_string(),
+            has_secret,
+            access_token_type: match m.access_token_type {
+                AccessTokenType::Bearer => user_v1::AccessTokenType::Bearer,
+                AccessTokenType::Jwt => user_v1::AccessTokenType::Jwt,
+            }
+            .into(),
+        }),
+        UserKind::Human(h) => user_v1::user::Type::Human(user_v1::Human {
+            profile: Some(user_v1::Profile {
+                first_name: h.given_name.to_string(),
+                last_name: h.family_name.to_string(),
+                display_name: h.display_name.to_string(),
+                ..Default::default()
+            }),
+            email: Some(user_v1::Email { email: h.email.to_string(), is_email_verified: h.email_verified }),
+            ..Default::default()
+        }),
+    };
+    user_v1::User {
+        id: u.id.to_string(),
+        details: Some(user_details(u)),
+        state: match u.state {
+            tessera_domain::user::UserState::Active => user_v1::UserState::Active,
+            tessera_domain::user::UserState::Inactive => user_v1::UserState::Inactive,
+            tessera_domain::user::UserState::Locked => user_v1::UserState::Locked,
+        }
+        .into(),
+        user_name: u.username.to_string(),
+        login_names: vec![u.username.to_string()],
+        preferred_login_name: u.username.to_string(),
+        r#type: Some(kind),
+    }
 }
 
-/// A response carrying only details.
-#[derive(Debug, Serialize)]
-pub struct DetailsResponse {
-    /// Details.
-    pub details: ObjectDetails,
+/// The access token type of a v1 request.
+fn access_token_type(value: i32) -> Result<AccessTokenType, ApiError> {
+    match user_v1::AccessTokenType::try_from(value) {
+        Ok(user_v1::AccessTokenType::Bearer) => Ok(AccessTokenType::Bearer),
+        Ok(user_v1::AccessTokenType::Jwt) => Ok(AccessTokenType::Jwt),
+        Err(_) => Err(ServiceError::invalid("accessTokenType is not a known access token type").into()),
+    }
 }
 
 /// Names a v1 field in a validation error (the domain says `username`).
@@ -118,18 +129,70 @@ fn v1_field(field: &'static str) -> impl FnOnce(ValidationError) -> ValidationEr
 /// The organization named by `x-zitadel-orgid`, if any.
 fn org_header(req: &HttpRequest) -> Result<Option<OrgId>, ApiError> {
     let Some(value) = req.headers().get(ORG_HEADER) else { return Ok(None) };
-    let value = value.to_str().map_err(|_| ServiceError::invalid(format!("{ORG_HEADER} is not a valid id")))?.trim();
+    let bad = || ServiceError::invalid(format!("{ORG_HEADER} is not a valid id"));
+    let value = value.to_str().map_err(|_| bad())?.trim();
     if value.is_empty() {
         return Ok(None);
     }
-    Ok(Some(OrgId::parse(value).map_err(|_| ServiceError::invalid(format!("{ORG_HEADER} is not a valid id")))?))
+    Ok(Some(OrgId::parse(value).map_err(|_| bad())?))
 }
 
-async fn add_machine(
+/// A call's context: the use-case context and the organization it is scoped to
+/// by `x-zitadel-orgid`, the caller's own without the header.
+struct V1 {
     ctx: Ctx,
-    org: Option<OrgId>,
-    req: AddMachineUserRequest,
-) -> Result<AddMachineUserResponse, ApiError> {
+    org: OrgId,
+}
+
+impl V1 {
+    /// The user `id`, which must be in the call's organization (else
+    /// `not_found`, as in ZITADEL, where the organization scopes every lookup).
+    async fn user(&self, field: &'static str, id: &str) -> Result<User, ApiError> {
+        let id = required_id(field, id, UserId::parse)?;
+        let user = users::get(&self.ctx, id).await?;
+        if user.org_id != self.org {
+            return Err(ServiceError::not_found("user not found").into());
+        }
+        Ok(user)
+    }
+}
+
+/// Runs `handler` on `call` with the v1 context.
+async fn run<Req, Res, Fut>(call: &Call, handler: impl FnOnce(V1, Req) -> Fut) -> Result<Value, ApiError>
+where
+    Req: serde::de::DeserializeOwned,
+    Res: serde::Serialize,
+    Fut: Future<Output = Result<Res, ApiError>>,
+{
+    let org = org_header(call.request())?;
+    call.run(move |ctx, req| {
+        let org = org.unwrap_or(ctx.actor.org_id);
+        handler(V1 { ctx, org }, req)
+    })
+    .await
+}
+
+async fn get_user_by_id(v1: V1, req: mgmt::GetUserByIdRequest) -> Result<mgmt::GetUserByIdResponse, ApiError> {
+    let user = v1.user("id", &req.id).await?;
+    let has_secret = secrets::has_secret(&v1.ctx, &user).await?;
+    Ok(mgmt::GetUserByIdResponse { user: Some(wire_user(&user, has_secret)) })
+}
+
+/// v1 `ListUsers`: v1's `SearchQuery` is v2's under the same JSON names, so the
+/// request is read as v2's (same filters, same errors).
+async fn list_users(v1: V1, req: ListUsersRequest) -> Result<mgmt::ListUsersResponse, ApiError> {
+    let (mut filters, sort, page) = list_users_query(&req)?;
+    filters.push(tessera_domain::repo::UserFilter::Org(v1.org));
+    let listed = users::list(&v1.ctx, filters, sort, page).await?;
+    let with_secret = secrets::users_with_secret(&v1.ctx, &listed.items).await?;
+    Ok(mgmt::ListUsersResponse {
+        details: Some(object::ListDetails { total_result: listed.total, view_timestamp: Some(ts(v1.ctx.now())) }),
+        sorting_column: user_v1::UserFieldName::from_str_name(req.sorting_column.wire()).map_or(0, Into::into),
+        result: listed.items.iter().map(|u| wire_user(u, with_secret.contains(&u.id))).collect(),
+    })
+}
+
+async fn add_machine_user(v1: V1, req: mgmt::AddMachineUserRequest) -> Result<mgmt::AddMachineUserResponse, ApiError> {
     let username = Username::parse(&req.user_name).map_err(v1_field("userName"))?;
     let name = DisplayName::parse("name", &req.name)?;
     let description = Description::parse(&req.description)?;
@@ -140,50 +203,292 @@ async fn add_machine(
         .map(|s| required_id("userId", s, UserId::parse))
         .transpose()?;
     let user = users::create_machine(
-        &ctx,
+        &v1.ctx,
         users::NewMachine {
-            org_id: org,
+            org_id: Some(v1.org),
             user_id,
             username: Some(username),
             name,
             description,
-            access_token_type: req.access_token_type.into(),
+            access_token_type: access_token_type(req.access_token_type)?,
         },
     )
     .await?;
-    Ok(AddMachineUserResponse { user_id: user.id.to_string(), details: ObjectDetails::of_user(&user) })
+    Ok(mgmt::AddMachineUserResponse { user_id: user.id.to_string(), details: Some(user_details(&user)) })
 }
 
-async fn update(ctx: Ctx, org: Option<OrgId>, req: UpdateMachineRequest) -> Result<DetailsResponse, ApiError> {
-    let id = required_id("userId", &req.user_id, UserId::parse)?;
+async fn remove_user(v1: V1, req: mgmt::RemoveUserRequest) -> Result<mgmt::RemoveUserResponse, ApiError> {
+    let user = v1.user("id", &req.id).await?;
+    let user = users::delete(&v1.ctx, user.id).await?;
+    Ok(mgmt::RemoveUserResponse { details: Some(changed_now(&v1.ctx, user.org_id)) })
+}
+
+async fn update_user_name(v1: V1, req: mgmt::UpdateUserNameRequest) -> Result<mgmt::UpdateUserNameResponse, ApiError> {
+    let user = v1.user("userId", &req.user_id).await?;
+    let username = Username::parse(&req.user_name).map_err(v1_field("userName"))?;
+    let change = users::UserUpdate { username: Some(username), ..Default::default() };
+    let user = users::update(&v1.ctx, user.id, change).await?;
+    Ok(mgmt::UpdateUserNameResponse { details: Some(user_details(&user)) })
+}
+
+/// A full replace of the three fields (plain proto3 fields, so an omitted
+/// `accessTokenType` is BEARER).
+async fn update_machine(v1: V1, req: mgmt::UpdateMachineRequest) -> Result<mgmt::UpdateMachineResponse, ApiError> {
     let change = users::MachineUpdate {
         name: Some(DisplayName::parse("name", &req.name)?),
         description: Some(Description::parse(&req.description)?),
-        access_token_type: Some(req.access_token_type.into()),
+        access_token_type: Some(access_token_type(req.access_token_type)?),
     };
-    // With x-zitadel-orgid the user must belong to that organization, as in
-    // ZITADEL, where the header scopes every lookup of the call.
-    if let Some(org) = org {
-        let user = users::get(&ctx, id).await?;
-        if user.org_id != org {
-            return Err(ServiceError::not_found("user not found").into());
+    let user = v1.user("userId", &req.user_id).await?;
+    let change = users::UserUpdate { machine: Some(change), ..Default::default() };
+    let user = users::update(&v1.ctx, user.id, change).await?;
+    Ok(mgmt::UpdateMachineResponse { details: Some(user_details(&user)) })
+}
+
+/// A new client secret; the client id is the username, as in ZITADEL.
+async fn generate_machine_secret(
+    v1: V1,
+    req: mgmt::GenerateMachineSecretRequest,
+) -> Result<mgmt::GenerateMachineSecretResponse, ApiError> {
+    let user = v1.user("userId", &req.user_id).await?;
+    let (_, secret) = secrets::add(&v1.ctx, user.id).await?;
+    Ok(mgmt::GenerateMachineSecretResponse {
+        client_id: user.username.to_string(),
+        client_secret: secret.expose_secret().to_owned(),
+        details: Some(changed_now(&v1.ctx, user.org_id)),
+    })
+}
+
+async fn remove_machine_secret(
+    v1: V1,
+    req: mgmt::RemoveMachineSecretRequest,
+) -> Result<mgmt::RemoveMachineSecretResponse, ApiError> {
+    let user = v1.user("userId", &req.user_id).await?;
+    secrets::remove(&v1.ctx, user.id).await?;
+    Ok(mgmt::RemoveMachineSecretResponse { details: Some(changed_now(&v1.ctx, user.org_id)) })
+}
+
+/// `KEY_TYPE_JSON` is the only type (ZITADEL refuses `UNSPECIFIED` too).
+fn check_key_type(value: i32) -> Result<(), ApiError> {
+    match authn::KeyType::try_from(value) {
+        Ok(authn::KeyType::Json) => Ok(()),
+        _ => Err(ServiceError::invalid("type must be KEY_TYPE_JSON").into()),
+    }
+}
+
+async fn add_machine_key(v1: V1, req: mgmt::AddMachineKeyRequest) -> Result<mgmt::AddMachineKeyResponse, ApiError> {
+    check_key_type(req.r#type)?;
+    let user = v1.user("userId", &req.user_id).await?;
+    let expires = from_ts(req.expiration_date, "expirationDate")?;
+    let new = if req.public_key.is_empty() {
+        NewKey::Generate
+    } else {
+        // proto `bytes`: the PEM itself (base64 only in the JSON mapping).
+        let pem = String::from_utf8(req.public_key)
+            .map_err(|_| ServiceError::invalid("publicKey must be a PEM public key"))?;
+        NewKey::Register(pem)
+    };
+    let added = keys::add(&v1.ctx, user.id, expires, new).await?;
+    Ok(mgmt::AddMachineKeyResponse {
+        key_id: added.key.id.to_string(),
+        key_details: added.key_file.map(|f| f.as_bytes().to_vec()).unwrap_or_default(),
+        details: Some(details(added.key.created_at, added.key.created_at, user.org_id)),
+    })
+}
+
+/// A key id: one Tessera could not have issued names no key.
+fn key_id(value: &str) -> Result<KeyId, ApiError> {
+    if value.trim().is_empty() {
+        return Err(ServiceError::invalid("keyId is required").into());
+    }
+    KeyId::parse(value).map_err(|_| ServiceError::not_found("key not found").into())
+}
+
+/// A token id: one Tessera could not have issued names no token.
+fn token_id(value: &str) -> Result<PatId, ApiError> {
+    if value.trim().is_empty() {
+        return Err(ServiceError::invalid("tokenId is required").into());
+    }
+    PatId::parse(value).map_err(|_| ServiceError::not_found("personal access token not found").into())
+}
+
+async fn get_machine_key(
+    v1: V1,
+    req: mgmt::GetMachineKeyByIDsRequest,
+) -> Result<mgmt::GetMachineKeyByIDsResponse, ApiError> {
+    let user = v1.user("userId", &req.user_id).await?;
+    let key = key_id(&req.key_id)?;
+    let filters = vec![KeyFilter::User(user.id), KeyFilter::Key(key)];
+    let listed = keys::list(&v1.ctx, filters, KeySort::default(), Page::default()).await?;
+    let found = listed.items.into_iter().next().ok_or_else(|| ServiceError::not_found("key not found"))?;
+    Ok(mgmt::GetMachineKeyByIDsResponse {
+        key: Some(authn::Key {
+            id: found.key.id.to_string(),
+            details: Some(details(found.key.created_at, found.key.created_at, found.org_id)),
+            r#type: authn::KeyType::Json.into(),
+            expiration_date: Some(ts(found.key.expires_at)),
+        }),
+    })
+}
+
+async fn remove_machine_key(
+    v1: V1,
+    req: mgmt::RemoveMachineKeyRequest,
+) -> Result<mgmt::RemoveMachineKeyResponse, ApiError> {
+    let user = v1.user("userId", &req.user_id).await?;
+    keys::remove(&v1.ctx, user.id, key_id(&req.key_id)?).await?;
+    Ok(mgmt::RemoveMachineKeyResponse { details: Some(changed_now(&v1.ctx, user.org_id)) })
+}
+
+async fn add_pat(
+    v1: V1,
+    req: mgmt::AddPersonalAccessTokenRequest,
+) -> Result<mgmt::AddPersonalAccessTokenResponse, ApiError> {
+    let user = v1.user("userId", &req.user_id).await?;
+    let expires = from_ts(req.expiration_date, "expirationDate")?;
+    let (pat, token) = pats::add(&v1.ctx, user.id, expires).await?;
+    Ok(mgmt::AddPersonalAccessTokenResponse {
+        token_id: pat.id.to_string(),
+        token: token.expose_secret().to_owned(),
+        details: Some(details(pat.created_at, pat.created_at, user.org_id)),
+    })
+}
+
+async fn get_pat(
+    v1: V1,
+    req: mgmt::GetPersonalAccessTokenByIDsRequest,
+) -> Result<mgmt::GetPersonalAccessTokenByIDsResponse, ApiError> {
+    let user = v1.user("userId", &req.user_id).await?;
+    let token = token_id(&req.token_id)?;
+    let filters = vec![PatFilter::User(user.id), PatFilter::Token(token)];
+    let listed = pats::list(&v1.ctx, filters, PatSort::default(), Page::default()).await?;
+    let found =
+        listed.items.into_iter().next().ok_or_else(|| ServiceError::not_found("personal access token not found"))?;
+    Ok(mgmt::GetPersonalAccessTokenByIDsResponse {
+        token: Some(user_v1::PersonalAccessToken {
+            id: found.pat.id.to_string(),
+            details: Some(details(found.pat.created_at, found.pat.created_at, found.org_id)),
+            expiration_date: Some(ts(found.pat.expires_at)),
+            // ZITADEL lists the scopes a PAT's access token carries.
+            scopes: vec!["openid".to_owned()],
+        }),
+    })
+}
+
+async fn remove_pat(
+    v1: V1,
+    req: mgmt::RemovePersonalAccessTokenRequest,
+) -> Result<mgmt::RemovePersonalAccessTokenResponse, ApiError> {
+    let user = v1.user("userId", &req.user_id).await?;
+    pats::remove(&v1.ctx, user.id, token_id(&req.token_id)?).await?;
+    Ok(mgmt::RemovePersonalAccessTokenResponse { details: Some(changed_now(&v1.ctx, user.org_id)) })
+}
+
+/// The call's organization: the header's, else the caller's own.
+async fn get_my_org(v1: V1, _req: mgmt::GetMyOrgRequest) -> Result<mgmt::GetMyOrgResponse, ApiError> {
+    let filters = vec![OrgQueryFilter::Ids(vec![v1.org])];
+    let listed = orgs::list(&v1.ctx, filters, OrgSort::default(), Page::default()).await?;
+    let org = listed.items.into_iter().next().ok_or_else(|| ServiceError::not_found("organization not found"))?;
+    Ok(mgmt::GetMyOrgResponse {
+        org: Some(org_v1::Org {
+            id: org.id.to_string(),
+            details: Some(details(org.created_at, org.updated_at, org.id)),
+            state: match org.state {
+                tessera_domain::org::OrgState::Active => org_v1::OrgState::Active,
+                tessera_domain::org::OrgState::Inactive => org_v1::OrgState::Inactive,
+            }
+            .into(),
+            name: org.name.to_string(),
+        }),
+    })
+}
+
+/// Hands `call` to the v1 method `method`; `None` for a method Tessera does
+/// not have (proto/METHODS.md lists the ones still to come).
+pub async fn dispatch(method: &str, call: &Call) -> Option<Result<Value, ApiError>> {
+    Some(match method {
+        "GetUserByID" => run(call, get_user_by_id).await,
+        "ListUsers" => run(call, list_users).await,
+        "AddMachineUser" => run(call, add_machine_user).await,
+        "RemoveUser" => run(call, remove_user).await,
+        "UpdateUserName" => run(call, update_user_name).await,
+        "UpdateMachine" => run(call, update_machine).await,
+        "GenerateMachineSecret" => run(call, generate_machine_secret).await,
+        "RemoveMachineSecret" => run(call, remove_machine_secret).await,
+        "GetMachineKeyByIDs" => run(call, get_machine_key).await,
+        "AddMachineKey" => run(call, add_machine_key).await,
+        "RemoveMachineKey" => run(call, remove_machine_key).await,
+        "GetPersonalAccessTokenByIDs" => run(call, get_pat).await,
+        "AddPersonalAccessToken" => run(call, add_pat).await,
+        "RemovePersonalAccessToken" => run(call, remove_pat).await,
+        "GetMyOrg" => run(call, get_my_org).await,
+        _ => return None,
+    })
+}
+
+/// The grpc-gateway routes: (HTTP method, path under `/management/v1`, the
+/// `rpc`, the path parameters in order with their request field names).
+const REST: &[(&str, &str, &str, &[&str])] = &[
+    ("GET", "/users/{id}", "GetUserByID", &["id"]),
+    ("POST", "/users/_search", "ListUsers", &[]),
+    ("POST", "/users/machine", "AddMachineUser", &[]),
+    ("DELETE", "/users/{id}", "RemoveUser", &["id"]),
+    ("PUT", "/users/{userId}/username", "UpdateUserName", &["userId"]),
+    ("PUT", "/users/{userId}/machine", "UpdateMachine", &["userId"]),
+    ("PUT", "/users/{userId}/secret", "GenerateMachineSecret", &["userId"]),
+    ("DELETE", "/users/{userId}/secret", "RemoveMachineSecret", &["userId"]),
+    ("GET", "/users/{userId}/keys/{keyId}", "GetMachineKeyByIDs", &["userId", "keyId"]),
+    ("POST", "/users/{userId}/keys", "AddMachineKey", &["userId"]),
+    ("DELETE", "/users/{userId}/keys/{keyId}", "RemoveMachineKey", &["userId", "keyId"]),
+    ("GET", "/users/{userId}/pats/{tokenId}", "GetPersonalAccessTokenByIDs", &["userId", "tokenId"]),
+    ("POST", "/users/{userId}/pats", "AddPersonalAccessToken", &["userId"]),
+    ("DELETE", "/users/{userId}/pats/{tokenId}", "RemovePersonalAccessToken", &["userId", "tokenId"]),
+    ("GET", "/orgs/me", "GetMyOrg", &[]),
+];
+
+/// Mounts the v1 REST routes. Static segments first, so `/users/machine` and
+/// `/users/_search` do not match `/users/{id}`.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    let mut rows: Vec<_> = REST.iter().collect();
+    rows.sort_by_key(|(_, path, _, _)| path.contains("{id}"));
+    for &(verb, path, rpc, params) in rows {
+        let route = match verb {
+            "GET" => web::get(),
+            "POST" => web::post(),
+            "PUT" => web::put(),
+            _ => web::delete(),
+        };
+        cfg.route(
+            &format!("/management/v1{path}"),
+            route.to(move |req: HttpRequest, payload: web::Payload| rest(req, payload, rpc, params)),
+        );
+    }
+}
+
+/// One REST call: path parameters set on the body, then the same handler.
+async fn rest(
+    req: HttpRequest,
+    payload: web::Payload,
+    rpc: &'static str,
+    params: &'static [&'static str],
+) -> Result<HttpResponse, GatewayError> {
+    let values: Vec<(&str, String)> =
+        params.iter().map(|p| (*p, req.match_info().get(p).unwrap_or_default().to_owned())).collect();
+    let call = RestCall::new(req, payload, &values).await?;
+    let value = dispatch(rpc, call.call()).await.unwrap_or_else(|| {
+        Err(ApiError::new(crate::error::ConnectCode::Unimplemented, format!("unknown method {SERVICE}/{rpc}")))
+    })?;
+    Ok(super::connect::ok(&value))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_rest_route_names_a_dispatched_method_of_the_proto() {
+        for (_, _, rpc, _) in REST {
+            assert!(tessera_proto::method(SERVICE, rpc).is_some(), "{rpc} is not in proto/");
         }
     }
-    let user = users::update(&ctx, id, users::UserUpdate { machine: Some(change), ..Default::default() }).await?;
-    Ok(DetailsResponse { details: ObjectDetails::of_user(&user) })
-}
-
-/// `POST /management/v1/users/machine` (AddMachineUser).
-async fn add_machine_user(req: HttpRequest, payload: web::Payload) -> Result<HttpResponse, GatewayError> {
-    let org = org_header(&req)?;
-    let call = RestCall::new(req, payload, &[]).await?;
-    Ok(call.run(move |ctx, r| add_machine(ctx, org, r)).await?)
-}
-
-/// `PUT /management/v1/users/{userId}/machine` (UpdateMachine).
-async fn update_machine(req: HttpRequest, payload: web::Payload) -> Result<HttpResponse, GatewayError> {
-    let org = org_header(&req)?;
-    let user_id = req.match_info().get("userId").unwrap_or_default().to_owned();
-    let call = RestCall::new(req, payload, &[("userId", user_id)]).await?;
-    Ok(call.run(move |ctx, r| update(ctx, org, r)).await?)
 }

@@ -12,6 +12,7 @@ pub mod mgmt_v1;
 pub mod org;
 pub mod policy;
 pub mod project;
+pub mod protocol;
 pub mod user;
 pub mod user_credentials;
 pub mod wire;
