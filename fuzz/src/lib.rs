@@ -28,6 +28,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("keyfile", keyfile),
     ("oauth_form", oauth_form),
     ("connect_json", connect_json),
+    ("binary_call", binary_call),
     ("list_query", list_query),
     ("config", config),
 ];
@@ -148,6 +149,45 @@ pub fn connect_json(data: &[u8]) {
     let Some((service, method)) = path.split_once('/') else { return };
     let decoded = pin!(tessera_http::api::connect::decode_request(service, method, body));
     // Decoding never waits for anything: one poll finishes it.
+    let Poll::Ready(result) = decoded.poll(&mut Context::from_waker(Waker::noop())) else {
+        panic!("decoding {service}/{method} did not finish in one poll");
+    };
+    if let Some(Err(e)) = result {
+        check_message(&e.message);
+    }
+}
+
+/// A binary API call (docs/architecture.md, "One API, four transports"): the
+/// first byte picks the protocol (Connect binary, gRPC, gRPC-web, gRPC-web
+/// text), the first line names `service/method`, the rest is the body. The
+/// envelope is opened, the message converted to JSON by the method's generated
+/// codec, and the JSON decoded as a real call would, before authentication.
+pub fn binary_call(data: &[u8]) {
+    use tessera_http::api::protocol::Protocol;
+    let Some((&mode, rest)) = data.split_first() else { return };
+    let (path, body) = split_line(rest);
+    let protocol = match mode % 4 {
+        0 => Protocol::ConnectProto,
+        1 => Protocol::Grpc,
+        2 => Protocol::GrpcWeb { text: false },
+        _ => Protocol::GrpcWeb { text: true },
+    };
+    let message = match protocol.open(body) {
+        Ok(message) => message,
+        Err(e) => return check_message(&e.message),
+    };
+    let Some((service, method)) = text(path).and_then(|p| p.split_once('/')) else { return };
+    let Some(m) = tessera_proto::method(service, method) else { return };
+    let json = match m.codec.request_to_json(&message) {
+        Ok(json) => json,
+        Err(e) => return check_message(&e.to_string()),
+    };
+    // What the codec writes, the codec reads back to the same message.
+    match m.codec.request_to_binary(&json).and_then(|again| m.codec.request_to_json(&again)) {
+        Ok(back) => assert_eq!(back, json, "the codec's JSON reads back to another message"),
+        Err(e) => panic!("the codec does not read its own JSON: {e}"),
+    }
+    let decoded = pin!(tessera_http::api::connect::decode_request(service, method, &json));
     let Poll::Ready(result) = decoded.poll(&mut Context::from_waker(Waker::noop())) else {
         panic!("decoding {service}/{method} did not finish in one poll");
     };

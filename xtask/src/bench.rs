@@ -183,6 +183,9 @@ impl Wrk {
 
 /// The request of a scenario when it is the same every time (wrk can send it).
 fn fixed_request(s: &Scenario) -> Option<reqwest::Request> {
+    if s.http2 {
+        return None;
+    }
     let client = reqwest::Client::new();
     let first = (s.make)(&client, 0).build().ok()?;
     let second = (s.make)(&client, 1).build().ok()?;
@@ -513,6 +516,9 @@ struct Scenario {
     /// What an answer's body must contain when an external load generator,
     /// which cannot run `check`, drives the scenario (its status must be 200).
     needle: Option<&'static str>,
+    /// Sent over HTTP/2 with prior knowledge (gRPC), by the in-process
+    /// generator only.
+    http2: bool,
 }
 
 struct Figures {
@@ -540,11 +546,22 @@ fn user_body(status: u16, body: &[u8]) -> bool {
     status == 200 && serde_json::from_slice::<Value>(body).is_ok_and(|v| v["user"]["userId"].is_string())
 }
 
+/// A gRPC answer with a message: a successful call (an error is a
+/// Trailers-Only answer, without one). The status trailer itself is not
+/// visible to reqwest.
+fn grpc_message(status: u16, body: &[u8]) -> bool {
+    status == 200
+        && body.len() > 5
+        && body[0] == 0
+        && body[1..5] == u32::try_from(body.len() - 5).unwrap_or(0).to_be_bytes()
+}
+
 fn token_body(status: u16, body: &[u8]) -> bool {
     status == 200 && serde_json::from_slice::<Value>(body).is_ok_and(|v| v["access_token"].is_string())
 }
 
-async fn measure(s: &Scenario, args: &BenchArgs, clients: &[reqwest::Client]) -> Figures {
+async fn measure(s: &Scenario, args: &BenchArgs, clients: &[reqwest::Client], h2: &[reqwest::Client]) -> Figures {
+    let clients = if s.http2 { h2 } else { clients };
     let counter = Arc::new(AtomicUsize::new(0));
     let run = |secs: u64, record: bool| {
         let counter = counter.clone();
@@ -665,6 +682,7 @@ async fn bench(args: BenchArgs, binary: &Path) -> Result<()> {
             make: Arc::new(move |c, _| c.get(&healthz)),
             check: ok_status,
             needle: None,
+            http2: false,
         },
         false,
     ));
@@ -690,6 +708,7 @@ async fn bench(args: BenchArgs, binary: &Path) -> Result<()> {
                 }),
                 check: active,
                 needle: Some("\"active\":true"),
+                http2: false,
             },
             false,
         ));
@@ -711,6 +730,7 @@ async fn bench(args: BenchArgs, binary: &Path) -> Result<()> {
                 }),
                 check: active,
                 needle: Some("\"active\":true"),
+                http2: false,
             },
             false,
         ));
@@ -729,6 +749,35 @@ async fn bench(args: BenchArgs, binary: &Path) -> Result<()> {
                 }),
                 check: user_body,
                 needle: Some("\"userId\""),
+                http2: false,
+            },
+            false,
+        ));
+    }
+    {
+        // The same call over gRPC (h2c): GetUserByIDRequest { user_id = 1 }
+        // in its 5-byte gRPC frame.
+        let u = url("/zitadel.user.v2.UserService/GetUserByID");
+        let pat = seed.pat.clone();
+        let id = seed.user_id.as_bytes();
+        let mut message = vec![0x0a, u8::try_from(id.len())?];
+        message.extend_from_slice(id);
+        let mut body = vec![0];
+        body.extend_from_slice(&u32::try_from(message.len())?.to_be_bytes());
+        body.extend_from_slice(&message);
+        scenarios.push((
+            Scenario {
+                name: "GetUserByID (PAT, gRPC)".into(),
+                make: Arc::new(move |c, _| {
+                    c.post(&u)
+                        .bearer_auth(&pat)
+                        .header("content-type", "application/grpc")
+                        .header("te", "trailers")
+                        .body(body.clone())
+                }),
+                check: grpc_message,
+                needle: None,
+                http2: true,
             },
             false,
         ));
@@ -751,6 +800,7 @@ async fn bench(args: BenchArgs, binary: &Path) -> Result<()> {
                 }),
                 check: token_body,
                 needle: Some("\"access_token\""),
+                http2: false,
             },
             // Opaque tokens: the target (8,000/s) is for the grant itself; JWT
             // access tokens add an RS256 signature, measured by jwt-bearer below.
@@ -783,6 +833,7 @@ async fn bench(args: BenchArgs, binary: &Path) -> Result<()> {
                 }),
                 check: token_body,
                 needle: Some("\"access_token\""),
+                http2: false,
             },
             jwt_tokens,
         ));
@@ -790,6 +841,9 @@ async fn bench(args: BenchArgs, binary: &Path) -> Result<()> {
 
     let clients: Vec<reqwest::Client> = (0..args.concurrency)
         .map(|_| reqwest::Client::builder().pool_max_idle_per_host(1).build())
+        .collect::<Result<_, _>>()?;
+    let h2_clients: Vec<reqwest::Client> = (0..args.concurrency)
+        .map(|_| reqwest::Client::builder().http2_prior_knowledge().build())
         .collect::<Result<_, _>>()?;
     let wrk = Wrk::find(args.generator, args.concurrency)?;
     match &wrk {
@@ -823,7 +877,7 @@ async fn bench(args: BenchArgs, binary: &Path) -> Result<()> {
                 }
                 Figures { name: scenario.name.clone(), ..w.run(&request, needle, args.duration, concurrency)? }
             }
-            _ => measure(scenario, &args, &clients).await,
+            _ => measure(scenario, &args, &clients, &h2_clients).await,
         };
         eprintln!(
             "xtask bench: {:<45} {:>9.0} req/s  p50 {:>6.2} ms  p99 {:>6.2} ms  errors {}  ({})",

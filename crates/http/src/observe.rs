@@ -80,8 +80,11 @@ const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(10);
 fn with_body_deadline(req: &mut ServiceRequest, timeout: Duration) -> Option<Rc<Cell<bool>>> {
     use actix_web::http::header;
     let headers = req.headers();
-    let has_body = headers.contains_key(header::TRANSFER_ENCODING)
-        || headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).is_some_and(|v| v.trim() != "0");
+    let length = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).map(str::trim);
+    // HTTP/2 frames its bodies itself: a request may carry one with neither
+    // header (crates/http/src/serve.rs hands such requests to this app).
+    let framed = req.version() == actix_web::http::Version::HTTP_2 && length != Some("0");
+    let has_body = framed || headers.contains_key(header::TRANSFER_ENCODING) || length.is_some_and(|v| v != "0");
     if !has_body {
         return None;
     }

@@ -57,6 +57,52 @@ const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 /// worker as HTTP/1.1's one request at a time does, loosely.
 const MAX_STREAMS: u32 = 100;
 
+/// How long an HTTP/2 connection may wait for its first request: as long as
+/// an HTTP/1.1 connection gets for its first request head.
+const H2_FIRST_REQUEST: Duration = FIRST_BYTES_TIMEOUT;
+
+/// How long an HTTP/2 connection may stay without an open stream after its
+/// first request before it is closed with GOAWAY (gRPC clients reconnect on
+/// their next call): the same bound on idle connections that HTTP/1.1's
+/// keep-alive sets, longer because one HTTP/2 connection carries every call.
+const H2_IDLE: Duration = Duration::from_secs(60);
+
+/// How often an HTTP/2 connection checks whether it is idle.
+const H2_IDLE_CHECK: Duration = Duration::from_secs(1);
+
+/// Open streams of an HTTP/2 connection and when the last one ended.
+struct Activity {
+    open: std::cell::Cell<usize>,
+    since: std::cell::Cell<std::time::Instant>,
+    served: std::cell::Cell<bool>,
+}
+
+impl Activity {
+    /// Whether the connection has been without a stream for too long.
+    fn idle(&self) -> bool {
+        let limit = if self.served.get() { H2_IDLE } else { H2_FIRST_REQUEST };
+        self.open.get() == 0 && self.since.get().elapsed() >= limit
+    }
+}
+
+/// Counts a stream as open until dropped.
+struct Open(Rc<Activity>);
+
+impl Open {
+    fn new(activity: &Rc<Activity>) -> Self {
+        activity.open.set(activity.open.get() + 1);
+        activity.served.set(true);
+        Self(activity.clone())
+    }
+}
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        self.0.open.set(self.0.open.get().saturating_sub(1));
+        self.0.since.set(std::time::Instant::now());
+    }
+}
+
 /// Builds the server on `listener`: every worker runs `factory`'s `App` for both
 /// HTTP versions. Signals are left to the caller.
 ///
@@ -197,20 +243,50 @@ where
     B: MessageBody + 'static,
 {
     let peer = stream.peer_addr().ok();
+    let activity = Rc::new(Activity {
+        open: std::cell::Cell::new(0),
+        since: std::cell::Cell::new(std::time::Instant::now()),
+        served: std::cell::Cell::new(false),
+    });
+    let counted = activity.clone();
     let service = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
         let app = app.clone();
-        async move { Ok::<_, std::convert::Infallible>(bridge(app.as_ref(), req, peer).await) }
+        let open = Open::new(&counted);
+        async move {
+            let res = bridge(app.as_ref(), req, peer).await;
+            drop(open);
+            Ok::<_, std::convert::Infallible>(res)
+        }
     });
     let conn = hyper::server::conn::http2::Builder::new(LocalExec)
         .timer(hyper_util::rt::TokioTimer::new())
         .max_concurrent_streams(MAX_STREAMS)
         .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
     let mut conn = std::pin::pin!(conn);
-    tokio::select! {
-        _ = conn.as_mut() => {}
-        () = graceful.notified() => {
-            conn.as_mut().graceful_shutdown();
-            let _ = conn.await;
+    loop {
+        tokio::select! {
+            _ = conn.as_mut() => return,
+            () = graceful.notified() => break,
+            () = tokio::time::sleep(H2_IDLE_CHECK) => {
+                if activity.idle() {
+                    break;
+                }
+            }
+        }
+    }
+    // GOAWAY: open streams finish, no new one starts. hyper then waits for the
+    // client to acknowledge a PING before its final GOAWAY; a client that
+    // stays silent does not hold the connection: once no stream is open, it
+    // is closed (dropped) at the next check.
+    conn.as_mut().graceful_shutdown();
+    loop {
+        tokio::select! {
+            _ = conn.as_mut() => return,
+            () = tokio::time::sleep(H2_IDLE_CHECK) => {
+                if activity.open.get() == 0 {
+                    return;
+                }
+            }
         }
     }
 }

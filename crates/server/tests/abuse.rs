@@ -449,3 +449,73 @@ async fn failed_client_authentication_is_rate_limited_per_address_and_client() {
     assert!(metrics.contains("tessera_auth_failures_total{endpoint=\"token\"} 5"), "{metrics}");
     assert!(metrics.contains("tessera_rate_limited_total{endpoint=\"api\"} 1"), "{metrics}");
 }
+
+// ---------------------------------------------------------------------------
+// HTTP/2 (crates/http/src/serve.rs)
+
+/// A connection that sends the HTTP/2 preface and then nothing is closed with
+/// a GOAWAY after the first-request time, as an HTTP/1.1 connection that sends
+/// no request head is; it does not hold a worker's slot for ever.
+#[tokio::test]
+async fn a_silent_http2_connection_is_closed_with_goaway() {
+    use std::io::{Read as _, Write as _};
+    let app = TestApp::in_process().await;
+    let addr = app.address.trim_start_matches("http://").to_owned();
+    let (frames, took) = tokio::task::spawn_blocking(move || {
+        let mut tcp = std::net::TcpStream::connect(&addr).unwrap();
+        tcp.set_read_timeout(Some(std::time::Duration::from_secs(30))).unwrap();
+        let started = std::time::Instant::now();
+        // The preface and an empty SETTINGS frame, then silence.
+        tcp.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\0\0\0\x04\0\0\0\0\0").unwrap();
+        let mut answer = Vec::new();
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = tcp.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            answer.extend_from_slice(&buf[..n]);
+        }
+        (answer, started.elapsed())
+    })
+    .await
+    .unwrap();
+    // Frame types in order: 9-byte headers, type at offset 3.
+    let mut types = Vec::new();
+    let mut rest = frames.as_slice();
+    while rest.len() >= 9 {
+        let len = usize::from(rest[0]) << 16 | usize::from(rest[1]) << 8 | usize::from(rest[2]);
+        types.push(rest[3]);
+        rest = &rest[(9 + len).min(rest.len())..];
+    }
+    assert!(types.contains(&7), "a GOAWAY frame (type 7) before the close: {types:?}");
+    assert!(took < std::time::Duration::from_secs(15), "closed after {took:?}");
+}
+
+/// A request body that stops arriving over HTTP/2 is cut off like one over
+/// HTTP/1.1 (`limits.body_timeout_ms`): the HTTP/2 requests reach the same
+/// actix app, with its middleware.
+#[tokio::test]
+async fn a_stalled_http2_body_is_cut_off_within_the_configured_time() {
+    use futures_util::StreamExt as _;
+    use http_body_util::{BodyExt as _, StreamBody};
+    let app = common::Spawn::new().env("TESSERA_LIMITS__BODY_TIMEOUT_MS", "500").start().await;
+    let pat = app.admin_pat();
+    let client =
+        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).http2_only(true).build_http();
+    // Ten bytes, then a stream that never ends.
+    let chunks = futures_util::stream::iter([Ok::<_, std::convert::Infallible>(hyper::body::Frame::data(
+        bytes::Bytes::from_static(b"{\"query\":"),
+    ))])
+    .chain(futures_util::stream::pending());
+    let req = hyper::Request::post(app.url(&format!("/{USERS}/ListUsers")))
+        .header("authorization", format!("Bearer {pat}"))
+        .header("content-type", "application/json")
+        .body(StreamBody::new(chunks))
+        .unwrap();
+    let started = std::time::Instant::now();
+    let res = tokio::time::timeout(std::time::Duration::from_secs(20), client.request(req)).await.unwrap().unwrap();
+    assert_eq!(res.status().as_u16(), 408);
+    assert!(started.elapsed() < std::time::Duration::from_secs(5), "{:?}", started.elapsed());
+    let body = res.into_body().collect().await.unwrap().to_bytes();
+    assert!(String::from_utf8_lossy(&body).contains("deadline_exceeded"));
+}

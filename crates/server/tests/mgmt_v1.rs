@@ -255,3 +255,70 @@ async fn v1_refuses_callers_without_user_write_and_human_targets() {
             .await;
     assert_eq!((status, body["code"].clone()), (400, json!(9)), "{body}");
 }
+
+/// The Terraform provider's `project` and `project_role` resources at their
+/// grpc-gateway paths: create, read, update, list, remove, with the gateway's
+/// error body for a project of another organization.
+#[tokio::test]
+async fn projects_and_roles_at_their_rest_paths() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_pat();
+    let org = own_org(&app).await;
+    let (status, _, created) = v1(
+        &app,
+        Method::POST,
+        "/management/v1/projects",
+        &admin,
+        Some(&org),
+        json!({"name": "tf-project", "projectRoleAssertion": true, "privateLabelingSetting": "PRIVATE_LABELING_SETTING_UNSPECIFIED"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{created}");
+    let id = created["id"].as_str().unwrap().to_owned();
+    let path = format!("/management/v1/projects/{id}");
+    let (status, _, got) = v1(&app, Method::GET, &path, &admin, Some(&org), json!({})).await;
+    assert_eq!(status, 200, "{got}");
+    assert_eq!(got["project"]["projectRoleAssertion"], true);
+    let body = json!({"name": "tf-project", "hasProjectCheck": true});
+    let (status, _, _) = v1(&app, Method::PUT, &path, &admin, Some(&org), body).await;
+    assert_eq!(status, 200);
+    let roles = format!("{path}/roles");
+    let body = json!({"roleKey": "reader", "displayName": "Reader", "group": "ops"});
+    let (status, _, added) = v1(&app, Method::POST, &roles, &admin, Some(&org), body).await;
+    assert_eq!(status, 200, "{added}");
+    // A full replace, as in ZITADEL: the provider always sends both fields.
+    let body = json!({"displayName": "Readers", "group": "ops"});
+    let (status, _, _) = v1(&app, Method::PUT, &format!("{roles}/reader"), &admin, Some(&org), body).await;
+    assert_eq!(status, 200);
+    let (status, _, listed) = v1(&app, Method::POST, &format!("{roles}/_search"), &admin, Some(&org), json!({})).await;
+    assert_eq!(status, 200, "{listed}");
+    assert_eq!(listed["result"][0]["displayName"], "Readers");
+    assert_eq!(listed["result"][0]["group"], "ops");
+
+    // Another organization's header hides the project: the gateway's 404.
+    let (_, elsewhere) = v2_org(&app, &admin).await;
+    let (status, _, err) = v1(&app, Method::GET, &path, &admin, Some(&elsewhere), json!({})).await;
+    assert_eq!((status, err["code"].as_i64()), (404, Some(5)), "{err}");
+
+    let (status, _, _) = v1(&app, Method::DELETE, &format!("{roles}/reader"), &admin, Some(&org), json!({})).await;
+    assert_eq!(status, 200);
+    let (status, _, _) = v1(&app, Method::DELETE, &path, &admin, Some(&org), json!({})).await;
+    assert_eq!(status, 200);
+    let (status, _, _) = v1(&app, Method::GET, &path, &admin, Some(&org), json!({})).await;
+    assert_eq!(status, 404);
+}
+
+/// A second organization; (status, id).
+async fn v2_org(app: &TestApp, token: &str) -> (u16, String) {
+    let res = app
+        .client
+        .post(app.url("/zitadel.org.v2.OrganizationService/AddOrganization"))
+        .bearer_auth(token)
+        .json(&json!({"name": "elsewhere"}))
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    let body: Value = res.json().await.unwrap();
+    (status, body["organizationId"].as_str().unwrap_or_default().to_owned())
+}

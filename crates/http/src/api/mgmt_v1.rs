@@ -18,14 +18,19 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::Value;
 use tessera_core::keys::NewKey;
-use tessera_core::{Ctx, keys, orgs, pats, secrets, users};
+use tessera_core::{Ctx, keys, orgs, pats, projects, secrets, users};
 use tessera_domain::names::{Description, DisplayName, Username};
-use tessera_domain::repo::{KeyFilter, KeySort, OrgQueryFilter, OrgSort, Page, PatFilter, PatSort};
+use tessera_domain::project::{Project, ProjectName, ProjectRole, ProjectState, RoleKey};
+use tessera_domain::repo::{
+    KeyFilter, KeySort, OrgQueryFilter, OrgSort, Page, PatFilter, PatSort, ProjectFilter, ProjectSort, RoleFilter,
+    RoleSort, TextFilter, TextMethod,
+};
 use tessera_domain::user::{AccessTokenType, User, UserKind};
-use tessera_domain::{KeyId, OrgId, PatId, Timestamp, UserId, ValidationError};
+use tessera_domain::{KeyId, OrgId, PatId, ProjectId, Timestamp, UserId, ValidationError};
 use tessera_proto::zitadel::authn::v1 as authn;
 use tessera_proto::zitadel::management::v1 as mgmt;
 use tessera_proto::zitadel::org::v1 as org_v1;
+use tessera_proto::zitadel::project::v1 as project_v1;
 use tessera_proto::zitadel::user::v1 as user_v1;
 use tessera_proto::zitadel::v1 as object;
 
@@ -403,6 +408,196 @@ async fn get_my_org(v1: V1, _req: mgmt::GetMyOrgRequest) -> Result<mgmt::GetMyOr
     })
 }
 
+/// A v1 `ListQuery` as a page: a limit of 0 is the default, larger ones are
+/// capped, offsets are bounded, as in the v2 lists.
+fn page(q: Option<&object::ListQuery>) -> Result<Page, ApiError> {
+    let q = q.copied().unwrap_or_default();
+    if q.offset > Page::MAX_OFFSET {
+        return Err(ServiceError::invalid("query.offset must be an integer from 0 to 1000000000").into());
+    }
+    let limit = if q.limit == 0 { Page::DEFAULT_LIMIT } else { u64::from(q.limit).min(Page::MAX_LIMIT) };
+    Ok(Page { offset: q.offset, limit, asc: q.asc })
+}
+
+/// A text query of a v1 list.
+fn text(value: &str, method: i32, field: &str) -> Result<TextFilter, ApiError> {
+    use object::TextQueryMethod as M;
+    let method = match M::try_from(method) {
+        Ok(M::Equals) => TextMethod::Equals,
+        Ok(M::EqualsIgnoreCase) => TextMethod::EqualsIgnoreCase,
+        Ok(M::StartsWith) => TextMethod::StartsWith,
+        Ok(M::StartsWithIgnoreCase) => TextMethod::StartsWithIgnoreCase,
+        Ok(M::Contains) => TextMethod::Contains,
+        Ok(M::ContainsIgnoreCase) => TextMethod::ContainsIgnoreCase,
+        Ok(M::EndsWith) => TextMethod::EndsWith,
+        Ok(M::EndsWithIgnoreCase) => TextMethod::EndsWithIgnoreCase,
+        Err(_) => return Err(ServiceError::invalid(format!("{field}.method is not a known text query method")).into()),
+    };
+    Ok(TextFilter { value: value.to_owned(), method })
+}
+
+/// `zitadel.project.v1.Project`: v1's `project_role_check` and
+/// `has_project_check` are v2's `authorization_required` and
+/// `project_access_required`.
+fn wire_project(p: &Project) -> project_v1::Project {
+    project_v1::Project {
+        id: p.id.to_string(),
+        details: Some(details(p.created_at, p.updated_at, p.org_id)),
+        name: p.name.to_string(),
+        state: match p.state {
+            ProjectState::Active => project_v1::ProjectState::Active,
+            ProjectState::Inactive => project_v1::ProjectState::Inactive,
+        }
+        .into(),
+        project_role_assertion: p.role_assertion,
+        project_role_check: p.authorization_required,
+        has_project_check: p.project_access_required,
+        private_labeling_setting: 0,
+    }
+}
+
+/// `zitadel.project.v1.Role`.
+fn wire_role(r: &ProjectRole, org: OrgId) -> project_v1::Role {
+    project_v1::Role {
+        key: r.key.to_string(),
+        details: Some(details(r.created_at, r.updated_at, org)),
+        display_name: r.display_name.to_string(),
+        group: r.group.clone(),
+    }
+}
+
+impl V1 {
+    /// The project `id`, which must be in the call's organization.
+    async fn project(&self, field: &'static str, id: &str) -> Result<Project, ApiError> {
+        let id = required_id(field, id, ProjectId::parse)?;
+        let project = projects::get(&self.ctx, id).await?;
+        if project.org_id != self.org {
+            return Err(ServiceError::not_found("project not found").into());
+        }
+        Ok(project)
+    }
+}
+
+/// Tessera has no login UI to brand, so `private_labeling_setting` is accepted
+/// and not stored; project administrators are granted with
+/// `InternalPermissionService` (or v1 member calls), not here.
+async fn add_project(v1: V1, req: mgmt::AddProjectRequest) -> Result<mgmt::AddProjectResponse, ApiError> {
+    if !req.admins.is_empty() {
+        return Err(ServiceError::invalid(
+            "admins is not supported: grant project roles with zitadel.internal_permission.v2.InternalPermissionService",
+        )
+        .into());
+    }
+    let project = projects::create(
+        &v1.ctx,
+        projects::NewProject {
+            org_id: Some(v1.org),
+            id: None,
+            name: ProjectName::parse(&req.name)?,
+            role_assertion: req.project_role_assertion,
+            authorization_required: req.project_role_check,
+            project_access_required: req.has_project_check,
+        },
+    )
+    .await?;
+    Ok(mgmt::AddProjectResponse {
+        id: project.id.to_string(),
+        details: Some(details(project.created_at, project.updated_at, project.org_id)),
+    })
+}
+
+async fn get_project(v1: V1, req: mgmt::GetProjectByIdRequest) -> Result<mgmt::GetProjectByIdResponse, ApiError> {
+    let project = v1.project("id", &req.id).await?;
+    Ok(mgmt::GetProjectByIdResponse { project: Some(wire_project(&project)) })
+}
+
+async fn list_projects(v1: V1, req: mgmt::ListProjectsRequest) -> Result<mgmt::ListProjectsResponse, ApiError> {
+    use project_v1::project_query::Query;
+    let mut filters = vec![ProjectFilter::Org(v1.org)];
+    for q in &req.queries {
+        match &q.query {
+            Some(Query::NameQuery(n)) => filters.push(ProjectFilter::Name(text(&n.name, n.method, "nameQuery")?)),
+            Some(Query::ProjectResourceOwnerQuery(o)) => {
+                filters.push(ProjectFilter::Org(required_id(
+                    "projectResourceOwnerQuery.resourceOwner",
+                    &o.resource_owner,
+                    OrgId::parse,
+                )?));
+            }
+            None => return Err(ServiceError::invalid("queries: a query must name its type").into()),
+        }
+    }
+    let listed = projects::list(&v1.ctx, filters, ProjectSort::default(), page(req.query.as_ref())?).await?;
+    Ok(mgmt::ListProjectsResponse {
+        details: Some(object::ListDetails { total_result: listed.total, view_timestamp: Some(ts(v1.ctx.now())) }),
+        result: listed.items.iter().map(wire_project).collect(),
+    })
+}
+
+/// A full replace of the name and the three checks, as v1 clients send them.
+async fn update_project(v1: V1, req: mgmt::UpdateProjectRequest) -> Result<mgmt::UpdateProjectResponse, ApiError> {
+    let project = v1.project("id", &req.id).await?;
+    let change = projects::ProjectUpdate {
+        name: Some(ProjectName::parse(&req.name)?),
+        role_assertion: Some(req.project_role_assertion),
+        authorization_required: Some(req.project_role_check),
+        project_access_required: Some(req.has_project_check),
+    };
+    let project = projects::update(&v1.ctx, project.id, change).await?;
+    Ok(mgmt::UpdateProjectResponse { details: Some(details(project.created_at, project.updated_at, project.org_id)) })
+}
+
+async fn remove_project(v1: V1, req: mgmt::RemoveProjectRequest) -> Result<mgmt::RemoveProjectResponse, ApiError> {
+    let project = v1.project("id", &req.id).await?;
+    projects::delete(&v1.ctx, project.id).await?;
+    Ok(mgmt::RemoveProjectResponse { details: Some(changed_now(&v1.ctx, project.org_id)) })
+}
+
+async fn list_roles(v1: V1, req: mgmt::ListProjectRolesRequest) -> Result<mgmt::ListProjectRolesResponse, ApiError> {
+    use project_v1::role_query::Query;
+    let project = v1.project("projectId", &req.project_id).await?;
+    let filters = req
+        .queries
+        .iter()
+        .map(|q| match &q.query {
+            Some(Query::KeyQuery(k)) => Ok(RoleFilter::Key(text(&k.key, k.method, "keyQuery")?)),
+            Some(Query::DisplayNameQuery(d)) => {
+                Ok(RoleFilter::DisplayName(text(&d.display_name, d.method, "displayNameQuery")?))
+            }
+            None => Err(ServiceError::invalid("queries: a query must name its type").into()),
+        })
+        .collect::<Result<Vec<_>, ApiError>>()?;
+    let listed =
+        projects::list_roles(&v1.ctx, project.id, filters, RoleSort::default(), page(req.query.as_ref())?).await?;
+    Ok(mgmt::ListProjectRolesResponse {
+        details: Some(object::ListDetails { total_result: listed.total, view_timestamp: Some(ts(v1.ctx.now())) }),
+        result: listed.items.iter().map(|r| wire_role(r, project.org_id)).collect(),
+    })
+}
+
+async fn add_role(v1: V1, req: mgmt::AddProjectRoleRequest) -> Result<mgmt::AddProjectRoleResponse, ApiError> {
+    let project = v1.project("projectId", &req.project_id).await?;
+    let key = RoleKey::parse(&req.role_key).map_err(v1_field("roleKey"))?;
+    let name = DisplayName::parse("displayName", &req.display_name)?;
+    let role = projects::add_role(&v1.ctx, project.id, key, name, req.group).await?;
+    Ok(mgmt::AddProjectRoleResponse { details: Some(details(role.created_at, role.updated_at, project.org_id)) })
+}
+
+async fn update_role(v1: V1, req: mgmt::UpdateProjectRoleRequest) -> Result<mgmt::UpdateProjectRoleResponse, ApiError> {
+    let project = v1.project("projectId", &req.project_id).await?;
+    let key = RoleKey::parse(&req.role_key).map_err(v1_field("roleKey"))?;
+    let name = DisplayName::parse("displayName", &req.display_name)?;
+    let role = projects::update_role(&v1.ctx, project.id, &key, Some(name), Some(req.group)).await?;
+    Ok(mgmt::UpdateProjectRoleResponse { details: Some(details(role.created_at, role.updated_at, project.org_id)) })
+}
+
+async fn remove_role(v1: V1, req: mgmt::RemoveProjectRoleRequest) -> Result<mgmt::RemoveProjectRoleResponse, ApiError> {
+    let project = v1.project("projectId", &req.project_id).await?;
+    let key = RoleKey::parse(&req.role_key).map_err(v1_field("roleKey"))?;
+    projects::remove_role(&v1.ctx, project.id, &key).await?;
+    Ok(mgmt::RemoveProjectRoleResponse { details: Some(changed_now(&v1.ctx, project.org_id)) })
+}
+
 /// Hands `call` to the v1 method `method`; `None` for a method Tessera does
 /// not have (proto/METHODS.md lists the ones still to come).
 pub async fn dispatch(method: &str, call: &Call) -> Option<Result<Value, ApiError>> {
@@ -422,6 +617,15 @@ pub async fn dispatch(method: &str, call: &Call) -> Option<Result<Value, ApiErro
         "AddPersonalAccessToken" => run(call, add_pat).await,
         "RemovePersonalAccessToken" => run(call, remove_pat).await,
         "GetMyOrg" => run(call, get_my_org).await,
+        "AddProject" => run(call, add_project).await,
+        "GetProjectByID" => run(call, get_project).await,
+        "ListProjects" => run(call, list_projects).await,
+        "UpdateProject" => run(call, update_project).await,
+        "RemoveProject" => run(call, remove_project).await,
+        "ListProjectRoles" => run(call, list_roles).await,
+        "AddProjectRole" => run(call, add_role).await,
+        "UpdateProjectRole" => run(call, update_role).await,
+        "RemoveProjectRole" => run(call, remove_role).await,
         _ => return None,
     })
 }
@@ -444,6 +648,15 @@ const REST: &[(&str, &str, &str, &[&str])] = &[
     ("POST", "/users/{userId}/pats", "AddPersonalAccessToken", &["userId"]),
     ("DELETE", "/users/{userId}/pats/{tokenId}", "RemovePersonalAccessToken", &["userId", "tokenId"]),
     ("GET", "/orgs/me", "GetMyOrg", &[]),
+    ("POST", "/projects", "AddProject", &[]),
+    ("GET", "/projects/{id}", "GetProjectByID", &["id"]),
+    ("POST", "/projects/_search", "ListProjects", &[]),
+    ("PUT", "/projects/{id}", "UpdateProject", &["id"]),
+    ("DELETE", "/projects/{id}", "RemoveProject", &["id"]),
+    ("POST", "/projects/{projectId}/roles/_search", "ListProjectRoles", &["projectId"]),
+    ("POST", "/projects/{projectId}/roles", "AddProjectRole", &["projectId"]),
+    ("PUT", "/projects/{projectId}/roles/{roleKey}", "UpdateProjectRole", &["projectId", "roleKey"]),
+    ("DELETE", "/projects/{projectId}/roles/{roleKey}", "RemoveProjectRole", &["projectId", "roleKey"]),
 ];
 
 /// Mounts the v1 REST routes. Static segments first, so `/users/machine` and
