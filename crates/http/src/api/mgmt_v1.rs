@@ -659,11 +659,13 @@ const REST: &[(&str, &str, &str, &[&str])] = &[
     ("DELETE", "/projects/{projectId}/roles/{roleKey}", "RemoveProjectRole", &["projectId", "roleKey"]),
 ];
 
-/// Mounts the v1 REST routes. Static segments first, so `/users/machine` and
-/// `/users/_search` do not match `/users/{id}`.
+/// Mounts the v1 REST routes in one scope, so that other paths skip them at
+/// the prefix. Static segments first, so `/users/machine` and `/users/_search`
+/// do not match `/users/{id}`.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     let mut rows: Vec<_> = REST.iter().collect();
     rows.sort_by_key(|(_, path, _, _)| path.contains("{id}"));
+    let mut scope = web::scope("/management/v1");
     for &(verb, path, rpc, params) in rows {
         let route = match verb {
             "GET" => web::get(),
@@ -671,11 +673,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "PUT" => web::put(),
             _ => web::delete(),
         };
-        cfg.route(
-            &format!("/management/v1{path}"),
-            route.to(move |req: HttpRequest, payload: web::Payload| rest(req, payload, rpc, params)),
-        );
+        scope =
+            scope.route(path, route.to(move |req: HttpRequest, payload: web::Payload| rest(req, payload, rpc, params)));
     }
+    cfg.service(scope);
 }
 
 /// One REST call: path parameters set on the body, then the same handler.

@@ -19,13 +19,15 @@ pub mod wire;
 
 use actix_web::web;
 
-/// Mounts every API route. REST routes first: the Connect route matches any
-/// `/<dotted service name>/<method>`.
+/// Mounts every API route: each method's static path, the REST paths, then the
+/// pattern that answers any other `/<dotted service name>/<method>`.
 pub fn routes(cfg: &mut web::ServiceConfig) {
+    // Every method's own path first: static, cheap to match.
+    connect::routes(cfg);
     // Before the user routes: `/v2/users/keys/search` must not match `/v2/users/{userId}`.
     user_credentials::rest_routes(cfg);
     user::rest_routes(cfg);
     org::rest_routes(cfg);
     mgmt_v1::routes(cfg);
-    connect::routes(cfg);
+    connect::fallback_routes(cfg);
 }
