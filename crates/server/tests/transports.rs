@@ -272,6 +272,12 @@ async fn call_in(
 }
 
 const MGMT: &str = "zitadel.management.v1.ManagementService";
+
+/// The Ed25519 public key every fixture's user registers.
+const FIXTURE_PUBLIC_KEY: &str = "-----BEGIN PUBLIC KEY-----
+MCowBQYDK2VwAyEA44Ti/3ZTWlr25L1iOWKFvUcVuQzL4t7iDnv9ghQ80iI=
+-----END PUBLIC KEY-----
+";
 const USERS_BETA: &str = "zitadel.user.v2beta.UserService";
 const PROJECTS_BETA: &str = "zitadel.project.v2beta.ProjectService";
 const APPS_BETA: &str = "zitadel.app.v2beta.AppService";
@@ -300,14 +306,22 @@ struct Fixture {
 static FIXTURES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 impl Fixture {
-    async fn new(app: &TestApp, admin: &str, org: &str) -> Self {
+    /// A fixture; `app_key`: also an application key (a generated RSA pair,
+    /// so only for the calls that use one).
+    async fn new(app: &TestApp, admin: &str, org: &str, with_app_key: bool) -> Self {
         let n = FIXTURES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let user = create_machine(app, admin, org, &format!("bot-{n}")).await;
         let pat = ok(app, admin, USERS, "AddPersonalAccessToken", json!({"userId": user})).await["tokenId"]
             .as_str()
             .unwrap()
             .to_owned();
-        let key = ok(app, admin, USERS, "AddKey", json!({"userId": user})).await["keyId"].as_str().unwrap().to_owned();
+        // A registered public key: generating an RSA pair per fixture would
+        // dominate the test's time.
+        let public_key = base64::engine::general_purpose::STANDARD.encode(FIXTURE_PUBLIC_KEY);
+        let key = ok(app, admin, USERS, "AddKey", json!({"userId": user, "publicKey": public_key})).await["keyId"]
+            .as_str()
+            .unwrap()
+            .to_owned();
         ok(app, admin, USERS, "AddSecret", json!({"userId": user})).await;
         ok(
             app,
@@ -347,12 +361,12 @@ impl Fixture {
             .as_str()
             .unwrap()
             .to_owned();
-        let app_key =
-            ok(app, admin, APPS, "CreateApplicationKey", json!({"applicationId": jwt_app, "projectId": project})).await
-                ["keyId"]
-                .as_str()
-                .unwrap()
-                .to_owned();
+        let app_key = if with_app_key {
+            let body = json!({"applicationId": jwt_app, "projectId": project});
+            ok(app, admin, APPS, "CreateApplicationKey", body).await["keyId"].as_str().unwrap().to_owned()
+        } else {
+            String::new()
+        };
         let authorization = ok(
             app,
             admin,
@@ -526,7 +540,11 @@ fn cases() -> Vec<Case> {
         case!(PROJECTS, "ListProjectRoles", |f| json!({"projectId": f.project})),
         // zitadel.project.v2beta.ProjectService
         case!(PROJECTS_BETA, "GetProject", |f| json!({"id": f.project})),
-        case!(PROJECTS_BETA, "ListProjects", |_f| json!({"pagination": {"limit": 1}})),
+        case!(
+            PROJECTS_BETA,
+            "ListProjects",
+            |f| json!({"pagination": {"limit": 1}, "filters": [{"inProjectIdsFilter": {"ids": [f.project]}}]})
+        ),
         case!(PROJECTS_BETA, "UpdateProject", |f| json!({"id": f.project, "name": format!("beta-{}", f.n)})),
         case!(PROJECTS_BETA, "ListProjectRoles", |f| json!({"projectId": f.project})),
         // zitadel.application.v2.ApplicationService
@@ -549,7 +567,11 @@ fn cases() -> Vec<Case> {
         case!(APPS, "CreateApplicationKey", |f| json!({"applicationId": f.jwt_app, "projectId": f.project})),
         case!(APPS, "DeleteApplicationKey", |f| json!({"keyId": f.app_key, "applicationId": f.jwt_app})),
         case!(APPS, "GetApplicationKey", |f| json!({"keyId": f.app_key})),
-        case!(APPS, "ListApplicationKeys", |f| json!({"applicationId": f.jwt_app})),
+        case!(
+            APPS,
+            "ListApplicationKeys",
+            |f| json!({"filters": [{"applicationIdFilter": {"applicationId": f.jwt_app}}]})
+        ),
         // zitadel.app.v2beta.AppService
         case!(APPS_BETA, "GetApplication", |f| json!({"id": f.app})),
         case!(APPS_BETA, "ListApplications", |f| json!({"projectId": f.project})),
@@ -620,7 +642,39 @@ fn cases() -> Vec<Case> {
             |f| json!({"projectId": f.project, "roleKey": "reader", "displayName": "Readers"})
         ),
         case!(MGMT, "RemoveProjectRole", |f| json!({"projectId": f.project, "roleKey": "reader"})),
-        case!(MGMT, "AddAPIApp", |f| json!({"projectId": f.project, "name": "not yet"})),
+        case!(
+            MGMT,
+            "AddAPIApp",
+            |f| json!({"projectId": f.project, "name": "v1-app", "authMethodType": "API_AUTH_METHOD_TYPE_BASIC"})
+        ),
+        case!(
+            MGMT,
+            "AddAPIApp",
+            |f| json!({"projectId": f.project, "name": "v1-jwt", "authMethodType": "API_AUTH_METHOD_TYPE_PRIVATE_KEY_JWT"})
+        ),
+        case!(MGMT, "GetAppByID", |f| json!({"projectId": f.project, "appId": f.app})),
+        case!(MGMT, "ListApps", |f| json!({"projectId": f.project, "queries": [{"nameQuery": {"name": "jwt"}}]})),
+        case!(MGMT, "UpdateApp", |f| json!({"projectId": f.project, "appId": f.app, "name": "renamed"})),
+        case!(
+            MGMT,
+            "UpdateAPIAppConfig",
+            |f| json!({"projectId": f.project, "appId": f.app, "authMethodType": "API_AUTH_METHOD_TYPE_PRIVATE_KEY_JWT"})
+        ),
+        case!(MGMT, "RemoveApp", |f| json!({"projectId": f.project, "appId": f.app})),
+        case!(MGMT, "AddAppKey", |f| json!({"projectId": f.project, "appId": f.jwt_app, "type": "KEY_TYPE_JSON"})),
+        case!(MGMT, "GetAppKey", |f| json!({"projectId": f.project, "appId": f.jwt_app, "keyId": f.app_key})),
+        case!(MGMT, "RemoveAppKey", |f| json!({"projectId": f.project, "appId": f.jwt_app, "keyId": f.app_key})),
+        case!(MGMT, "GetAppKey", |f| json!({"projectId": f.project, "appId": f.app, "keyId": f.app_key})),
+        case!(MGMT, "AddUserGrant", |f| json!({"userId": f.user, "projectId": f.project, "roleKeys": []})),
+        case!(MGMT, "AddUserGrant", |f| json!({"userId": f.user, "projectId": f.project, "projectGrantId": "g"})),
+        case!(MGMT, "GetUserGrantByID", |f| json!({"userId": f.user, "grantId": f.authorization})),
+        case!(MGMT, "UpdateUserGrant", |f| json!({"userId": f.user, "grantId": f.authorization, "roleKeys": []})),
+        case!(MGMT, "RemoveUserGrant", |f| json!({"userId": f.user, "grantId": f.authorization})),
+        case!(MGMT, "AddOrgMember", |f| json!({"userId": f.user, "roles": ["ORG_USER_MANAGER"]})),
+        case!(MGMT, "ListOrgMembers", |f| json!({"queries": [{"userIdQuery": {"userId": f.user}}]})),
+        case!(MGMT, "UpdateOrgMember", |f| json!({"userId": f.user, "roles": ["ORG_OWNER"]})),
+        case!(MGMT, "RemoveOrgMember", |f| json!({"userId": f.user})),
+        case!(MGMT, "AddOrgMember", |f| json!({"userId": f.user, "roles": ["PROJECT_OWNER"]})),
         // Errors: the same code and message on every transport.
         case!(USERS, "GetUserByID", |_f| json!({"userId": "01a24ba7-62be-70ac-ac6a-a02ac43a1bc7"})),
         case!(USERS, "GetUserByID", |_f| json!({"userId": "not-an-id"})),
@@ -640,7 +694,7 @@ async fn every_method_answers_identically_on_every_transport() {
     let mut seen = std::collections::BTreeMap::<String, usize>::new();
     // Reads share one fixture; a call that may change something gets its own
     // per transport.
-    let shared = Fixture::new(&app, &admin, &org).await;
+    let shared = Fixture::new(&app, &admin, &org, true).await;
     for case in cases() {
         let mut answers = Vec::new();
         let reads = case.method.starts_with("Get") || case.method.starts_with("List");
@@ -649,7 +703,8 @@ async fn every_method_answers_identically_on_every_transport() {
             let fixture = if reads {
                 &shared
             } else {
-                fresh = Fixture::new(&app, &admin, &org).await;
+                let app_key = case.method.contains("ApplicationKey") || case.method.contains("AppKey");
+                fresh = Fixture::new(&app, &admin, &org, app_key).await;
                 &fresh
             };
             let request = (case.request)(fixture);
@@ -759,4 +814,81 @@ async fn the_terraform_providers_v1_calls_work_over_grpc_in_its_order() {
     assert_eq!(hidden["error"]["code"], "not_found", "{hidden}");
     let bad = call_in(&app, Transport::Grpc, &admin, Some("nope"), MGMT, "GetMyOrg", &json!({})).await;
     assert_eq!(bad["error"]["code"], "invalid_argument", "{bad}");
+}
+
+/// The calls of the provider's `project`, `project_role`, `application_api`,
+/// `application_key`, `user_grant` and `org_member` resources, create to
+/// destroy, over gRPC with `x-zitadel-orgid` (proto/METHODS.md lists the
+/// resource of each call).
+#[tokio::test]
+async fn the_terraform_providers_project_app_grant_and_member_calls_work_over_grpc() {
+    let app = TestApp::in_process().await;
+    let admin = app.admin_pat();
+    let org = default_org(&app, &admin).await;
+    let grpc = |method: &'static str, body: Value| {
+        let (app, admin, org) = (&app, admin.clone(), org.clone());
+        async move {
+            let answer = call_in(app, Transport::Grpc, &admin, Some(&org), MGMT, method, &body).await;
+            assert!(answer.get("ok").is_some(), "{method}: {answer}");
+            answer["ok"].clone()
+        }
+    };
+
+    let project = grpc("AddProject", json!({"name": "tf-project", "hasProjectCheck": true})).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    grpc("AddProjectRole", json!({"projectId": project, "roleKey": "reader", "displayName": "Reader"})).await;
+    let added = grpc(
+        "AddAPIApp",
+        json!({"projectId": project, "name": "api", "authMethodType": "API_AUTH_METHOD_TYPE_PRIVATE_KEY_JWT"}),
+    )
+    .await;
+    let app_id = added["appId"].as_str().unwrap().to_owned();
+    assert!(added.get("clientSecret").is_none(), "no secret for a private-key-JWT app: {added}");
+    let key = grpc("AddAppKey", json!({"projectId": project, "appId": app_id, "type": "KEY_TYPE_JSON"})).await;
+    let key_id = key["id"].as_str().unwrap().to_owned();
+    let file: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::STANDARD.decode(key["keyDetails"].as_str().unwrap()).unwrap(),
+    )
+    .unwrap();
+    assert_eq!((file["type"].as_str(), file["appId"].as_str()), (Some("application"), Some(app_id.as_str())));
+    let got = grpc("GetAppKey", json!({"projectId": project, "appId": app_id, "keyId": key_id})).await;
+    assert_eq!(got["key"]["id"], key_id.as_str());
+    grpc("UpdateApp", json!({"projectId": project, "appId": app_id, "name": "api-renamed"})).await;
+    let got = grpc("GetAppByID", json!({"projectId": project, "appId": app_id})).await;
+    assert_eq!(got["app"]["name"], "api-renamed");
+    assert_eq!(got["app"]["apiConfig"]["authMethodType"], "API_AUTH_METHOD_TYPE_PRIVATE_KEY_JWT");
+    let listed = grpc("ListApps", json!({"projectId": project})).await;
+    assert_eq!(listed["details"]["totalResult"], "1", "{listed}");
+
+    let user = create_machine(&app, &admin, &org, "tf-granted").await;
+    let grant = grpc("AddUserGrant", json!({"userId": user, "projectId": project, "roleKeys": ["reader"]})).await
+        ["userGrantId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let got = grpc("GetUserGrantByID", json!({"userId": user, "grantId": grant})).await;
+    assert_eq!(got["userGrant"]["roleKeys"], json!(["reader"]));
+    assert_eq!(got["userGrant"]["projectName"], "tf-project");
+    grpc("UpdateUserGrant", json!({"userId": user, "grantId": grant, "roleKeys": []})).await;
+
+    grpc("AddOrgMember", json!({"userId": user, "roles": ["ORG_USER_MANAGER"]})).await;
+    let members = grpc("ListOrgMembers", json!({"queries": [{"userIdQuery": {"userId": user}}]})).await;
+    assert_eq!(members["result"][0]["roles"], json!(["ORG_USER_MANAGER"]), "{members}");
+    grpc("UpdateOrgMember", json!({"userId": user, "roles": ["ORG_OWNER"]})).await;
+    let members = grpc("ListOrgMembers", json!({"queries": [{"userIdQuery": {"userId": user}}]})).await;
+    assert_eq!(members["result"][0]["roles"], json!(["ORG_OWNER"]), "{members}");
+    grpc("RemoveOrgMember", json!({"userId": user})).await;
+    let members = grpc("ListOrgMembers", json!({"queries": [{"userIdQuery": {"userId": user}}]})).await;
+    assert!(members.get("result").is_none(), "{members}");
+
+    grpc("RemoveUserGrant", json!({"userId": user, "grantId": grant})).await;
+    grpc("RemoveAppKey", json!({"projectId": project, "appId": app_id, "keyId": key_id})).await;
+    grpc("RemoveApp", json!({"projectId": project, "appId": app_id})).await;
+    grpc("RemoveProjectRole", json!({"projectId": project, "roleKey": "reader"})).await;
+    grpc("RemoveProject", json!({"id": project})).await;
+    let gone =
+        call_in(&app, Transport::Grpc, &admin, Some(&org), MGMT, "GetProjectByID", &json!({"id": project})).await;
+    assert_eq!(gone["error"]["code"], "not_found", "{gone}");
 }

@@ -17,16 +17,25 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::Value;
+use std::collections::BTreeSet;
 use tessera_core::keys::NewKey;
-use tessera_core::{Ctx, keys, orgs, pats, projects, secrets, users};
+
+use tessera_core::{Ctx, admins, applications, authorizations, keys, orgs, pats, projects, secrets, users};
+use tessera_domain::application::{ApiAuthMethod, AppName, AppState};
+use tessera_domain::authorization::AuthorizationState;
 use tessera_domain::names::{Description, DisplayName, Username};
+use tessera_domain::permission::{Role, Scope};
 use tessera_domain::project::{Project, ProjectName, ProjectRole, ProjectState, RoleKey};
 use tessera_domain::repo::{
-    KeyFilter, KeySort, OrgQueryFilter, OrgSort, Page, PatFilter, PatSort, ProjectFilter, ProjectSort, RoleFilter,
-    RoleSort, TextFilter, TextMethod,
+    AdminFilter, AdminSort, AppFilter, AppSort, AppWithOwner, AuthorizationFilter, AuthorizationSort,
+    AuthorizationView, KeyFilter, KeySort, OrgQueryFilter, OrgSort, Page, PatFilter, PatSort, ProjectFilter,
+    ProjectSort, RoleFilter, RoleSort, TextFilter, TextMethod,
 };
 use tessera_domain::user::{AccessTokenType, User, UserKind};
-use tessera_domain::{KeyId, OrgId, PatId, ProjectId, Timestamp, UserId, ValidationError};
+use tessera_domain::{
+    AppKeyId, ApplicationId, AuthorizationId, KeyId, OrgId, PatId, ProjectId, Timestamp, UserId, ValidationError,
+};
+use tessera_proto::zitadel::app::v1 as app_v1;
 use tessera_proto::zitadel::authn::v1 as authn;
 use tessera_proto::zitadel::management::v1 as mgmt;
 use tessera_proto::zitadel::org::v1 as org_v1;
@@ -598,6 +607,324 @@ async fn remove_role(v1: V1, req: mgmt::RemoveProjectRoleRequest) -> Result<mgmt
     Ok(mgmt::RemoveProjectRoleResponse { details: Some(changed_now(&v1.ctx, project.org_id)) })
 }
 
+/// `zitadel.app.v1.App` of an API application.
+fn wire_app(a: &AppWithOwner) -> app_v1::App {
+    app_v1::App {
+        id: a.app.id.to_string(),
+        details: Some(details(a.app.created_at, a.app.updated_at, a.org_id)),
+        state: match a.app.state {
+            AppState::Active => app_v1::AppState::Active,
+            AppState::Inactive => app_v1::AppState::Inactive,
+        }
+        .into(),
+        name: a.app.name.to_string(),
+        config: Some(app_v1::app::Config::ApiConfig(app_v1::ApiConfig {
+            client_id: a.app.client_id.clone(),
+            auth_method_type: wire_auth_method(a.app.auth_method).into(),
+        })),
+    }
+}
+
+fn wire_auth_method(m: ApiAuthMethod) -> app_v1::ApiAuthMethodType {
+    match m {
+        ApiAuthMethod::Basic => app_v1::ApiAuthMethodType::Basic,
+        ApiAuthMethod::PrivateKeyJwt => app_v1::ApiAuthMethodType::PrivateKeyJwt,
+    }
+}
+
+fn auth_method(value: i32) -> Result<ApiAuthMethod, ApiError> {
+    match app_v1::ApiAuthMethodType::try_from(value) {
+        Ok(app_v1::ApiAuthMethodType::Basic) => Ok(ApiAuthMethod::Basic),
+        Ok(app_v1::ApiAuthMethodType::PrivateKeyJwt) => Ok(ApiAuthMethod::PrivateKeyJwt),
+        Err(_) => Err(ServiceError::invalid("authMethodType is not a known API auth method").into()),
+    }
+}
+
+impl V1 {
+    /// The application `app` of the project `project` (in the call's
+    /// organization).
+    async fn app(&self, project: &str, app: &str) -> Result<AppWithOwner, ApiError> {
+        let project = self.project("projectId", project).await?;
+        let id = required_id("appId", app, ApplicationId::parse)?;
+        let found = applications::get(&self.ctx, id).await?;
+        if found.app.project_id != project.id {
+            return Err(ServiceError::not_found("application not found").into());
+        }
+        Ok(found)
+    }
+}
+
+async fn add_api_app(v1: V1, req: mgmt::AddApiAppRequest) -> Result<mgmt::AddApiAppResponse, ApiError> {
+    let project = v1.project("projectId", &req.project_id).await?;
+    let new = applications::NewApp {
+        project_id: project.id,
+        id: None,
+        name: AppName::parse(&req.name)?,
+        auth_method: auth_method(req.auth_method_type)?,
+    };
+    let (app, secret) = applications::create(&v1.ctx, new).await?;
+    Ok(mgmt::AddApiAppResponse {
+        app_id: app.app.id.to_string(),
+        details: Some(details(app.app.created_at, app.app.updated_at, app.org_id)),
+        client_id: app.app.client_id.clone(),
+        client_secret: secret.map(|s| s.expose_secret().to_owned()).unwrap_or_default(),
+    })
+}
+
+async fn get_app(v1: V1, req: mgmt::GetAppByIdRequest) -> Result<mgmt::GetAppByIdResponse, ApiError> {
+    let app = v1.app(&req.project_id, &req.app_id).await?;
+    Ok(mgmt::GetAppByIdResponse { app: Some(wire_app(&app)) })
+}
+
+async fn list_apps(v1: V1, req: mgmt::ListAppsRequest) -> Result<mgmt::ListAppsResponse, ApiError> {
+    use app_v1::app_query::Query;
+    let project = v1.project("projectId", &req.project_id).await?;
+    let mut filters = vec![AppFilter::Project(project.id)];
+    for q in &req.queries {
+        match &q.query {
+            Some(Query::NameQuery(n)) => filters.push(AppFilter::Name(text(&n.name, n.method, "nameQuery")?)),
+            None => return Err(ServiceError::invalid("queries: a query must name its type").into()),
+        }
+    }
+    let listed = applications::list(&v1.ctx, filters, AppSort::default(), page(req.query.as_ref())?).await?;
+    Ok(mgmt::ListAppsResponse {
+        details: Some(object::ListDetails { total_result: listed.total, view_timestamp: Some(ts(v1.ctx.now())) }),
+        result: listed.items.iter().map(wire_app).collect(),
+    })
+}
+
+async fn update_app(v1: V1, req: mgmt::UpdateAppRequest) -> Result<mgmt::UpdateAppResponse, ApiError> {
+    let app = v1.app(&req.project_id, &req.app_id).await?;
+    let change = applications::AppUpdate { name: Some(AppName::parse(&req.name)?), auth_method: None };
+    let app = applications::update(&v1.ctx, app.app.id, Some(app.app.project_id), change).await?;
+    Ok(mgmt::UpdateAppResponse { details: Some(details(app.app.created_at, app.app.updated_at, app.org_id)) })
+}
+
+async fn update_api_config(
+    v1: V1,
+    req: mgmt::UpdateApiAppConfigRequest,
+) -> Result<mgmt::UpdateApiAppConfigResponse, ApiError> {
+    let app = v1.app(&req.project_id, &req.app_id).await?;
+    let change = applications::AppUpdate { name: None, auth_method: Some(auth_method(req.auth_method_type)?) };
+    let app = applications::update(&v1.ctx, app.app.id, Some(app.app.project_id), change).await?;
+    Ok(mgmt::UpdateApiAppConfigResponse { details: Some(details(app.app.created_at, app.app.updated_at, app.org_id)) })
+}
+
+async fn remove_app(v1: V1, req: mgmt::RemoveAppRequest) -> Result<mgmt::RemoveAppResponse, ApiError> {
+    let app = v1.app(&req.project_id, &req.app_id).await?;
+    applications::delete(&v1.ctx, app.app.id, Some(app.app.project_id)).await?;
+    Ok(mgmt::RemoveAppResponse { details: Some(changed_now(&v1.ctx, app.org_id)) })
+}
+
+async fn add_app_key(v1: V1, req: mgmt::AddAppKeyRequest) -> Result<mgmt::AddAppKeyResponse, ApiError> {
+    check_key_type(req.r#type)?;
+    let app = v1.app(&req.project_id, &req.app_id).await?;
+    let expires = from_ts(req.expiration_date, "expirationDate")?;
+    let created = applications::create_key(&v1.ctx, app.app.id, Some(app.app.project_id), expires).await?;
+    Ok(mgmt::AddAppKeyResponse {
+        id: created.key.id.to_string(),
+        details: Some(details(created.key.created_at, created.key.created_at, app.org_id)),
+        key_details: created.file.as_bytes().to_vec(),
+    })
+}
+
+/// The key `key` of the application, or `not_found`.
+async fn app_key(v1: &V1, project: &str, app: &str, key: &str) -> Result<(AppWithOwner, AppKeyId), ApiError> {
+    let app = v1.app(project, app).await?;
+    if key.trim().is_empty() {
+        return Err(ServiceError::invalid("keyId is required").into());
+    }
+    let key = AppKeyId::parse(key).map_err(|_| ServiceError::not_found("key not found"))?;
+    Ok((app, key))
+}
+
+async fn get_app_key(v1: V1, req: mgmt::GetAppKeyRequest) -> Result<mgmt::GetAppKeyResponse, ApiError> {
+    let (app, key) = app_key(&v1, &req.project_id, &req.app_id, &req.key_id).await?;
+    let found = applications::get_key(&v1.ctx, key).await?;
+    if found.key.app_id != app.app.id {
+        return Err(ServiceError::not_found("key not found").into());
+    }
+    Ok(mgmt::GetAppKeyResponse {
+        key: Some(authn::Key {
+            id: found.key.id.to_string(),
+            details: Some(details(found.key.created_at, found.key.created_at, found.org_id)),
+            r#type: authn::KeyType::Json.into(),
+            expiration_date: Some(ts(found.key.expires_at)),
+        }),
+    })
+}
+
+async fn remove_app_key(v1: V1, req: mgmt::RemoveAppKeyRequest) -> Result<mgmt::RemoveAppKeyResponse, ApiError> {
+    let (app, key) = app_key(&v1, &req.project_id, &req.app_id, &req.key_id).await?;
+    applications::delete_key(&v1.ctx, key, Some(app.app.id), Some(app.app.project_id)).await?;
+    Ok(mgmt::RemoveAppKeyResponse { details: Some(changed_now(&v1.ctx, app.org_id)) })
+}
+
+/// `zitadel.user.v1.UserGrant`: v1's user grant is Tessera's authorization.
+fn wire_grant(v: &AuthorizationView) -> user_v1::UserGrant {
+    let a = &v.authorization;
+    user_v1::UserGrant {
+        id: a.id.to_string(),
+        details: Some(details(a.created_at, a.updated_at, a.org_id)),
+        role_keys: a.roles.iter().map(ToString::to_string).collect(),
+        state: match a.state {
+            AuthorizationState::Active => user_v1::UserGrantState::Active,
+            AuthorizationState::Inactive => user_v1::UserGrantState::Inactive,
+        }
+        .into(),
+        user_id: a.user_id.to_string(),
+        user_name: v.username.to_string(),
+        display_name: v.user_display_name.to_string(),
+        org_id: a.org_id.to_string(),
+        org_name: v.org_name.to_string(),
+        project_id: a.project_id.to_string(),
+        project_name: v.project_name.to_string(),
+        preferred_login_name: v.username.to_string(),
+        ..Default::default()
+    }
+}
+
+/// Role keys of a grant request.
+fn role_keys(keys: &[String]) -> Result<BTreeSet<RoleKey>, ApiError> {
+    keys.iter()
+        .enumerate()
+        .map(|(i, k)| {
+            RoleKey::parse(k).map_err(|_| ServiceError::invalid(format!("roleKeys[{i}] is not a role key")).into())
+        })
+        .collect()
+}
+
+/// The grant `grant` of the user `user` (in the call's organization).
+async fn user_grant(v1: &V1, user: &str, grant: &str) -> Result<AuthorizationView, ApiError> {
+    let user = v1.user("userId", user).await?;
+    if grant.trim().is_empty() {
+        return Err(ServiceError::invalid("grantId is required").into());
+    }
+    let id = AuthorizationId::parse(grant).map_err(|_| ServiceError::not_found("user grant not found"))?;
+    let filters = vec![AuthorizationFilter::Ids(vec![id]), AuthorizationFilter::Users(vec![user.id])];
+    let listed = authorizations::list(&v1.ctx, filters, AuthorizationSort::default(), Page::default()).await?;
+    listed.items.into_iter().next().ok_or_else(|| ServiceError::not_found("user grant not found").into())
+}
+
+async fn add_user_grant(v1: V1, req: mgmt::AddUserGrantRequest) -> Result<mgmt::AddUserGrantResponse, ApiError> {
+    if !req.project_grant_id.is_empty() {
+        return Err(ServiceError::invalid("projectGrantId is not supported: Tessera has no project grants").into());
+    }
+    let user = v1.user("userId", &req.user_id).await?;
+    let project = required_id("projectId", &req.project_id, ProjectId::parse)?;
+    let new = authorizations::NewAuthorization {
+        user_id: user.id,
+        project_id: project,
+        org_id: Some(v1.org),
+        roles: role_keys(&req.role_keys)?,
+    };
+    let view = authorizations::create(&v1.ctx, new).await?;
+    let a = &view.authorization;
+    Ok(mgmt::AddUserGrantResponse {
+        user_grant_id: a.id.to_string(),
+        details: Some(details(a.created_at, a.updated_at, a.org_id)),
+    })
+}
+
+async fn get_user_grant(
+    v1: V1,
+    req: mgmt::GetUserGrantByIdRequest,
+) -> Result<mgmt::GetUserGrantByIdResponse, ApiError> {
+    let view = user_grant(&v1, &req.user_id, &req.grant_id).await?;
+    Ok(mgmt::GetUserGrantByIdResponse { user_grant: Some(wire_grant(&view)) })
+}
+
+async fn update_user_grant(
+    v1: V1,
+    req: mgmt::UpdateUserGrantRequest,
+) -> Result<mgmt::UpdateUserGrantResponse, ApiError> {
+    let view = user_grant(&v1, &req.user_id, &req.grant_id).await?;
+    let a = authorizations::update(&v1.ctx, view.authorization.id, role_keys(&req.role_keys)?).await?;
+    Ok(mgmt::UpdateUserGrantResponse { details: Some(details(a.created_at, a.updated_at, a.org_id)) })
+}
+
+async fn remove_user_grant(
+    v1: V1,
+    req: mgmt::RemoveUserGrantRequest,
+) -> Result<mgmt::RemoveUserGrantResponse, ApiError> {
+    let view = user_grant(&v1, &req.user_id, &req.grant_id).await?;
+    authorizations::delete(&v1.ctx, view.authorization.id).await?;
+    Ok(mgmt::RemoveUserGrantResponse { details: Some(changed_now(&v1.ctx, view.authorization.org_id)) })
+}
+
+/// Organization roles of a member request.
+fn member_roles(roles: &[String]) -> Result<Vec<Role>, ApiError> {
+    roles
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            Role::parse(r).map_err(|_| ServiceError::invalid(format!("roles[{i}] is not a supported role")).into())
+        })
+        .collect()
+}
+
+/// A member's user id; the user may be of any organization, as in ZITADEL.
+fn member_id(value: &str) -> Result<UserId, ApiError> {
+    Ok(required_id("userId", value, UserId::parse)?)
+}
+
+async fn add_org_member(v1: V1, req: mgmt::AddOrgMemberRequest) -> Result<mgmt::AddOrgMemberResponse, ApiError> {
+    let admin =
+        admins::create(&v1.ctx, member_id(&req.user_id)?, Scope::Org(v1.org), member_roles(&req.roles)?).await?;
+    Ok(mgmt::AddOrgMemberResponse { details: Some(details(admin.created_at, admin.updated_at, v1.org)) })
+}
+
+async fn update_org_member(
+    v1: V1,
+    req: mgmt::UpdateOrgMemberRequest,
+) -> Result<mgmt::UpdateOrgMemberResponse, ApiError> {
+    let admin =
+        admins::update(&v1.ctx, member_id(&req.user_id)?, Scope::Org(v1.org), member_roles(&req.roles)?).await?;
+    Ok(mgmt::UpdateOrgMemberResponse { details: Some(details(admin.created_at, admin.updated_at, v1.org)) })
+}
+
+async fn remove_org_member(
+    v1: V1,
+    req: mgmt::RemoveOrgMemberRequest,
+) -> Result<mgmt::RemoveOrgMemberResponse, ApiError> {
+    admins::delete(&v1.ctx, member_id(&req.user_id)?, Scope::Org(v1.org)).await?;
+    Ok(mgmt::RemoveOrgMemberResponse { details: Some(changed_now(&v1.ctx, v1.org)) })
+}
+
+/// v1 `ListOrgMembers`: `userIdQuery` filters; the name and email queries are
+/// refused (`invalid_argument`), as Tessera's administrator list has no such
+/// filter.
+async fn list_org_members(v1: V1, req: mgmt::ListOrgMembersRequest) -> Result<mgmt::ListOrgMembersResponse, ApiError> {
+    use tessera_proto::zitadel::member::v1::search_query::Query;
+    let mut filters = vec![AdminFilter::Scope(Scope::Org(v1.org))];
+    for q in &req.queries {
+        match &q.query {
+            Some(Query::UserIdQuery(u)) => filters.push(AdminFilter::User(member_id(&u.user_id)?)),
+            Some(_) => {
+                return Err(ServiceError::invalid("queries: only userIdQuery is supported for members").into());
+            }
+            None => return Err(ServiceError::invalid("queries: a query must name its type").into()),
+        }
+    }
+    let listed = admins::list(&v1.ctx, filters, AdminSort::default(), page(req.query.as_ref())?).await?;
+    Ok(mgmt::ListOrgMembersResponse {
+        details: Some(object::ListDetails { total_result: listed.total, view_timestamp: Some(ts(v1.ctx.now())) }),
+        result: listed
+            .items
+            .iter()
+            .map(|m| tessera_proto::zitadel::member::v1::Member {
+                user_id: m.admin.user_id.to_string(),
+                details: Some(details(m.admin.created_at, m.admin.updated_at, v1.org)),
+                roles: m.admin.roles.iter().map(|r| r.as_str().to_owned()).collect(),
+                preferred_login_name: m.username.to_string(),
+                display_name: m.display_name.to_string(),
+                user_resource_owner: m.user_org_id.to_string(),
+                ..Default::default()
+            })
+            .collect(),
+    })
+}
+
 /// Hands `call` to the v1 method `method`; `None` for a method Tessera does
 /// not have (proto/METHODS.md lists the ones still to come).
 pub async fn dispatch(method: &str, call: &Call) -> Option<Result<Value, ApiError>> {
@@ -626,6 +953,23 @@ pub async fn dispatch(method: &str, call: &Call) -> Option<Result<Value, ApiErro
         "AddProjectRole" => run(call, add_role).await,
         "UpdateProjectRole" => run(call, update_role).await,
         "RemoveProjectRole" => run(call, remove_role).await,
+        "AddAPIApp" => run(call, add_api_app).await,
+        "GetAppByID" => run(call, get_app).await,
+        "ListApps" => run(call, list_apps).await,
+        "UpdateApp" => run(call, update_app).await,
+        "UpdateAPIAppConfig" => run(call, update_api_config).await,
+        "RemoveApp" => run(call, remove_app).await,
+        "AddAppKey" => run(call, add_app_key).await,
+        "GetAppKey" => run(call, get_app_key).await,
+        "RemoveAppKey" => run(call, remove_app_key).await,
+        "AddUserGrant" => run(call, add_user_grant).await,
+        "GetUserGrantByID" => run(call, get_user_grant).await,
+        "UpdateUserGrant" => run(call, update_user_grant).await,
+        "RemoveUserGrant" => run(call, remove_user_grant).await,
+        "AddOrgMember" => run(call, add_org_member).await,
+        "ListOrgMembers" => run(call, list_org_members).await,
+        "UpdateOrgMember" => run(call, update_org_member).await,
+        "RemoveOrgMember" => run(call, remove_org_member).await,
         _ => return None,
     })
 }
@@ -657,6 +1001,23 @@ const REST: &[(&str, &str, &str, &[&str])] = &[
     ("POST", "/projects/{projectId}/roles", "AddProjectRole", &["projectId"]),
     ("PUT", "/projects/{projectId}/roles/{roleKey}", "UpdateProjectRole", &["projectId", "roleKey"]),
     ("DELETE", "/projects/{projectId}/roles/{roleKey}", "RemoveProjectRole", &["projectId", "roleKey"]),
+    ("POST", "/projects/{projectId}/apps/api", "AddAPIApp", &["projectId"]),
+    ("POST", "/projects/{projectId}/apps/_search", "ListApps", &["projectId"]),
+    ("GET", "/projects/{projectId}/apps/{appId}", "GetAppByID", &["projectId", "appId"]),
+    ("PUT", "/projects/{projectId}/apps/{appId}", "UpdateApp", &["projectId", "appId"]),
+    ("PUT", "/projects/{projectId}/apps/{appId}/api_config", "UpdateAPIAppConfig", &["projectId", "appId"]),
+    ("DELETE", "/projects/{projectId}/apps/{appId}", "RemoveApp", &["projectId", "appId"]),
+    ("POST", "/projects/{projectId}/apps/{appId}/keys", "AddAppKey", &["projectId", "appId"]),
+    ("GET", "/projects/{projectId}/apps/{appId}/keys/{keyId}", "GetAppKey", &["projectId", "appId", "keyId"]),
+    ("DELETE", "/projects/{projectId}/apps/{appId}/keys/{keyId}", "RemoveAppKey", &["projectId", "appId", "keyId"]),
+    ("POST", "/users/{userId}/grants", "AddUserGrant", &["userId"]),
+    ("GET", "/users/{userId}/grants/{grantId}", "GetUserGrantByID", &["userId", "grantId"]),
+    ("PUT", "/users/{userId}/grants/{grantId}", "UpdateUserGrant", &["userId", "grantId"]),
+    ("DELETE", "/users/{userId}/grants/{grantId}", "RemoveUserGrant", &["userId", "grantId"]),
+    ("POST", "/orgs/me/members", "AddOrgMember", &[]),
+    ("POST", "/orgs/me/members/_search", "ListOrgMembers", &[]),
+    ("PUT", "/orgs/me/members/{userId}", "UpdateOrgMember", &["userId"]),
+    ("DELETE", "/orgs/me/members/{userId}", "RemoveOrgMember", &["userId"]),
 ];
 
 /// Mounts the v1 REST routes in one scope, so that other paths skip them at
