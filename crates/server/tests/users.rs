@@ -509,7 +509,36 @@ async fn rest_paths_reach_the_same_handlers() {
     assert_eq!(res.status(), 200);
     let res = app.client.post(app.url(&format!("/v2/users/{id}/deactivate"))).bearer_auth(&admin).send().await.unwrap();
     assert_eq!(res.status(), 200, "an empty body is the empty message");
-    let res = app.client.delete(app.url(&format!("/v2/users/{id}"))).bearer_auth(&admin).send().await.unwrap();
+
+    // v2beta's gateway paths reach the same handlers, for the methods both have.
+    let got: Value = app
+        .client
+        .get(app.url(&format!("/v2beta/users/{id}")))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(got["user"]["state"], "USER_STATE_INACTIVE", "{got}");
+    let res =
+        app.client.post(app.url(&format!("/v2beta/users/{id}/reactivate"))).bearer_auth(&admin).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let listed: Value = app
+        .client
+        .post(app.url("/v2beta/users"))
+        .bearer_auth(&admin)
+        .json(&json!({"queries": [{"inUserIdsQuery": {"userIds": [id]}}]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["result"][0]["state"], "USER_STATE_ACTIVE", "{listed}");
+
+    let res = app.client.delete(app.url(&format!("/v2beta/users/{id}"))).bearer_auth(&admin).send().await.unwrap();
     assert_eq!(res.status(), 200);
 }
 

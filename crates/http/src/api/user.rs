@@ -1263,7 +1263,8 @@ fn uid(req: &HttpRequest) -> (&'static str, String) {
 pub fn rest_routes(cfg: &mut web::ServiceConfig) {
     async fn rest(req: HttpRequest, payload: web::Payload) -> Result<HttpResponse, ApiError> {
         let method = req.method().clone();
-        let pattern = req.match_pattern().unwrap_or_default();
+        // v2beta's paths are v2's for the methods both have (the same messages).
+        let pattern = req.match_pattern().unwrap_or_default().replacen("/v2beta/", "/v2/", 1);
         let mut params = vec![];
         if req.match_info().get("userId").is_some() {
             params.push(uid(&req));
@@ -1322,5 +1323,13 @@ pub fn rest_routes(cfg: &mut web::ServiceConfig) {
         .route("/v2/users/{userId}/pats/{tokenId}", web::delete().to(rest))
         .route("/v2/users/{userId}/metadata", web::post().to(rest))
         .route("/v2/users/{userId}/metadata/search", web::post().to(rest))
-        .route("/v2/users/{userId}/metadata", web::delete().to(rest));
+        .route("/v2/users/{userId}/metadata", web::delete().to(rest))
+        // zitadel.user.v2beta.UserService's gateway paths.
+        .route("/v2beta/users", web::post().to(rest))
+        .route("/v2beta/users/{userId}", web::get().to(rest))
+        .route("/v2beta/users/{userId}", web::delete().to(rest))
+        .route("/v2beta/users/{userId}/deactivate", web::post().to(rest))
+        .route("/v2beta/users/{userId}/reactivate", web::post().to(rest))
+        .route("/v2beta/users/{userId}/lock", web::post().to(rest))
+        .route("/v2beta/users/{userId}/unlock", web::post().to(rest));
 }
