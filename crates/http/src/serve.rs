@@ -12,8 +12,9 @@
 //! - anything else: actix-http's HTTP/1 dispatcher, exactly as `HttpServer`
 //!   would run it (same timeouts and graceful shutdown).
 //!
-//! Tessera does not terminate TLS (DESIGN.md §2: a proxy does); behind a proxy
-//! that speaks HTTP/2 to its backends, gRPC arrives here as h2c.
+//! Tessera has no TLS listener: it runs behind a TLS-terminating load balancer
+//! (docs/operator/multi-node.md). A balancer that speaks HTTP/2 to its
+//! backends delivers gRPC here as h2c.
 
 use std::fmt;
 use std::io;
