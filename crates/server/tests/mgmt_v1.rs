@@ -1,10 +1,12 @@
-//! ZITADEL's v1 management REST endpoints (`/management/v1/users/machine`,
-//! `/management/v1/users/{userId}/machine`) end to end through the real binary:
+//! ZITADEL's v1 management REST endpoints (`/management/v1/…`: machine users,
+//! projects and roles) end to end through the real binary:
 //! grpc-gateway JSON in and out, the `x-zitadel-orgid` header, and the gateway's
 //! error bodies `{"code": <int>, "message", "details": []}`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "a test: a failed step must fail it")]
 
+#[path = "common/api.rs"]
+mod api;
 mod common;
 
 use common::TestApp;
@@ -296,7 +298,7 @@ async fn projects_and_roles_at_their_rest_paths() {
     assert_eq!(listed["result"][0]["group"], "ops");
 
     // Another organization's header hides the project: the gateway's 404.
-    let (_, elsewhere) = v2_org(&app, &admin).await;
+    let elsewhere = api::create_org(&app, &admin, "elsewhere").await;
     let (status, _, err) = v1(&app, Method::GET, &path, &admin, Some(&elsewhere), json!({})).await;
     assert_eq!((status, err["code"].as_i64()), (404, Some(5)), "{err}");
 
@@ -306,19 +308,4 @@ async fn projects_and_roles_at_their_rest_paths() {
     assert_eq!(status, 200);
     let (status, _, _) = v1(&app, Method::GET, &path, &admin, Some(&org), json!({})).await;
     assert_eq!(status, 404);
-}
-
-/// A second organization; (status, id).
-async fn v2_org(app: &TestApp, token: &str) -> (u16, String) {
-    let res = app
-        .client
-        .post(app.url("/zitadel.org.v2.OrganizationService/AddOrganization"))
-        .bearer_auth(token)
-        .json(&json!({"name": "elsewhere"}))
-        .send()
-        .await
-        .unwrap();
-    let status = res.status().as_u16();
-    let body: Value = res.json().await.unwrap();
-    (status, body["organizationId"].as_str().unwrap_or_default().to_owned())
 }

@@ -82,6 +82,15 @@ impl Page {
     /// holds, and well inside the signed 64-bit integers SQL binds (a larger one
     /// made the SQLite binding panic). Larger offsets are `invalid_argument`.
     pub const MAX_OFFSET: u64 = 1_000_000_000;
+
+    /// The page a list request asks for: a limit of 0 is the default, a larger
+    /// one than [`Page::MAX_LIMIT`] is capped (ZITADEL's `ListQuery` rules).
+    /// The offset is the caller's to bound ([`Page::MAX_OFFSET`]).
+    #[must_use]
+    pub fn requested(offset: u64, limit: u64, asc: bool) -> Self {
+        let limit = if limit == 0 { Self::DEFAULT_LIMIT } else { limit.min(Self::MAX_LIMIT) };
+        Self { offset, limit, asc }
+    }
 }
 
 impl Default for Page {

@@ -76,8 +76,7 @@ impl ListQuery {
     /// The domain page.
     #[must_use]
     pub fn page(&self) -> Page {
-        let limit = if self.limit == 0 { Page::DEFAULT_LIMIT } else { u64::from(self.limit).min(Page::MAX_LIMIT) };
-        Page { offset: self.offset, limit, asc: self.asc }
+        Page::requested(self.offset, u64::from(self.limit), self.asc)
     }
 }
 

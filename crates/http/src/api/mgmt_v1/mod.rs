@@ -161,15 +161,14 @@ fn check_key_type(value: i32) -> Result<(), ApiError> {
     }
 }
 
-/// A v1 `ListQuery` as a page: a limit of 0 is the default, larger ones are
-/// capped, offsets are bounded, as in the v2 lists.
+/// A v1 `ListQuery` as a page ([`Page::requested`]), its offset bounded as in
+/// the v2 lists.
 fn page(q: Option<&object::ListQuery>) -> Result<Page, ApiError> {
     let q = q.copied().unwrap_or_default();
     if q.offset > Page::MAX_OFFSET {
         return Err(ServiceError::invalid("query.offset must be an integer from 0 to 1000000000").into());
     }
-    let limit = if q.limit == 0 { Page::DEFAULT_LIMIT } else { u64::from(q.limit).min(Page::MAX_LIMIT) };
-    Ok(Page { offset: q.offset, limit, asc: q.asc })
+    Ok(Page::requested(q.offset, u64::from(q.limit), q.asc))
 }
 
 /// A text query of a v1 list.
