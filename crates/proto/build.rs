@@ -82,11 +82,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     std::fs::write(out.join("descriptors.bin"), &bytes)?;
 
     let mut config = prost_build::Config::new();
-    // Timestamps are Tessera's own type: pbjson-types writes `+00:00` where
-    // proto3 JSON requires `Z` (src/timestamp.rs).
+    // Timestamps and durations are Tessera's own types: pbjson-types writes
+    // `+00:00` where proto3 JSON requires `Z` (src/timestamp.rs), and a
+    // duration's error should say what a duration looks like (src/duration.rs).
     config
         .compile_well_known_types()
         .extern_path(".google.protobuf.Timestamp", "crate::Timestamp")
+        .extern_path(".google.protobuf.Duration", "crate::Duration")
         .extern_path(".google.protobuf", "::pbjson_types");
     config.compile_fds(fds.clone())?;
     pbjson_build::Builder::new()

@@ -200,7 +200,7 @@ pub fn binary_call(data: &[u8]) {
 /// queries), offsets and limits, up to the filters handed to the repository.
 pub fn list_query(data: &[u8]) {
     use tessera_http::api::user::{ListUsersRequest, list_users_query};
-    match tessera_http::api::connect::decode::<ListUsersRequest>(data) {
+    match tessera_http::api::call::decode::<ListUsersRequest>(data) {
         Ok(req) => {
             if let Err(e) = list_users_query(&req) {
                 check_message(&e.message);

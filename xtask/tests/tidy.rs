@@ -114,3 +114,74 @@ fn every_module_says_what_it_is_for_and_todos_name_an_issue() {
         }
     }
 }
+
+/// The modules of `crates/http/src/api` that each one imports: `super::x` in
+/// `api/m.rs` or `api/m/mod.rs`, `super::super::x` deeper, `crate::api::x`
+/// anywhere. Comments are skipped (a doc link is not an import).
+fn api_imports() -> BTreeMap<String, BTreeSet<String>> {
+    let api = root().join("crates/http/src/api");
+    let mut files = Vec::new();
+    rust_files(&api, &mut files);
+    let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for file in files {
+        let rel = file.strip_prefix(&api).unwrap();
+        let parts: Vec<String> = rel.iter().map(|p| p.to_string_lossy().into_owned()).collect();
+        let module = parts[0].trim_end_matches(".rs").to_owned();
+        if module == "mod" {
+            continue;
+        }
+        let nested = parts.len() > 1 && parts[1] != "mod.rs";
+        let sibling = if nested { "super::super::" } else { "super::" };
+        let text = std::fs::read_to_string(&file).unwrap();
+        let edges = graph.entry(module.clone()).or_default();
+        for line in text.lines().filter(|l| !l.trim_start().starts_with("//")) {
+            for prefix in [sibling, "crate::api::"] {
+                for (at, _) in line.match_indices(prefix) {
+                    let rest = &line[at + prefix.len()..];
+                    let name: String = rest
+                        .chars()
+                        .take_while(|c| c.is_ascii_lowercase() || *c == '_' || c.is_ascii_digit())
+                        .collect();
+                    // `super::super::x` seen as `super::` + `super`: not a module of api/.
+                    if !name.is_empty() && name != "super" && name != module {
+                        edges.insert(name);
+                    }
+                }
+            }
+        }
+    }
+    graph
+}
+
+/// Issue 17: the API modules import each other along a tree-like order (the
+/// transports and route tables on top, handlers below them, the shared call
+/// and wire pieces at the bottom), never in a circle.
+#[test]
+fn api_modules_import_each_other_without_a_circle() {
+    let graph = api_imports();
+    assert!(graph.contains_key("connect") && graph["connect"].contains("user"), "{graph:?}");
+    // Depth-first search; a module met again while still on the path closes a circle.
+    fn visit<'a>(
+        graph: &'a BTreeMap<String, BTreeSet<String>>,
+        module: &'a str,
+        path: &mut Vec<&'a str>,
+        done: &mut BTreeSet<&'a str>,
+    ) {
+        if done.contains(module) {
+            return;
+        }
+        if let Some(at) = path.iter().position(|m| *m == module) {
+            panic!("api/ modules import each other in a circle: {} -> {module}", path[at..].join(" -> "));
+        }
+        path.push(module);
+        for next in graph.get(module).into_iter().flatten() {
+            visit(graph, next, path, done);
+        }
+        path.pop();
+        done.insert(module);
+    }
+    let mut done = BTreeSet::new();
+    for module in graph.keys() {
+        visit(&graph, module, &mut Vec::new(), &mut done);
+    }
+}

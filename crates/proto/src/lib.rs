@@ -15,12 +15,14 @@
 
 include!(concat!(env!("OUT_DIR"), "/modules.rs"));
 
+mod duration;
 mod timestamp;
+pub use duration::Duration;
 pub use timestamp::Timestamp;
 
 use std::marker::PhantomData;
 
-/// The other well-known types (`google.protobuf.Duration`, …) the messages use.
+/// The other well-known types (`google.protobuf.Empty`, …) the messages use.
 pub use pbjson_types;
 
 /// One `rpc`: its fully qualified service name, its method name and the codec

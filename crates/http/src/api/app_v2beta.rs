@@ -9,7 +9,7 @@
 use serde_json::{Map, Value, json};
 
 use super::application;
-use super::connect::Call;
+use super::call::Call;
 use crate::error::ApiError;
 
 /// Moves `from` to `to` in an object, if present.

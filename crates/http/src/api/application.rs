@@ -14,9 +14,10 @@ use tessera_domain::application::{ApiAuthMethod, AppName, AppState};
 use tessera_domain::repo::{AppFilter, AppKeyFilter, AppKeySort, AppKeyWithOwner, AppSort, AppWithOwner};
 use tessera_domain::{AppKeyId, ApplicationId, OrgId, ProjectId, Timestamp};
 
-use super::connect::Call;
-use super::project::text_filter;
-use super::user::{ListQuery, PaginationResponse, TextFilterMethod, required_id};
+use super::call::Call;
+use super::v2::{
+    ChangeDateResponse, DeletionDateResponse, ListQuery, PaginationResponse, TextFilterMethod, required_id, text_filter,
+};
 use super::wire;
 use crate::error::{ApiError, ServiceError};
 use crate::proto_enum;
@@ -413,15 +414,6 @@ pub struct UpdateApplicationRequest {
     pub saml_configuration: Option<Value>,
 }
 
-/// A response carrying only a change time.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ChangeDateResponse {
-    /// When.
-    #[serde(with = "wire::ts")]
-    pub change_date: Timestamp,
-}
-
 async fn update_application(ctx: Ctx, req: UpdateApplicationRequest) -> Result<ChangeDateResponse, ApiError> {
     only_api(req.oidc_configuration.is_some(), req.saml_configuration.is_some())?;
     let id = app_id(&req.application_id)?;
@@ -482,15 +474,6 @@ async fn reactivate_application(ctx: Ctx, req: AppIdRequest) -> Result<Reactivat
     )
     .await?;
     Ok(ReactivateResponse { reactivation_date: found.app.updated_at })
-}
-
-/// A response carrying only a deletion time.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct DeletionDateResponse {
-    /// When.
-    #[serde(with = "wire::ts")]
-    pub deletion_date: Timestamp,
 }
 
 async fn delete_application(ctx: Ctx, req: AppIdRequest) -> Result<DeletionDateResponse, ApiError> {

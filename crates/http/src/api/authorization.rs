@@ -20,9 +20,10 @@ use tessera_domain::project::RoleKey;
 use tessera_domain::repo::{AuthorizationFilter, AuthorizationSort, AuthorizationView};
 use tessera_domain::{AuthorizationId, OrgId, ProjectId, Timestamp, UserId};
 
-use super::connect::Call;
-use super::project::text_filter;
-use super::user::{ListQuery, PaginationResponse, TextFilterMethod, required_id};
+use super::call::Call;
+use super::v2::{
+    ChangeDateResponse, DeletionDateResponse, ListQuery, PaginationResponse, TextFilterMethod, required_id, text_filter,
+};
 use super::wire;
 use crate::error::{ApiError, ServiceError};
 use crate::proto_enum;
@@ -403,15 +404,6 @@ pub struct UpdateAuthorizationRequest {
     pub role_keys: Vec<String>,
 }
 
-/// A response carrying only a change time.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ChangeDateResponse {
-    /// When.
-    #[serde(with = "wire::ts")]
-    pub change_date: Timestamp,
-}
-
 async fn update_authorization(ctx: Ctx, req: UpdateAuthorizationRequest) -> Result<ChangeDateResponse, ApiError> {
     let a = authorizations::update(&ctx, authorization_id(&req.id)?, role_keys(&req.role_keys)?).await?;
     Ok(ChangeDateResponse { change_date: a.updated_at })
@@ -432,15 +424,6 @@ async fn change_state(
 ) -> Result<ChangeDateResponse, ApiError> {
     let a = authorizations::change_state(&ctx, authorization_id(&req.id)?, change).await?;
     Ok(ChangeDateResponse { change_date: a.updated_at })
-}
-
-/// `DeleteAuthorizationResponse`.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct DeletionDateResponse {
-    /// When.
-    #[serde(with = "wire::ts")]
-    pub deletion_date: Timestamp,
 }
 
 async fn delete_authorization(ctx: Ctx, req: AuthorizationIdRequest) -> Result<DeletionDateResponse, ApiError> {

@@ -12,8 +12,8 @@ use tessera_domain::permission::{Role, Scope};
 use tessera_domain::repo::{AdminFilter, AdminSort, AdminWithNames, TextFilter};
 use tessera_domain::{OrgId, ProjectId, Timestamp, UserId};
 
-use super::connect::Call;
-use super::user::{ListQuery, PaginationResponse, TextFilterMethod, TimestampFilter, required_id, wire_from};
+use super::call::Call;
+use super::v2::{ListQuery, PaginationResponse, TextFilterMethod, TimestampFilter, required_id, wire_from};
 use super::wire;
 use crate::error::{ApiError, ServiceError};
 use crate::proto_enum;

@@ -6,6 +6,7 @@
 pub mod app_v2beta;
 pub mod application;
 pub mod authorization;
+pub mod call;
 pub mod connect;
 pub mod internal_permission;
 pub mod mgmt_v1;
@@ -15,6 +16,7 @@ pub mod project;
 pub mod protocol;
 pub mod user;
 pub mod user_credentials;
+pub mod v2;
 pub mod wire;
 
 use actix_web::web;

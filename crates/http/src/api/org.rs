@@ -15,8 +15,9 @@ use tessera_domain::permission::Role;
 use tessera_domain::repo::{OrgQueryFilter, OrgSort};
 use tessera_domain::{OrgId, Timestamp, UserId};
 
-use super::connect::{Call, RestCall};
-use super::user::{Details, HumanInput, ListDetails, ListQuery, opt_username, required_id, text_leaf, wire_from};
+use super::call::{Call, RestCall};
+use super::user::HumanInput;
+use super::v2::{Details, ListDetails, ListQuery, opt_username, required_id, text_leaf, wire_from};
 use super::wire;
 use crate::error::{ApiError, ConnectCode, ServiceError};
 use crate::proto_enum;

@@ -13,11 +13,14 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tessera_domain::names::DisplayName;
 use tessera_domain::project::{Project, ProjectName, ProjectRole, ProjectState, RoleKey, parse_group};
-use tessera_domain::repo::{ProjectFilter, ProjectSort, RoleFilter, RoleSort, TextFilter};
+use tessera_domain::repo::{ProjectFilter, ProjectSort, RoleFilter, RoleSort};
 use tessera_domain::{OrgId, ProjectId, Timestamp};
 
-use super::connect::Call;
-use super::user::{IdFilter, ListQuery, PaginationResponse, TextFilterMethod, required_id};
+use super::call::Call;
+use super::v2::{
+    ChangeDateResponse, DeletionDateResponse, IdFilter, ListQuery, PaginationResponse, TextFilterMethod, required_id,
+    text_filter,
+};
 use super::wire;
 use crate::error::{ApiError, ServiceError};
 use crate::proto_enum;
@@ -154,23 +157,6 @@ impl WireProjectRole {
             group: r.group.clone(),
         }
     }
-}
-
-/// A text filter of the `filter.v2` kind: the value under `value`, a method.
-pub(crate) fn text_filter(value: &str, method: TextFilterMethod, field: &str) -> Result<TextFilter, ServiceError> {
-    if value.is_empty() || value.chars().count() > 200 {
-        return Err(ServiceError::invalid(format!("{field} must be 1 to 200 characters")));
-    }
-    Ok(TextFilter { value: value.to_owned(), method: method.to_domain() })
-}
-
-/// A response carrying only a change time.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ChangeDateResponse {
-    /// When.
-    #[serde(with = "wire::ts")]
-    pub change_date: Timestamp,
 }
 
 fn project_id(v: &str) -> Result<ProjectId, ServiceError> {
@@ -418,15 +404,6 @@ async fn change_state(
 ) -> Result<ChangeDateResponse, ApiError> {
     let project = projects::change_state(&ctx, project_id(&req.project_id)?, change).await?;
     Ok(ChangeDateResponse { change_date: project.updated_at })
-}
-
-/// `DeleteProjectResponse`.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct DeletionDateResponse {
-    /// When.
-    #[serde(with = "wire::ts")]
-    pub deletion_date: Timestamp,
 }
 
 async fn delete_project(ctx: Ctx, req: ProjectIdRequest) -> Result<DeletionDateResponse, ApiError> {

@@ -8,206 +8,20 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tessera_domain::names::{Description, DisplayName, Email, Username};
-use tessera_domain::repo::{
-    Page, PatFilter, PatSort, TextFilter, TextMethod, TimeFilter, UserFilter, UserSort, UserType,
-};
+use tessera_domain::repo::{Page, PatFilter, PatSort, TextFilter, TextMethod, UserFilter, UserSort, UserType};
 use tessera_domain::user::{AccessTokenType, StateChange, User, UserKind, UserState};
 use tessera_domain::{OrgId, PatId, Timestamp, UserId};
 use tessera_oauth::credential::IssuedCredential;
 
-use super::connect::{Call, RestCall};
+use super::call::{Call, RestCall};
+use super::v2::{
+    ChangeDateResponse, DeletionDateResponse, Details, IdFilter, ListDetails, ListQuery, PaginationResponse,
+    TextFilterMethod, TimestampFilter, opt_username, required_id, text_leaf, wire_from,
+};
 use super::wire;
 use crate::error::{ApiError, ServiceError};
 use crate::proto_enum;
 use tessera_core::{Ctx, metadata, pats, secrets, users};
-
-// ----------------------------------------------------------------------------
-// Shared wire types
-
-/// `zitadel.object.v2.Details`.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Details {
-    /// Last change.
-    #[serde(with = "wire::ts")]
-    pub change_date: Timestamp,
-    /// Creation.
-    #[serde(with = "wire::ts")]
-    pub creation_date: Timestamp,
-    /// Owning organization.
-    pub resource_owner: String,
-}
-
-impl Details {
-    /// Details of a user.
-    #[must_use]
-    pub fn of_user(u: &User) -> Self {
-        Self { change_date: u.updated_at, creation_date: u.created_at, resource_owner: u.org_id.to_string() }
-    }
-}
-
-/// `zitadel.object.v2.ListDetails`.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ListDetails {
-    /// Matches in all.
-    #[serde(with = "wire::u64_str")]
-    pub total_result: u64,
-    /// When the list was read.
-    #[serde(with = "wire::ts")]
-    pub timestamp: Timestamp,
-}
-
-/// `zitadel.object.v2.ListQuery` (also `filter.v2.PaginationRequest`).
-#[derive(Debug, Default, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
-pub struct ListQuery {
-    /// Rows to skip, at most `Page::MAX_OFFSET`.
-    #[serde(deserialize_with = "wire::offset::deserialize")]
-    pub offset: u64,
-    /// Page size; 0 means the default (100), at most 1000.
-    #[serde(deserialize_with = "wire::u32_any::deserialize")]
-    pub limit: u32,
-    /// Ascending; ZITADEL's default (false) is descending.
-    pub asc: bool,
-}
-
-impl ListQuery {
-    /// The domain page.
-    #[must_use]
-    pub fn page(&self) -> Page {
-        Page::requested(self.offset, u64::from(self.limit), self.asc)
-    }
-}
-
-/// `zitadel.filter.v2.PaginationResponse`.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PaginationResponse {
-    /// Matches in all.
-    #[serde(with = "wire::u64_str")]
-    pub total_result: u64,
-    /// The page size used.
-    #[serde(with = "wire::u64_str")]
-    pub applied_limit: u64,
-}
-
-proto_enum!(
-    /// `zitadel.object.v2.TextQueryMethod`.
-    TextQueryMethod {
-        #[default]
-        Equals = 0 => "TEXT_QUERY_METHOD_EQUALS",
-        EqualsIgnoreCase = 1 => "TEXT_QUERY_METHOD_EQUALS_IGNORE_CASE",
-        StartsWith = 2 => "TEXT_QUERY_METHOD_STARTS_WITH",
-        StartsWithIgnoreCase = 3 => "TEXT_QUERY_METHOD_STARTS_WITH_IGNORE_CASE",
-        Contains = 4 => "TEXT_QUERY_METHOD_CONTAINS",
-        ContainsIgnoreCase = 5 => "TEXT_QUERY_METHOD_CONTAINS_IGNORE_CASE",
-        EndsWith = 6 => "TEXT_QUERY_METHOD_ENDS_WITH",
-        EndsWithIgnoreCase = 7 => "TEXT_QUERY_METHOD_ENDS_WITH_IGNORE_CASE",
-    }
-);
-
-proto_enum!(
-    /// `zitadel.filter.v2.TextFilterMethod`.
-    TextFilterMethod {
-        #[default]
-        Equals = 0 => "TEXT_FILTER_METHOD_EQUALS",
-        EqualsIgnoreCase = 1 => "TEXT_FILTER_METHOD_EQUALS_IGNORE_CASE",
-        StartsWith = 2 => "TEXT_FILTER_METHOD_STARTS_WITH",
-        StartsWithIgnoreCase = 3 => "TEXT_FILTER_METHOD_STARTS_WITH_IGNORE_CASE",
-        Contains = 4 => "TEXT_FILTER_METHOD_CONTAINS",
-        ContainsIgnoreCase = 5 => "TEXT_FILTER_METHOD_CONTAINS_IGNORE_CASE",
-        EndsWith = 6 => "TEXT_FILTER_METHOD_ENDS_WITH",
-        EndsWithIgnoreCase = 7 => "TEXT_FILTER_METHOD_ENDS_WITH_IGNORE_CASE",
-    }
-);
-
-fn text_method(position: u8) -> TextMethod {
-    match position {
-        1 => TextMethod::EqualsIgnoreCase,
-        2 => TextMethod::StartsWith,
-        3 => TextMethod::StartsWithIgnoreCase,
-        4 => TextMethod::Contains,
-        5 => TextMethod::ContainsIgnoreCase,
-        6 => TextMethod::EndsWith,
-        7 => TextMethod::EndsWithIgnoreCase,
-        _ => TextMethod::Equals,
-    }
-}
-
-impl TextQueryMethod {
-    /// The domain comparison.
-    #[must_use]
-    pub fn to_domain(self) -> TextMethod {
-        text_method(self as u8)
-    }
-}
-
-impl TextFilterMethod {
-    /// The domain comparison.
-    #[must_use]
-    pub fn to_domain(self) -> TextMethod {
-        text_method(self as u8)
-    }
-}
-
-proto_enum!(
-    /// `zitadel.filter.v2.TimestampFilterMethod`.
-    TimestampFilterMethod {
-        #[default]
-        Equals = 0 => "TIMESTAMP_FILTER_METHOD_EQUALS",
-        After = 1 => "TIMESTAMP_FILTER_METHOD_AFTER",
-        AfterOrEquals = 2 => "TIMESTAMP_FILTER_METHOD_AFTER_OR_EQUALS",
-        Before = 3 => "TIMESTAMP_FILTER_METHOD_BEFORE",
-        BeforeOrEquals = 4 => "TIMESTAMP_FILTER_METHOD_BEFORE_OR_EQUALS",
-    }
-);
-
-/// `zitadel.filter.v2.TimestampFilter`.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct TimestampFilter {
-    /// The instant.
-    #[serde(with = "wire::ts")]
-    pub timestamp: Timestamp,
-    /// The comparison.
-    #[serde(default)]
-    pub method: TimestampFilterMethod,
-}
-
-impl TimestampFilter {
-    /// The domain filter.
-    #[must_use]
-    pub fn to_domain(&self) -> TimeFilter {
-        match self.method {
-            TimestampFilterMethod::Equals => TimeFilter::Equals(self.timestamp),
-            TimestampFilterMethod::After => TimeFilter::After(self.timestamp),
-            TimestampFilterMethod::AfterOrEquals => TimeFilter::AtOrAfter(self.timestamp),
-            TimestampFilterMethod::Before => TimeFilter::Before(self.timestamp),
-            TimestampFilterMethod::BeforeOrEquals => TimeFilter::AtOrBefore(self.timestamp),
-        }
-    }
-}
-
-/// `zitadel.filter.v2.IDFilter`.
-#[derive(Debug, Deserialize)]
-pub struct IdFilter {
-    /// The id.
-    #[serde(default)]
-    pub id: String,
-}
-
-/// Parses a required id field, naming the field when it is missing or malformed.
-pub fn required_id<T>(
-    field: &'static str,
-    value: &str,
-    parse: fn(&str) -> Result<T, tessera_domain::ValidationError>,
-) -> Result<T, ServiceError> {
-    if value.trim().is_empty() {
-        return Err(ServiceError::invalid(format!("{field} is required")));
-    }
-    parse(value).map_err(|_| ServiceError::invalid(format!("{field} is not a valid id")))
-}
 
 // ----------------------------------------------------------------------------
 // Users
@@ -520,11 +334,6 @@ pub struct CreateUserResponse {
     pub creation_date: Timestamp,
 }
 
-/// An optional username: absent or empty means "use the default".
-pub(crate) fn opt_username(s: Option<&str>) -> Result<Option<Username>, ServiceError> {
-    s.filter(|s| !s.is_empty()).map(Username::parse).transpose().map_err(Into::into)
-}
-
 async fn create_user(ctx: Ctx, req: CreateUserRequest) -> Result<CreateUserResponse, ApiError> {
     let org_id = required_id("organizationId", &req.organization_id, OrgId::parse)?;
     let user_id = req
@@ -613,26 +422,6 @@ proto_enum!(
         CreationDate = 9 => "USER_FIELD_NAME_CREATION_DATE",
     }
 );
-
-/// A text query leaf: the value under `key`, and a method.
-pub(crate) fn text_leaf(obj: &Value, key: &str, field: &str) -> Result<TextFilter, ServiceError> {
-    let value = obj.get(key).and_then(Value::as_str).unwrap_or_default();
-    if value.is_empty() || value.chars().count() > 200 {
-        return Err(ServiceError::invalid(format!("{field}.{key} must be 1 to 200 characters")));
-    }
-    let method: TextQueryMethod = obj
-        .get("method")
-        .cloned()
-        .map(wire_from)
-        .transpose()
-        .map_err(|_| ServiceError::invalid(format!("{field}.method is not a TextQueryMethod")))?
-        .unwrap_or_default();
-    Ok(TextFilter { value: value.to_owned(), method: method.to_domain() })
-}
-
-pub(crate) fn wire_from<T: serde::de::DeserializeOwned>(v: Value) -> Result<T, serde_json::Error> {
-    serde_json::from_value(v)
-}
 
 /// Converts one `zitadel.user.v2.SearchQuery` (a one-key object) into a filter.
 fn user_query(q: &Value, depth: usize) -> Result<UserFilter, ServiceError> {
@@ -800,15 +589,6 @@ pub struct UpdateUserRequest {
     pub machine: Option<MachineInput>,
 }
 
-/// A response carrying only a change time.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ChangeDateResponse {
-    /// When.
-    #[serde(with = "wire::ts")]
-    pub change_date: Timestamp,
-}
-
 async fn update_user(ctx: Ctx, req: UpdateUserRequest) -> Result<ChangeDateResponse, ApiError> {
     let id = required_id("userId", &req.user_id, UserId::parse)?;
     let machine = req
@@ -914,15 +694,6 @@ pub struct RemovePatRequest {
     /// The token.
     #[serde(default)]
     pub token_id: String,
-}
-
-/// A response carrying only a deletion time.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct DeletionDateResponse {
-    /// When.
-    #[serde(with = "wire::ts")]
-    pub deletion_date: Timestamp,
 }
 
 async fn remove_pat(ctx: Ctx, req: RemovePatRequest) -> Result<DeletionDateResponse, ApiError> {

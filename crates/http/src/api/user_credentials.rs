@@ -10,8 +10,8 @@ use serde_json::Value;
 use tessera_domain::repo::{KeyFilter, KeySort};
 use tessera_domain::{KeyId, OrgId, Timestamp, UserId};
 
-use super::connect::{Call, RestCall};
-use super::user::{DeletionDateResponse, IdFilter, ListQuery, PaginationResponse, TimestampFilter, required_id};
+use super::call::{Call, RestCall};
+use super::v2::{DeletionDateResponse, IdFilter, ListQuery, PaginationResponse, TimestampFilter, required_id};
 use super::wire;
 use crate::error::{ApiError, ConnectCode, ServiceError};
 use crate::proto_enum;

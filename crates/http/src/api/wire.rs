@@ -81,49 +81,6 @@ pub mod opt_ts {
     }
 }
 
-/// Largest `google.protobuf.Duration`: ±10 000 years in seconds.
-const MAX_DURATION_SECS: i64 = 315_576_000_000;
-
-/// Parses a `google.protobuf.Duration` in its JSON form: seconds with up to nine
-/// fractional digits and the suffix `s`, e.g. `"2592000s"` or `"1.5s"`.
-///
-/// # Errors
-/// When the text is not such a duration or is out of the protobuf range.
-pub fn parse_duration(s: &str) -> Result<chrono::Duration, String> {
-    const HINT: &str = "expected a duration in seconds such as \"2592000s\"";
-    let body = s.trim().strip_suffix('s').ok_or(HINT)?;
-    let (negative, body) = match body.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, body),
-    };
-    let (whole, fraction) = body.split_once('.').unwrap_or((body, ""));
-    let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
-    if !digits(whole) || (body.contains('.') && (!digits(fraction) || fraction.len() > 9)) {
-        return Err(HINT.into());
-    }
-    let secs: i64 = whole.parse().map_err(|_| HINT)?;
-    if secs > MAX_DURATION_SECS {
-        return Err("the duration is out of range".into());
-    }
-    let nanos: i64 = if fraction.is_empty() { 0 } else { format!("{fraction:0<9}").parse().map_err(|_| HINT)? };
-    let d = chrono::Duration::seconds(secs) + chrono::Duration::nanoseconds(nanos);
-    Ok(if negative { -d } else { d })
-}
-
-/// Formats a duration as protobuf JSON: seconds, fraction only when there is one.
-#[must_use]
-pub fn format_duration(d: &chrono::Duration) -> String {
-    let secs = d.num_seconds();
-    let nanos = (*d - chrono::Duration::seconds(secs)).num_nanoseconds().unwrap_or(0);
-    if nanos == 0 {
-        format!("{secs}s")
-    } else {
-        let sign = if secs == 0 && nanos < 0 { "-" } else { "" };
-        let frac = format!("{:09}", nanos.abs());
-        format!("{sign}{secs}.{}s", frac.trim_end_matches('0'))
-    }
-}
-
 /// `serde(with = "wire::u64_str")`: 64-bit integers as JSON strings, read from
 /// either strings or numbers.
 pub mod u64_str {
@@ -348,20 +305,6 @@ mod tests {
             camelize_keys(v),
             serde_json::json!({"userId": "1", "query": {"sortingColumn": 1}, "list": [{"tokenId": 2}], "userId2": 3})
         );
-    }
-
-    #[test]
-    fn durations_read_and_write_the_protobuf_json_form() {
-        assert_eq!(parse_duration("2592000s").unwrap(), chrono::Duration::days(30));
-        assert_eq!(parse_duration("0s").unwrap(), chrono::Duration::zero());
-        assert_eq!(parse_duration("1.5s").unwrap(), chrono::Duration::milliseconds(1500));
-        assert_eq!(parse_duration("-2s").unwrap(), chrono::Duration::seconds(-2));
-        for bad in ["", "s", "30d", "2592000", "1.s", ".5s", "1.0000000001s", "9999999999999s", "1e3s", "+1s"] {
-            assert!(parse_duration(bad).is_err(), "{bad:?}");
-        }
-        assert_eq!(format_duration(&chrono::Duration::days(30)), "2592000s");
-        assert_eq!(format_duration(&chrono::Duration::milliseconds(1500)), "1.5s");
-        assert_eq!(format_duration(&chrono::Duration::milliseconds(-500)), "-0.5s");
     }
 
     #[test]

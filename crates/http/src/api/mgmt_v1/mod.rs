@@ -52,8 +52,9 @@ use tessera_proto::zitadel::project::v1 as project_v1;
 use tessera_proto::zitadel::user::v1 as user_v1;
 use tessera_proto::zitadel::v1 as object;
 
-use super::connect::{Call, RestCall};
-use super::user::{ListUsersRequest, list_users_query, required_id};
+use super::call::{Call, RestCall};
+use super::user::{ListUsersRequest, list_users_query};
+use crate::api::v2::required_id;
 use crate::error::{ApiError, GatewayError, ServiceError};
 // The handlers, one module per group of Terraform resources; they share this
 // module's context, helpers and imports (`use super::*`).
@@ -316,7 +317,7 @@ async fn rest(
     let value = dispatch(rpc, call.call()).await.unwrap_or_else(|| {
         Err(ApiError::new(crate::error::ConnectCode::Unimplemented, format!("unknown method {SERVICE}/{rpc}")))
     })?;
-    Ok(super::connect::ok(&value))
+    Ok(super::call::ok(&value))
 }
 
 #[cfg(test)]

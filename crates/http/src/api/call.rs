@@ -1,0 +1,226 @@
+//! One API call as a handler sees it, whatever carried it: the [`Call`] (the
+//! request and its proto3 JSON message), the decoding rules every request
+//! message goes through, and the [`RestCall`] of a grpc-gateway path.
+//!
+//! Decoding rules: an empty body is the empty message (the official SDK sends
+//! `{}`, other clients nothing); bodies over [`MAX_BODY`] are refused with
+//! `resource_exhausted`; unknown fields are ignored and snake_case names accepted
+//! (proto3 JSON mapping). Errors name the offending field, never its value.
+//!
+//! This module knows no service: handlers import it, and only
+//! [`connect`](super::connect) and the REST route tables import handlers, so
+//! `api/` has no import circle.
+
+use std::future::Future;
+
+use actix_web::http::header;
+use actix_web::web::{self, Bytes};
+use actix_web::{FromRequest, HttpRequest, HttpResponse};
+use futures_util::StreamExt;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use super::wire;
+use crate::AppState;
+use crate::auth::Caller;
+use crate::error::{ApiError, ConnectCode};
+use tessera_core::Ctx;
+
+/// Largest request body accepted.
+pub const MAX_BODY: usize = 1024 * 1024;
+
+/// One incoming call: what a handler needs before it knows its request type.
+pub struct Call {
+    req: HttpRequest,
+    body: Bytes,
+    /// Stop after decoding: [`decode_request`](super::connect::decode_request).
+    decode_only: bool,
+}
+
+impl Call {
+    /// A call of `body` (proto3 JSON) made by `req`; with `decode_only` it stops
+    /// after decoding the message ([`decode_request`](super::connect::decode_request)).
+    pub(super) fn new(req: HttpRequest, body: Bytes, decode_only: bool) -> Self {
+        Self { req, body, decode_only }
+    }
+
+    /// The body as a JSON object (snake_case keys camelized), or `None` when it
+    /// is not one; for services that translate an older message shape before
+    /// handing the call on (the handler then reports the decoding error, after
+    /// authentication).
+    #[must_use]
+    pub fn json(&self) -> Option<Value> {
+        decode::<Value>(&self.body).ok()
+    }
+
+    /// The same call (same request and caller) with another body.
+    #[must_use]
+    pub fn with_json(&self, body: &Value) -> Self {
+        Self {
+            req: self.req.clone(),
+            body: Bytes::from(serde_json::to_vec(body).unwrap_or_default()),
+            decode_only: self.decode_only,
+        }
+    }
+
+    /// The HTTP request (headers such as `x-zitadel-orgid`; gRPC metadata
+    /// arrives as headers too).
+    #[must_use]
+    pub fn request(&self) -> &HttpRequest {
+        &self.req
+    }
+
+    /// Authenticates the caller and decodes the body into `Req`.
+    async fn open<Req: DeserializeOwned>(&self) -> Result<(Ctx, Req), ApiError> {
+        if self.decode_only {
+            decode::<Req>(&self.body)?;
+            return Err(ApiError::new(ConnectCode::Aborted, DECODED));
+        }
+        let caller = Caller::extract(&self.req).await?;
+        let state = self
+            .req
+            .app_data::<web::Data<AppState>>()
+            .ok_or_else(|| ApiError::new(ConnectCode::Internal, "internal error"))?
+            .get_ref()
+            .clone();
+        let req = decode(&self.body)?;
+        Ok((state.ctx(caller.0), req))
+    }
+
+    /// Runs `handler` on this call.
+    ///
+    /// # Errors
+    /// Authentication, decoding, and the handler's own errors.
+    pub async fn run<Req, Res, Fut>(&self, handler: impl FnOnce(Ctx, Req) -> Fut) -> Result<Value, ApiError>
+    where
+        Req: DeserializeOwned,
+        Res: Serialize,
+        Fut: Future<Output = Result<Res, ApiError>>,
+    {
+        let (ctx, req) = self.open::<Req>().await?;
+        let res = handler(ctx, req).await?;
+        serde_json::to_value(res).map_err(|e| {
+            crate::error::log_internal(&e);
+            ApiError::new(ConnectCode::Internal, "internal error")
+        })
+    }
+}
+
+/// Decodes a JSON request body (empty = `{}`) by the proto3 JSON rules.
+///
+/// # Errors
+/// `invalid_argument` naming the field that did not decode.
+pub fn decode<Req: DeserializeOwned>(body: &[u8]) -> Result<Req, ApiError> {
+    let value: Value = if body.iter().all(u8::is_ascii_whitespace) {
+        Value::Object(serde_json::Map::new())
+    } else {
+        serde_json::from_slice(body)
+            .map_err(|e| ApiError::new(ConnectCode::InvalidArgument, format!("request body is not valid JSON ({e})")))?
+    };
+    if !value.is_object() {
+        return Err(ApiError::new(ConnectCode::InvalidArgument, "request body must be a JSON object"));
+    }
+    decode_value(wire::camelize_keys(value))
+}
+
+/// Decodes an already parsed request.
+///
+/// # Errors
+/// `invalid_argument` naming the field that did not decode.
+pub fn decode_value<Req: DeserializeOwned>(value: Value) -> Result<Req, ApiError> {
+    wire::check_shape(&value).map_err(|reason| ApiError::new(ConnectCode::InvalidArgument, reason))?;
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner().to_string();
+        // serde's own type errors quote the offending value; never echo input.
+        let reason = if inner.contains('"') || inner.contains('`') { "has an invalid value".to_owned() } else { inner };
+        let field = if path == "." { "request".to_owned() } else { format!("field {path}") };
+        ApiError::new(ConnectCode::InvalidArgument, format!("{field}: {reason}"))
+    })
+}
+
+/// Reads the body, refusing more than [`MAX_BODY`] bytes.
+pub(crate) async fn read_body(mut payload: web::Payload) -> Result<Bytes, ApiError> {
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|_| ApiError::new(ConnectCode::InvalidArgument, "cannot read the request body"))?;
+        if body.len() + chunk.len() > MAX_BODY {
+            return Err(ApiError::new(ConnectCode::ResourceExhausted, "request body exceeds 1 MiB"));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+/// Checks the content type of a Connect JSON call.
+fn check_content_type(req: &HttpRequest) -> Result<(), ApiError> {
+    let ok = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split(';').next().unwrap_or_default().trim().eq_ignore_ascii_case("application/json"));
+    match ok {
+        Some(true) => Ok(()),
+        _ => Err(ApiError::new(ConnectCode::InvalidArgument, "Content-Type must be application/json")),
+    }
+}
+
+/// A successful Connect response.
+pub fn ok(value: &Value) -> HttpResponse {
+    HttpResponse::Ok().insert_header(header::CacheControl(vec![header::CacheDirective::NoStore])).json(value)
+}
+
+/// The marker [`Call::open`] stops with in decode-only mode.
+pub(super) const DECODED: &str = "decoded";
+
+/// A REST call: path parameters merged into the JSON body, then the same handler.
+pub struct RestCall {
+    call: Call,
+}
+
+impl RestCall {
+    /// Builds a call from a REST request: `params` (wire name, value) are set on
+    /// the decoded body.
+    ///
+    /// # Errors
+    /// When the body is not a JSON object.
+    pub async fn new(req: HttpRequest, payload: web::Payload, params: &[(&str, String)]) -> Result<Self, ApiError> {
+        let body = read_body(payload).await?;
+        let mut value: Value = if body.iter().all(u8::is_ascii_whitespace) {
+            Value::Object(serde_json::Map::new())
+        } else {
+            check_content_type(&req)?;
+            serde_json::from_slice(&body).map_err(|e| {
+                ApiError::new(ConnectCode::InvalidArgument, format!("request body is not valid JSON ({e})"))
+            })?
+        };
+        let Some(map) = value.as_object_mut() else {
+            return Err(ApiError::new(ConnectCode::InvalidArgument, "request body must be a JSON object"));
+        };
+        for (name, v) in params {
+            map.insert((*name).to_owned(), Value::String(v.clone()));
+        }
+        let body = Bytes::from(serde_json::to_vec(&value).unwrap_or_default());
+        Ok(Self { call: Call { req, body, decode_only: false } })
+    }
+
+    /// The call, for a dispatch table.
+    #[must_use]
+    pub fn call(&self) -> &Call {
+        &self.call
+    }
+
+    /// Runs `handler` and renders the response.
+    ///
+    /// # Errors
+    /// As [`Call::run`].
+    pub async fn run<Req, Res, Fut>(self, handler: impl FnOnce(Ctx, Req) -> Fut) -> Result<HttpResponse, ApiError>
+    where
+        Req: DeserializeOwned,
+        Res: Serialize,
+        Fut: Future<Output = Result<Res, ApiError>>,
+    {
+        Ok(ok(&self.call.run(handler).await?))
+    }
+}
