@@ -1,7 +1,9 @@
 //! `google.protobuf.Timestamp` with the proto3 JSON mapping the spec asks for
 //! (<https://protobuf.dev/programming-guides/json/>): RFC 3339 in UTC with a
 //! `Z`, and 0, 3, 6 or 9 fractional digits. pbjson-types' own type writes
-//! `+00:00`, which ZITADEL never sends and strict parsers refuse.
+//! `+00:00`, which ZITADEL never sends and strict parsers refuse. It reads any
+//! offset, and a timestamp without one as UTC (Python clients send naive
+//! datetimes that way; docs/api.md).
 
 use chrono::{DateTime, SecondsFormat, Utc};
 
@@ -44,9 +46,16 @@ impl serde::Serialize for Timestamp {
 impl<'de> serde::Deserialize<'de> for Timestamp {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        DateTime::parse_from_rfc3339(&text)
-            .map(|t| t.with_timezone(&Utc).into())
-            .map_err(|_| serde::de::Error::custom("not an RFC 3339 timestamp"))
+        if let Ok(t) = DateTime::parse_from_rfc3339(&text) {
+            return Ok(t.with_timezone(&Utc).into());
+        }
+        // Python clients send naive datetimes without an offset: taken as UTC.
+        for format in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S"] {
+            if let Ok(t) = chrono::NaiveDateTime::parse_from_str(&text, format) {
+                return Ok(t.and_utc().into());
+            }
+        }
+        Err(serde::de::Error::custom("expected an RFC 3339 timestamp such as 2030-01-01T00:00:00Z"))
     }
 }
 
@@ -65,6 +74,8 @@ mod tests {
         let back: Timestamp = serde_json::from_str(r#""1970-01-01T01:00:01+01:00""#).unwrap();
         assert_eq!(back, Timestamp { seconds: 1, nanos: 0 });
         assert!(serde_json::from_str::<Timestamp>(r#""yesterday""#).is_err());
+        let naive: Timestamp = serde_json::from_str(r#""1970-01-01T00:00:01.5""#).unwrap();
+        assert_eq!(naive, Timestamp { seconds: 1, nanos: 500_000_000 });
         assert!(serde_json::to_string(&Timestamp { seconds: 0, nanos: -1 }).is_err());
     }
 }

@@ -27,9 +27,9 @@ async fn admin_user_id(app: &TestApp, token: &str) -> String {
 
 /// (user id, roles) of each listed membership, in order.
 fn rows(list: &Value) -> Vec<(String, Value)> {
-    list["administrators"]
-        .as_array()
-        .unwrap()
+    // proto3 JSON leaves an empty list out.
+    list.get("administrators")
+        .map_or(&[][..], |a| a.as_array().unwrap())
         .iter()
         .map(|a| (a["user"]["id"].as_str().unwrap().to_owned(), a["roles"].clone()))
         .collect()
@@ -374,8 +374,8 @@ async fn administrators_are_listed_with_filters_paging_and_per_row_visibility() 
     assert_eq!(ids(&seen), vec![manager.clone()], "ORG_USER_MANAGER cannot read members, but sees its own");
     let nobody_pat = add_pat(&app, &admin, &nobody, None).await;
     let seen = list(nobody_pat, json!({})).await;
-    assert_eq!(seen["pagination"]["totalResult"], "0");
-    assert_eq!(seen["administrators"], json!([]));
+    // proto3 JSON leaves out a zero total and an empty list.
+    assert_eq!(seen, json!({"pagination": {"appliedLimit": "100"}}));
 
     // Write and delete permissions are checked per resource.
     let (status, err) = call(

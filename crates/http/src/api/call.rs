@@ -133,8 +133,15 @@ pub fn decode_value<Req: DeserializeOwned>(value: Value) -> Result<Req, ApiError
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner().to_string();
+        // A generated message refuses a second member of a oneof (or a field
+        // given twice) by the member's name, which comes from the proto.
+        let duplicate = inner.strip_prefix("duplicate field `").and_then(|r| r.strip_suffix('`'));
         // serde's own type errors quote the offending value; never echo input.
-        let reason = if inner.contains('"') || inner.contains('`') { "has an invalid value".to_owned() } else { inner };
+        let reason = match duplicate.and_then(wire::key_name) {
+            Some(name) => format!("sets {name}, but another member of the same oneof is set too (or {name} twice)"),
+            None if inner.contains('"') || inner.contains('`') => "has an invalid value".to_owned(),
+            None => inner,
+        };
         let field = if path == "." { "request".to_owned() } else { format!("field {path}") };
         ApiError::new(ConnectCode::InvalidArgument, format!("{field}: {reason}"))
     })

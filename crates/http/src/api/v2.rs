@@ -10,6 +10,7 @@ use tessera_domain::Timestamp;
 use tessera_domain::names::Username;
 use tessera_domain::repo::{Page, TextFilter, TextMethod, TimeFilter};
 use tessera_domain::user::User;
+use tessera_proto::zitadel::filter::v2 as filter_v2;
 
 use super::wire;
 use crate::error::ServiceError;
@@ -250,4 +251,83 @@ pub struct DeletionDateResponse {
     /// When.
     #[serde(with = "wire::ts")]
     pub deletion_date: Timestamp,
+}
+
+// ----------------------------------------------------------------------------
+// The same rules on the generated messages (`tessera_proto`), for the handlers
+// that read and write those directly.
+
+/// A protobuf timestamp field.
+#[must_use]
+pub fn ts(t: Timestamp) -> Option<tessera_proto::Timestamp> {
+    Some(t.into())
+}
+
+/// A protobuf timestamp as a domain one, at the microsecond precision
+/// Tessera stores; `None` when absent or out of range.
+#[must_use]
+pub fn from_ts(t: Option<tessera_proto::Timestamp>) -> Option<Timestamp> {
+    t.and_then(|t| Timestamp::try_from(t).ok()).map(tessera_domain::time::truncate_to_micros)
+}
+
+/// A `filter.v2.PaginationRequest` as a page (absent: the defaults); the
+/// offset is bounded by [`Page::MAX_OFFSET`].
+///
+/// # Errors
+/// `invalid_argument` for an offset past the bound.
+pub fn pagination(p: Option<&filter_v2::PaginationRequest>) -> Result<Page, ServiceError> {
+    let p = p.cloned().unwrap_or_default();
+    if p.offset > Page::MAX_OFFSET {
+        return Err(ServiceError::invalid("pagination.offset must be an integer from 0 to 1000000000"));
+    }
+    Ok(Page::requested(p.offset, u64::from(p.limit), p.asc))
+}
+
+/// The `filter.v2.PaginationResponse` of a listed page.
+#[must_use]
+pub fn pagination_response(total: u64, page: Page) -> Option<filter_v2::PaginationResponse> {
+    Some(filter_v2::PaginationResponse { total_result: total, applied_limit: page.limit })
+}
+
+/// A `filter.v2` text filter: `value` of 1 to 200 characters, compared by
+/// `method` (a `TextFilterMethod` number).
+///
+/// # Errors
+/// `invalid_argument` naming `field`.
+pub fn text_filter_of(value: &str, method: i32, field: &str) -> Result<TextFilter, ServiceError> {
+    use filter_v2::TextFilterMethod as M;
+    if value.is_empty() || value.chars().count() > 200 {
+        return Err(ServiceError::invalid(format!("{field} must be 1 to 200 characters")));
+    }
+    let method = match M::try_from(method) {
+        Ok(M::Equals) => TextMethod::Equals,
+        Ok(M::EqualsIgnoreCase) => TextMethod::EqualsIgnoreCase,
+        Ok(M::StartsWith) => TextMethod::StartsWith,
+        Ok(M::StartsWithIgnoreCase) => TextMethod::StartsWithIgnoreCase,
+        Ok(M::Contains) => TextMethod::Contains,
+        Ok(M::ContainsIgnoreCase) => TextMethod::ContainsIgnoreCase,
+        Ok(M::EndsWith) => TextMethod::EndsWith,
+        Ok(M::EndsWithIgnoreCase) => TextMethod::EndsWithIgnoreCase,
+        Err(_) => return Err(ServiceError::invalid(format!("the method of {field} is not a TextFilterMethod"))),
+    };
+    Ok(TextFilter { value: value.to_owned(), method })
+}
+
+/// A `filter.v2.TimestampFilter` as a domain filter.
+///
+/// # Errors
+/// `invalid_argument` naming `field` when the timestamp is missing or out of
+/// range, or the method unknown.
+pub fn time_filter_of(f: &filter_v2::TimestampFilter, field: &str) -> Result<TimeFilter, ServiceError> {
+    use filter_v2::TimestampFilterMethod as M;
+    let at = from_ts(f.timestamp)
+        .ok_or_else(|| ServiceError::invalid(format!("{field} needs an RFC 3339 timestamp and a method")))?;
+    Ok(match M::try_from(f.method) {
+        Ok(M::Equals) => TimeFilter::Equals(at),
+        Ok(M::After) => TimeFilter::After(at),
+        Ok(M::AfterOrEquals) => TimeFilter::AtOrAfter(at),
+        Ok(M::Before) => TimeFilter::Before(at),
+        Ok(M::BeforeOrEquals) => TimeFilter::AtOrBefore(at),
+        Err(_) => return Err(ServiceError::invalid(format!("the method of {field} is not a TimestampFilterMethod"))),
+    })
 }
