@@ -364,9 +364,7 @@ async fn the_detail_page_edits_changes_state_grants_roles_and_deletes() {
 
     // Administrator roles: grant two, revoke one, revoke all.
     let roles = |v: &Value| -> Vec<String> {
-        let mut r: Vec<String> = v["administrators"]
-            .as_array()
-            .unwrap()
+        let mut r: Vec<String> = api::items(v, "administrators")
             .iter()
             .flat_map(|a| a["roles"].as_array().unwrap().iter().map(|r| r.as_str().unwrap().to_owned()))
             .collect();

@@ -186,6 +186,13 @@ pub struct RestCall {
     call: Call,
 }
 
+impl From<Call> for RestCall {
+    /// A call rebuilt for a REST route (e.g. with a client's shape fixed).
+    fn from(call: Call) -> Self {
+        Self { call }
+    }
+}
+
 impl RestCall {
     /// Builds a call from a REST request: `params` (wire name, value) are set on
     /// the decoded body.

@@ -143,8 +143,8 @@ async fn dispatch(service: &str, method: &str, call: &Call) -> Option<Result<Val
         }
         "tessera.policy.v1.PolicyService" => super::policy::dispatch(method, call).await,
         super::mgmt_v1::SERVICE => super::mgmt_v1::dispatch(method, call).await,
-        "zitadel.project.v2.ProjectService" => super::project::dispatch(method, call, false).await,
-        "zitadel.project.v2beta.ProjectService" => super::project::dispatch(method, call, true).await,
+        "zitadel.project.v2.ProjectService" => super::project::dispatch(method, call).await,
+        "zitadel.project.v2beta.ProjectService" => super::project_v2beta::dispatch(method, call).await,
         "zitadel.application.v2.ApplicationService" => super::application::dispatch(method, call).await,
         "zitadel.app.v2beta.AppService" => super::app_v2beta::dispatch(method, call).await,
         "zitadel.authorization.v2.AuthorizationService" => super::authorization::dispatch(method, call, false).await,

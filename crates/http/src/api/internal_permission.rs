@@ -14,6 +14,7 @@ use tessera_proto::zitadel::internal_permission::v2 as pb;
 
 use super::call::Call;
 use super::v2::{pagination, pagination_response, required_id, text_filter_of, time_filter_of, ts};
+use super::wire;
 use crate::error::{ApiError, ServiceError};
 use tessera_core::{Ctx, admins};
 
@@ -148,7 +149,7 @@ fn no_admin() -> AdminFilter {
 fn admin_filter(f: &pb::AdministratorSearchFilter) -> Result<AdminFilter, ServiceError> {
     let list = |fs: &[pb::AdministratorSearchFilter]| fs.iter().map(admin_filter).collect::<Result<Vec<_>, _>>();
     Ok(match &f.filter {
-        None => return Err(ServiceError::invalid("each filter must set exactly one filter type Tessera knows")),
+        None => return Err(wire::one_filter_error()),
         Some(Filter::CreationDate(t)) => AdminFilter::CreatedAt(time_filter_of(t, "creationDate")?),
         Some(Filter::ChangeDate(t)) => AdminFilter::ChangedAt(time_filter_of(t, "changeDate")?),
         // Ids that are not UUIDs cannot exist here; they simply match nothing.

@@ -11,10 +11,12 @@ use tessera_domain::names::Username;
 use tessera_domain::repo::{Page, TextFilter, TextMethod, TimeFilter};
 use tessera_domain::user::User;
 use tessera_proto::zitadel::filter::v2 as filter_v2;
+use tessera_proto::zitadel::object::v2 as object_v2;
 
 use super::wire;
-use crate::error::ServiceError;
+use crate::error::{ApiError, ServiceError};
 use crate::proto_enum;
+use tessera_core::Ctx;
 
 /// `zitadel.object.v2.Details`.
 #[derive(Debug, Serialize)]
@@ -289,28 +291,72 @@ pub fn pagination_response(total: u64, page: Page) -> Option<filter_v2::Paginati
     Some(filter_v2::PaginationResponse { total_result: total, applied_limit: page.limit })
 }
 
+/// The comparison of a `TextFilterMethod` or `TextQueryMethod` number (the
+/// two enums number the same comparisons alike).
+fn text_method_of(method: i32) -> Option<TextMethod> {
+    use filter_v2::TextFilterMethod as M;
+    Some(match M::try_from(method).ok()? {
+        M::Equals => TextMethod::Equals,
+        M::EqualsIgnoreCase => TextMethod::EqualsIgnoreCase,
+        M::StartsWith => TextMethod::StartsWith,
+        M::StartsWithIgnoreCase => TextMethod::StartsWithIgnoreCase,
+        M::Contains => TextMethod::Contains,
+        M::ContainsIgnoreCase => TextMethod::ContainsIgnoreCase,
+        M::EndsWith => TextMethod::EndsWith,
+        M::EndsWithIgnoreCase => TextMethod::EndsWithIgnoreCase,
+    })
+}
+
+fn text_of(value: &str, method: i32, field: &str, kind: &str) -> Result<TextFilter, ServiceError> {
+    if value.is_empty() || value.chars().count() > 200 {
+        return Err(ServiceError::invalid(format!("{field} must be 1 to 200 characters")));
+    }
+    let method = text_method_of(method)
+        .ok_or_else(|| ServiceError::invalid(format!("the method of {field} is not a {kind}")))?;
+    Ok(TextFilter { value: value.to_owned(), method })
+}
+
 /// A `filter.v2` text filter: `value` of 1 to 200 characters, compared by
 /// `method` (a `TextFilterMethod` number).
 ///
 /// # Errors
 /// `invalid_argument` naming `field`.
 pub fn text_filter_of(value: &str, method: i32, field: &str) -> Result<TextFilter, ServiceError> {
-    use filter_v2::TextFilterMethod as M;
-    if value.is_empty() || value.chars().count() > 200 {
-        return Err(ServiceError::invalid(format!("{field} must be 1 to 200 characters")));
+    text_of(value, method, field, "TextFilterMethod")
+}
+
+/// An `object.v2` text query: `value` of 1 to 200 characters, compared by
+/// `method` (a `TextQueryMethod` number).
+///
+/// # Errors
+/// `invalid_argument` naming `field`.
+pub fn text_query_of(value: &str, method: i32, field: &str) -> Result<TextFilter, ServiceError> {
+    text_of(value, method, field, "TextQueryMethod")
+}
+
+/// An `object.v2.ListQuery` as a page (absent: the defaults); the offset is
+/// bounded by [`Page::MAX_OFFSET`].
+///
+/// # Errors
+/// `invalid_argument` for an offset past the bound.
+pub fn list_query(q: Option<&object_v2::ListQuery>) -> Result<Page, ServiceError> {
+    let q = q.cloned().unwrap_or_default();
+    if q.offset > Page::MAX_OFFSET {
+        return Err(ServiceError::invalid("query.offset must be an integer from 0 to 1000000000"));
     }
-    let method = match M::try_from(method) {
-        Ok(M::Equals) => TextMethod::Equals,
-        Ok(M::EqualsIgnoreCase) => TextMethod::EqualsIgnoreCase,
-        Ok(M::StartsWith) => TextMethod::StartsWith,
-        Ok(M::StartsWithIgnoreCase) => TextMethod::StartsWithIgnoreCase,
-        Ok(M::Contains) => TextMethod::Contains,
-        Ok(M::ContainsIgnoreCase) => TextMethod::ContainsIgnoreCase,
-        Ok(M::EndsWith) => TextMethod::EndsWith,
-        Ok(M::EndsWithIgnoreCase) => TextMethod::EndsWithIgnoreCase,
-        Err(_) => return Err(ServiceError::invalid(format!("the method of {field} is not a TextFilterMethod"))),
-    };
-    Ok(TextFilter { value: value.to_owned(), method })
+    Ok(Page::requested(q.offset, u64::from(q.limit), q.asc))
+}
+
+/// `object.v2.Details` of something `owner` owns.
+#[must_use]
+pub fn details_of(created: Timestamp, changed: Timestamp, owner: impl ToString) -> Option<object_v2::Details> {
+    Some(object_v2::Details { change_date: ts(changed), resource_owner: owner.to_string(), creation_date: ts(created) })
+}
+
+/// `object.v2.ListDetails` of a list of `total` matches read at `now`.
+#[must_use]
+pub fn list_details_of(total: u64, now: Timestamp) -> Option<object_v2::ListDetails> {
+    Some(object_v2::ListDetails { total_result: total, timestamp: ts(now) })
 }
 
 /// A `filter.v2.TimestampFilter` as a domain filter.
@@ -330,4 +376,39 @@ pub fn time_filter_of(f: &filter_v2::TimestampFilter, field: &str) -> Result<Tim
         Ok(M::BeforeOrEquals) => TimeFilter::AtOrBefore(at),
         Err(_) => return Err(ServiceError::invalid(format!("the method of {field} is not a TimestampFilterMethod"))),
     })
+}
+
+/// Converts a message to another with the same field numbers and types (a
+/// v2beta message and its v2 twin) through the binary encoding, which is all
+/// that identifies a field on the wire. A field only `A` declares is dropped,
+/// so callers check those first. Each pair converted this way has a
+/// round-trip test next to its service.
+///
+/// # Errors
+/// `internal` if the two messages disagree on a field's type after all.
+pub fn recode<A: prost::Message, B: prost::Message + Default>(message: &A) -> Result<B, ApiError> {
+    B::decode(message.encode_to_vec().as_slice()).map_err(|e| {
+        crate::error::log_internal(&e);
+        ApiError::new(crate::error::ConnectCode::Internal, "internal error")
+    })
+}
+
+/// Runs a v2 `handler` for a v2beta request whose messages are the v2 ones
+/// under other names ([`recode`] both ways).
+///
+/// # Errors
+/// The handler's.
+pub async fn as_v2<BetaReq, Req, Res, BetaRes, Fut>(
+    ctx: Ctx,
+    req: BetaReq,
+    handler: impl FnOnce(Ctx, Req) -> Fut,
+) -> Result<BetaRes, ApiError>
+where
+    BetaReq: prost::Message,
+    Req: prost::Message + Default,
+    Res: prost::Message,
+    BetaRes: prost::Message + Default,
+    Fut: std::future::Future<Output = Result<Res, ApiError>>,
+{
+    recode(&handler(ctx, recode(&req)?).await?)
 }

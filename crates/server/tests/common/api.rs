@@ -25,6 +25,12 @@ pub const AUTHZ: &str = "zitadel.authorization.v2.AuthorizationService";
 /// `tessera.policy.v1.PolicyService`.
 pub const POLICY: &str = "tessera.policy.v1.PolicyService";
 
+/// The list under `key` of an answer; proto3 JSON (and ZITADEL) leave an
+/// empty list out, so a missing one is empty.
+pub fn items<'a>(answer: &'a Value, key: &str) -> &'a [Value] {
+    answer.get(key).map_or(&[][..], |v| v.as_array().expect("a list"))
+}
+
 /// Calls a Connect method with `token`; returns (status, body).
 pub async fn call(app: &TestApp, token: &str, service: &str, method: &str, body: Value) -> (u16, Value) {
     let res =

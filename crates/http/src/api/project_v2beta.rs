@@ -1,0 +1,182 @@
+//! `zitadel.project.v2beta.ProjectService`, which the official SDKs still
+//! call. Its messages are v2's under older names (`id` for `projectId`,
+//! `projectRoleCheck`/`hasProjectCheck` in `UpdateProject`) with the same field
+//! numbers, so each call converts to v2 by its binary encoding
+//! ([`as_v2`](super::v2::as_v2)) and runs the v2 handler. Two requests differ
+//! beyond names: `CreateProject`'s `admins`, which Tessera refuses (the creator
+//! becomes `PROJECT_OWNER`), and the search filters of `ListProjects`.
+
+use serde_json::Value;
+use tessera_proto::zitadel::project::v2;
+use tessera_proto::zitadel::project::v2beta as beta;
+
+use super::call::Call;
+use super::project;
+use super::v2::{as_v2, recode};
+use super::wire;
+use crate::error::{ApiError, ServiceError};
+use tessera_core::Ctx;
+
+async fn create_project(ctx: Ctx, req: beta::CreateProjectRequest) -> Result<beta::CreateProjectResponse, ApiError> {
+    if !req.admins.is_empty() {
+        return Err(
+            ServiceError::invalid("admins is not supported by Tessera: the creator becomes PROJECT_OWNER").into()
+        );
+    }
+    as_v2(ctx, req, project::create_project).await
+}
+
+/// A v2beta search filter as v2's: the resource-owner and organization
+/// filters are v2's organization filter (owned projects), the project-grant
+/// one its `GRANTED` type, which matches nothing in Tessera.
+fn filter(f: &beta::ProjectSearchFilter) -> Result<v2::ProjectSearchFilter, ApiError> {
+    use beta::project_search_filter::Filter as B;
+    use v2::project_organization_id_filter::Type;
+    use v2::project_search_filter::Filter as V;
+    let org = |id: &str, kind: Type| {
+        V::OrganizationIdFilter(v2::ProjectOrganizationIdFilter { organization_id: id.to_owned(), r#type: kind.into() })
+    };
+    let filter = match &f.filter {
+        None => return Err(wire::one_filter_error().into()),
+        Some(B::ProjectNameFilter(n)) => V::ProjectNameFilter(recode(n)?),
+        Some(B::InProjectIdsFilter(ids)) => V::InProjectIdsFilter(recode(ids)?),
+        Some(B::ProjectResourceOwnerFilter(id) | B::ProjectOrganizationIdFilter(id)) => org(&id.id, Type::Owned),
+        Some(B::ProjectGrantResourceOwnerFilter(id)) => org(&id.id, Type::Granted),
+    };
+    Ok(v2::ProjectSearchFilter { filter: Some(filter) })
+}
+
+async fn list_projects(ctx: Ctx, req: beta::ListProjectsRequest) -> Result<beta::ListProjectsResponse, ApiError> {
+    let v2 = v2::ListProjectsRequest {
+        pagination: req.pagination.as_ref().map(recode).transpose()?,
+        sorting_column: req.sorting_column,
+        filters: req.filters.iter().map(filter).collect::<Result<_, _>>()?,
+    };
+    recode(&project::list_projects(ctx, v2).await?)
+}
+
+/// Runs `handler` (v2) for the v2beta messages `$req` and `$res`.
+macro_rules! as_v2 {
+    ($call:expr, $req:ident, $res:ident, $handler:path) => {
+        $call.run(|c, r: beta::$req| as_v2::<_, _, _, beta::$res, _>(c, r, $handler)).await
+    };
+}
+
+/// Dispatches a call; `None` for an unknown method.
+pub async fn dispatch(method: &str, call: &Call) -> Option<Result<Value, ApiError>> {
+    Some(match method {
+        "CreateProject" => call.run(create_project).await,
+        "GetProject" => as_v2!(call, GetProjectRequest, GetProjectResponse, project::get_project),
+        "ListProjects" => call.run(list_projects).await,
+        "UpdateProject" => as_v2!(call, UpdateProjectRequest, UpdateProjectResponse, project::update_project),
+        "DeactivateProject" => {
+            as_v2!(call, DeactivateProjectRequest, DeactivateProjectResponse, project::deactivate_project)
+        }
+        "ActivateProject" => {
+            as_v2!(call, ActivateProjectRequest, ActivateProjectResponse, project::activate_project)
+        }
+        "DeleteProject" => as_v2!(call, DeleteProjectRequest, DeleteProjectResponse, project::delete_project),
+        "AddProjectRole" => as_v2!(call, AddProjectRoleRequest, AddProjectRoleResponse, project::add_project_role),
+        "ListProjectRoles" => {
+            as_v2!(call, ListProjectRolesRequest, ListProjectRolesResponse, project::list_project_roles)
+        }
+        "UpdateProjectRole" => {
+            as_v2!(call, UpdateProjectRoleRequest, UpdateProjectRoleResponse, project::update_project_role)
+        }
+        "RemoveProjectRole" => {
+            as_v2!(call, RemoveProjectRoleRequest, RemoveProjectRoleResponse, project::remove_project_role)
+        }
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    /// Decodes `json` as `A`, converts it to `B` and back, and checks that
+    /// nothing was lost or changed on the way: the two messages agree on every
+    /// field number and type `json` sets.
+    fn round_trip<A, B>(json: Value)
+    where
+        A: prost::Message + Default + PartialEq + std::fmt::Debug + serde::de::DeserializeOwned,
+        B: prost::Message + Default,
+    {
+        let a: A = serde_json::from_value(json).unwrap();
+        let b: B = recode(&a).unwrap();
+        let back: A = recode(&b).unwrap();
+        assert_eq!(back, a);
+        assert_eq!(b.encode_to_vec(), a.encode_to_vec(), "same bytes, so same fields");
+    }
+
+    #[test]
+    fn every_message_converted_by_its_encoding_is_v2s_twin() {
+        let ts = "2030-01-02T03:04:05.600Z";
+        let project = json!({"id": "p", "organizationId": "o", "creationDate": ts, "changeDate": ts, "name": "n",
+            "state": "PROJECT_STATE_INACTIVE", "projectRoleAssertion": true, "authorizationRequired": true,
+            "projectAccessRequired": true, "privateLabelingSetting": 1});
+        let page = json!({"offset": "3", "limit": 4, "asc": true});
+        let role = json!({"projectId": "p", "key": "k", "creationDate": ts, "changeDate": ts,
+            "displayName": "d", "group": "g"});
+        round_trip::<beta::CreateProjectRequest, v2::CreateProjectRequest>(json!({"organizationId": "o", "id": "p",
+            "name": "n", "projectRoleAssertion": true, "authorizationRequired": true, "projectAccessRequired": true}));
+        round_trip::<beta::CreateProjectResponse, v2::CreateProjectResponse>(json!({"id": "p", "creationDate": ts}));
+        round_trip::<beta::GetProjectRequest, v2::GetProjectRequest>(json!({"id": "p"}));
+        round_trip::<beta::GetProjectResponse, v2::GetProjectResponse>(json!({"project": project}));
+        round_trip::<beta::ListProjectsResponse, v2::ListProjectsResponse>(
+            json!({"pagination": {"totalResult": "9", "appliedLimit": "4"}, "projects": [project]}),
+        );
+        round_trip::<
+            tessera_proto::zitadel::filter::v2beta::PaginationRequest,
+            tessera_proto::zitadel::filter::v2::PaginationRequest,
+        >(page.clone());
+        round_trip::<beta::ProjectNameFilter, v2::ProjectNameFilter>(json!({"projectName": "n", "method": 5}));
+        round_trip::<
+            tessera_proto::zitadel::filter::v2beta::InIDsFilter,
+            tessera_proto::zitadel::filter::v2::InIDsFilter,
+        >(json!({"ids": ["a", "b"]}));
+        round_trip::<beta::UpdateProjectRequest, v2::UpdateProjectRequest>(json!({"id": "p", "name": "n",
+            "projectRoleAssertion": false, "projectRoleCheck": true, "hasProjectCheck": false}));
+        round_trip::<beta::UpdateProjectResponse, v2::UpdateProjectResponse>(json!({"changeDate": ts}));
+        round_trip::<beta::DeactivateProjectRequest, v2::DeactivateProjectRequest>(json!({"id": "p"}));
+        round_trip::<beta::DeactivateProjectResponse, v2::DeactivateProjectResponse>(json!({"changeDate": ts}));
+        round_trip::<beta::ActivateProjectRequest, v2::ActivateProjectRequest>(json!({"id": "p"}));
+        round_trip::<beta::ActivateProjectResponse, v2::ActivateProjectResponse>(json!({"changeDate": ts}));
+        round_trip::<beta::DeleteProjectRequest, v2::DeleteProjectRequest>(json!({"id": "p"}));
+        round_trip::<beta::DeleteProjectResponse, v2::DeleteProjectResponse>(json!({"deletionDate": ts}));
+        round_trip::<beta::AddProjectRoleRequest, v2::AddProjectRoleRequest>(
+            json!({"projectId": "p", "roleKey": "k", "displayName": "d", "group": "g"}),
+        );
+        round_trip::<beta::AddProjectRoleResponse, v2::AddProjectRoleResponse>(json!({"creationDate": ts}));
+        round_trip::<beta::ListProjectRolesRequest, v2::ListProjectRolesRequest>(json!({"projectId": "p",
+            "pagination": page, "sortingColumn": 2, "filters": [{"roleKeyFilter": {"key": "k", "method": 1}},
+            {"displayNameFilter": {"displayName": "d", "method": 2}}]}));
+        round_trip::<beta::ListProjectRolesResponse, v2::ListProjectRolesResponse>(
+            json!({"pagination": {"totalResult": "1", "appliedLimit": "4"}, "projectRoles": [role]}),
+        );
+        round_trip::<beta::UpdateProjectRoleRequest, v2::UpdateProjectRoleRequest>(
+            json!({"projectId": "p", "roleKey": "k", "displayName": "d", "group": "g"}),
+        );
+        round_trip::<beta::UpdateProjectRoleResponse, v2::UpdateProjectRoleResponse>(json!({"changeDate": ts}));
+        round_trip::<beta::RemoveProjectRoleRequest, v2::RemoveProjectRoleRequest>(
+            json!({"projectId": "p", "roleKey": "k"}),
+        );
+        round_trip::<beta::RemoveProjectRoleResponse, v2::RemoveProjectRoleResponse>(json!({"removalDate": ts}));
+    }
+
+    #[test]
+    fn grant_filters_match_nothing_and_owner_filters_are_owned_projects() {
+        use v2::project_organization_id_filter::Type;
+        let of = |v: Value| {
+            let f = filter(&serde_json::from_value(v).unwrap()).unwrap();
+            let Some(v2::project_search_filter::Filter::OrganizationIdFilter(o)) = f.filter else { panic!() };
+            (o.organization_id, Type::try_from(o.r#type).unwrap())
+        };
+        assert_eq!(of(json!({"projectResourceOwnerFilter": {"id": "o"}})), ("o".into(), Type::Owned));
+        assert_eq!(of(json!({"projectOrganizationIdFilter": {"id": "o"}})), ("o".into(), Type::Owned));
+        assert_eq!(of(json!({"projectGrantResourceOwnerFilter": {"id": "o"}})), ("o".into(), Type::Granted));
+        assert!(filter(&beta::ProjectSearchFilter::default()).is_err());
+    }
+}
