@@ -147,8 +147,10 @@ async fn dispatch(service: &str, method: &str, call: &Call) -> Option<Result<Val
         "zitadel.project.v2beta.ProjectService" => super::project_v2beta::dispatch(method, call).await,
         "zitadel.application.v2.ApplicationService" => super::application::dispatch(method, call).await,
         "zitadel.app.v2beta.AppService" => super::app_v2beta::dispatch(method, call).await,
-        "zitadel.authorization.v2.AuthorizationService" => super::authorization::dispatch(method, call, false).await,
-        "zitadel.authorization.v2beta.AuthorizationService" => super::authorization::dispatch(method, call, true).await,
+        "zitadel.authorization.v2.AuthorizationService" => super::authorization::dispatch(method, call).await,
+        "zitadel.authorization.v2beta.AuthorizationService" => {
+            super::authorization_v2beta::dispatch(method, call).await
+        }
         _ => None,
     }
 }

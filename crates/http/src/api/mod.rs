@@ -6,6 +6,7 @@
 pub mod app_v2beta;
 pub mod application;
 pub mod authorization;
+pub mod authorization_v2beta;
 pub mod call;
 pub mod connect;
 pub mod human;
