@@ -1,212 +1,305 @@
 //! `zitadel.app.v2beta.AppService`: the v2beta spelling of the application
-//! service, which the official SDKs still call. Its messages differ from v2's in
-//! names only (`id`/`appId` for `applicationId`, `apiRequest` for
-//! `apiConfiguration`, `APP_STATE_*` for `APPLICATION_STATE_*`, top-level
-//! filters on key lists, `RegenerateClientSecret` for `GenerateClientSecret`),
-//! so each call is translated to v2, run by the v2 handler, and its response
-//! translated back. Only API applications exist, as in v2.
+//! service, which the official SDKs still call. Each call converts its
+//! v2beta message (`proto/zitadel/app/v2beta`) to v2's, runs the v2 handler,
+//! and converts the answer back. Where the two versions share field numbers
+//! (ids renamed `id`/`appId`/`keyId`, `APP_STATE_*` for `APPLICATION_STATE_*`)
+//! the binary encoding converts ([`recode`]); the rest is mapped field by
+//! field: requests that number their ids the other way round, the request and
+//! response variants (`apiRequest` for `apiConfiguration`, …), the top-level
+//! `projectId` and `…AppOnly` filters of `ListApplications`, the resource id
+//! of `ListApplicationKeys`, and `RegenerateClientSecret` for
+//! `GenerateClientSecret`. v2beta's `Application` has no `projectId`. Only API
+//! applications exist, as in v2.
 
-use serde_json::{Map, Value, json};
+use serde_json::Value;
+use tessera_proto::zitadel::app::v2beta as beta;
+use tessera_proto::zitadel::application::v2;
 
-use super::application;
+use super::application as app;
 use super::call::Call;
+use super::v2::{as_v2, recode};
+use super::wire;
 use crate::error::ApiError;
+use tessera_core::Ctx;
 
-/// Moves `from` to `to` in an object, if present.
-fn rename(o: &mut Map<String, Value>, from: &str, to: &str) {
-    if let Some(v) = o.remove(from) {
-        o.insert(to.to_owned(), v);
-    }
+async fn create_application(
+    ctx: Ctx,
+    req: beta::CreateApplicationRequest,
+) -> Result<beta::CreateApplicationResponse, ApiError> {
+    use beta::create_application_request::CreationRequestType as B;
+    use v2::create_application_request::ApplicationType as V;
+    let kind = match req.creation_request_type {
+        None => None,
+        Some(B::ApiRequest(c)) => Some(V::ApiConfiguration(recode(&c)?)),
+        Some(B::OidcRequest(_)) => Some(V::OidcConfiguration(v2::CreateOidcApplicationRequest {})),
+        Some(B::SamlRequest(_)) => Some(V::SamlConfiguration(v2::CreateSamlApplicationRequest {})),
+    };
+    let v2 = v2::CreateApplicationRequest {
+        project_id: req.project_id,
+        application_id: req.id,
+        name: req.name,
+        application_type: kind,
+    };
+    let created = app::create_application(ctx, v2).await?;
+    let api = created.application_type.map(|t| match t {
+        v2::create_application_response::ApplicationType::ApiConfiguration(c) => c,
+    });
+    Ok(beta::CreateApplicationResponse {
+        app_id: created.application_id,
+        creation_date: created.creation_date,
+        creation_response_type: api
+            .map(|c| recode(&c).map(beta::create_application_response::CreationResponseType::ApiResponse))
+            .transpose()?,
+    })
 }
 
-/// Rewrites the enum value under `key` from one prefix to another.
-fn re_prefix(o: &mut Map<String, Value>, key: &str, from: &str, to: &str) {
-    if let Some(Value::String(s)) = o.get_mut(key)
-        && let Some(rest) = s.strip_prefix(from)
-    {
-        *s = format!("{to}{rest}");
-    }
+async fn update_application(
+    ctx: Ctx,
+    req: beta::UpdateApplicationRequest,
+) -> Result<beta::UpdateApplicationResponse, ApiError> {
+    use beta::update_application_request::UpdateRequestType as B;
+    use v2::update_application_request::ApplicationType as V;
+    let kind = match req.update_request_type {
+        None => None,
+        Some(B::ApiConfigurationRequest(c)) => Some(V::ApiConfiguration(recode(&c)?)),
+        Some(B::OidcConfigurationRequest(_)) => {
+            Some(V::OidcConfiguration(v2::UpdateOidcApplicationConfigurationRequest {}))
+        }
+        Some(B::SamlConfigurationRequest(_)) => {
+            Some(V::SamlConfiguration(v2::UpdateSamlApplicationConfigurationRequest {}))
+        }
+    };
+    let v2 = v2::UpdateApplicationRequest {
+        application_id: req.id,
+        project_id: req.project_id,
+        name: req.name,
+        application_type: kind,
+    };
+    recode(&app::update_application(ctx, v2).await?)
 }
 
-/// The v2 method and request for a v2beta call.
-fn to_v2(method: &str, mut body: Value) -> (&str, Value) {
-    let Some(o) = body.as_object_mut() else { return (method, body) };
-    let v2 = match method {
-        "CreateApplication" | "UpdateApplication" => {
-            rename(o, "id", "applicationId");
-            for (from, to) in [
-                ("apiRequest", "apiConfiguration"),
-                ("oidcRequest", "oidcConfiguration"),
-                ("samlRequest", "samlConfiguration"),
-                ("apiConfigurationRequest", "apiConfiguration"),
-                ("oidcConfigurationRequest", "oidcConfiguration"),
-                ("samlConfigurationRequest", "samlConfiguration"),
-            ] {
-                rename(o, from, to);
-            }
-            method
+async fn deactivate_application(
+    ctx: Ctx,
+    req: beta::DeactivateApplicationRequest,
+) -> Result<beta::DeactivateApplicationResponse, ApiError> {
+    let v2 = v2::DeactivateApplicationRequest { application_id: req.id, project_id: req.project_id };
+    recode(&app::deactivate_application(ctx, v2).await?)
+}
+
+async fn reactivate_application(
+    ctx: Ctx,
+    req: beta::ReactivateApplicationRequest,
+) -> Result<beta::ReactivateApplicationResponse, ApiError> {
+    let v2 = v2::ReactivateApplicationRequest { application_id: req.id, project_id: req.project_id };
+    recode(&app::reactivate_application(ctx, v2).await?)
+}
+
+async fn delete_application(
+    ctx: Ctx,
+    req: beta::DeleteApplicationRequest,
+) -> Result<beta::DeleteApplicationResponse, ApiError> {
+    let v2 = v2::DeleteApplicationRequest { application_id: req.id, project_id: req.project_id };
+    recode(&app::delete_application(ctx, v2).await?)
+}
+
+async fn regenerate_client_secret(
+    ctx: Ctx,
+    req: beta::RegenerateClientSecretRequest,
+) -> Result<beta::RegenerateClientSecretResponse, ApiError> {
+    let v2 = v2::GenerateClientSecretRequest { application_id: req.application_id, project_id: req.project_id };
+    recode(&app::generate_client_secret(ctx, v2).await?)
+}
+
+/// A v2beta application filter as v2's: `…AppOnly` are type filters.
+fn filter(f: &beta::ApplicationSearchFilter) -> Result<v2::ApplicationSearchFilter, ApiError> {
+    use beta::application_search_filter::Filter as B;
+    use v2::application_search_filter::Filter as V;
+    let only = |t: v2::ApplicationType| V::TypeFilter(t.into());
+    let filter = match &f.filter {
+        None => return Err(wire::one_filter_error().into()),
+        Some(B::NameFilter(n)) => V::NameFilter(recode(n)?),
+        // APP_STATE_* and APPLICATION_STATE_* number the states alike.
+        Some(B::StateFilter(s)) => V::StateFilter(*s),
+        Some(B::ApiAppOnly(_)) => only(v2::ApplicationType::Api),
+        Some(B::OidcAppOnly(_)) => only(v2::ApplicationType::Oidc),
+        Some(B::SamlAppOnly(_)) => only(v2::ApplicationType::Saml),
+    };
+    Ok(v2::ApplicationSearchFilter { filter: Some(filter) })
+}
+
+async fn list_applications(
+    ctx: Ctx,
+    req: beta::ListApplicationsRequest,
+) -> Result<beta::ListApplicationsResponse, ApiError> {
+    let mut filters = Vec::with_capacity(req.filters.len() + 1);
+    if !req.project_id.is_empty() {
+        let project = v2::ProjectIdFilter { project_id: req.project_id.clone() };
+        filters.push(v2::ApplicationSearchFilter {
+            filter: Some(v2::application_search_filter::Filter::ProjectIdFilter(project)),
+        });
+    }
+    for f in &req.filters {
+        filters.push(filter(f)?);
+    }
+    // APP_SORT_BY_* and APPLICATION_SORT_BY_* number the columns alike.
+    let v2 = v2::ListApplicationsRequest { pagination: req.pagination, sorting_column: req.sorting_column, filters };
+    recode(&app::list_applications(ctx, v2).await?)
+}
+
+async fn list_application_keys(
+    ctx: Ctx,
+    req: beta::ListApplicationKeysRequest,
+) -> Result<beta::ListApplicationKeysResponse, ApiError> {
+    use beta::list_application_keys_request::ResourceId as B;
+    use v2::application_key_search_filter::Filter as V;
+    let filter = match req.resource_id {
+        Some(B::ApplicationId(id)) if !id.is_empty() => {
+            Some(V::ApplicationIdFilter(v2::ApplicationKeyApplicationIdFilter { application_id: id }))
         }
-        "GetApplication" | "DeactivateApplication" | "ReactivateApplication" | "DeleteApplication" => {
-            rename(o, "id", "applicationId");
-            method
+        Some(B::ProjectId(id)) if !id.is_empty() => {
+            Some(V::ProjectIdFilter(v2::ApplicationKeyProjectIdFilter { project_id: id }))
         }
-        "RegenerateClientSecret" => {
-            o.remove("isApi");
-            o.remove("isOidc");
-            "GenerateClientSecret"
+        Some(B::OrganizationId(id)) if !id.is_empty() => {
+            Some(V::OrganizationIdFilter(v2::ApplicationKeyOrganizationIdFilter { organization_id: id }))
         }
-        "ListApplications" => {
-            let mut filters: Vec<Value> = Vec::new();
-            if let Some(p) = o.remove("projectId") {
-                filters.push(json!({"projectIdFilter": {"projectId": p}}));
-            }
-            let old = o.remove("filters").and_then(|f| f.as_array().cloned()).unwrap_or_default();
-            for f in old {
-                let Some(mut f) = f.as_object().cloned() else { continue };
-                for (only, kind) in [
-                    ("apiAppOnly", "APPLICATION_TYPE_API"),
-                    ("oidcAppOnly", "APPLICATION_TYPE_OIDC"),
-                    ("samlAppOnly", "APPLICATION_TYPE_SAML"),
-                ] {
-                    if f.remove(only).is_some() {
-                        f.insert("typeFilter".into(), Value::String(kind.into()));
-                    }
-                }
-                re_prefix(&mut f, "stateFilter", "APP_STATE_", "APPLICATION_STATE_");
-                filters.push(Value::Object(f));
-            }
-            o.insert("filters".into(), Value::Array(filters));
-            re_prefix(o, "sortingColumn", "APP_SORT_BY_", "APPLICATION_SORT_BY_");
-            method
-        }
+        _ => None,
+    };
+    let v2 = v2::ListApplicationKeysRequest {
+        pagination: req.pagination,
+        sorting_column: req.sorting_column,
+        filters: filter.map(|f| v2::ApplicationKeySearchFilter { filter: Some(f) }).into_iter().collect(),
+    };
+    recode(&app::list_application_keys(ctx, v2).await?)
+}
+
+async fn delete_application_key(
+    ctx: Ctx,
+    req: beta::DeleteApplicationKeyRequest,
+) -> Result<beta::DeleteApplicationKeyResponse, ApiError> {
+    let v2 = v2::DeleteApplicationKeyRequest {
+        key_id: req.id,
+        application_id: req.application_id,
+        project_id: req.project_id,
+    };
+    recode(&app::delete_application_key(ctx, v2).await?)
+}
+
+/// Runs `handler` (v2) for the v2beta messages `$req` and `$res`.
+macro_rules! as_v2 {
+    ($call:expr, $req:ident, $res:ident, $handler:path) => {
+        $call.run(|c, r: beta::$req| as_v2::<_, _, _, beta::$res, _>(c, r, $handler)).await
+    };
+}
+
+/// Dispatches a call; `None` for an unknown method (v2's
+/// `GenerateClientSecret` is v2beta's `RegenerateClientSecret`).
+pub async fn dispatch(method: &str, call: &Call) -> Option<Result<Value, ApiError>> {
+    Some(match method {
+        "CreateApplication" => call.run(create_application).await,
+        "GetApplication" => as_v2!(call, GetApplicationRequest, GetApplicationResponse, app::get_application),
+        "ListApplications" => call.run(list_applications).await,
+        "UpdateApplication" => call.run(update_application).await,
+        "DeactivateApplication" => call.run(deactivate_application).await,
+        "ReactivateApplication" => call.run(reactivate_application).await,
+        "DeleteApplication" => call.run(delete_application).await,
+        "RegenerateClientSecret" => call.run(regenerate_client_secret).await,
         "CreateApplicationKey" => {
-            rename(o, "appId", "applicationId");
-            method
+            as_v2!(call, CreateApplicationKeyRequest, CreateApplicationKeyResponse, app::create_application_key)
         }
         "GetApplicationKey" => {
-            rename(o, "id", "keyId");
-            method
+            as_v2!(call, GetApplicationKeyRequest, GetApplicationKeyResponse, app::get_application_key)
         }
-        "DeleteApplicationKey" => {
-            rename(o, "id", "keyId");
-            o.remove("organizationId");
-            method
-        }
-        "ListApplicationKeys" => {
-            let mut filters: Vec<Value> = Vec::new();
-            for (key, filter) in [
-                ("applicationId", "applicationIdFilter"),
-                ("organizationId", "organizationIdFilter"),
-                ("projectId", "projectIdFilter"),
-            ] {
-                if let Some(v) = o.remove(key).filter(|v| v.as_str().is_some_and(|s| !s.is_empty())) {
-                    filters.push(json!({filter: {key: v}}));
-                }
-            }
-            o.insert("filters".into(), Value::Array(filters));
-            method
-        }
-        _ => method,
-    };
-    (v2, body)
-}
-
-/// A v2 `Application` in v2beta's shape.
-fn app_to_beta(a: &mut Value) {
-    if let Some(o) = a.as_object_mut() {
-        rename(o, "applicationId", "id");
-        rename(o, "apiConfiguration", "apiConfig");
-        o.remove("projectId");
-        re_prefix(o, "state", "APPLICATION_STATE_", "APP_STATE_");
-    }
-}
-
-/// A v2 response in v2beta's shape.
-fn to_v2beta(method: &str, mut v: Value) -> Value {
-    let Some(o) = v.as_object_mut() else { return v };
-    match method {
-        "CreateApplication" => {
-            rename(o, "applicationId", "appId");
-            rename(o, "apiConfiguration", "apiResponse");
-        }
-        "GetApplication" => {
-            rename(o, "application", "app");
-            if let Some(a) = o.get_mut("app") {
-                app_to_beta(a);
-            }
-        }
-        "ListApplications" => {
-            if let Some(list) = o.get_mut("applications").and_then(Value::as_array_mut) {
-                list.iter_mut().for_each(app_to_beta);
-            }
-        }
-        "CreateApplicationKey" | "GetApplicationKey" => rename(o, "keyId", "id"),
-        "ListApplicationKeys" => {
-            if let Some(list) = o.get_mut("keys").and_then(Value::as_array_mut) {
-                for k in list.iter_mut().filter_map(Value::as_object_mut) {
-                    rename(k, "keyId", "id");
-                }
-            }
-        }
-        _ => {}
-    }
-    v
-}
-
-/// Dispatches a v2beta call through the v2 handlers; `None` for an unknown
-/// method. A body that is not a JSON object is handed on unchanged, so the v2
-/// handler reports it after authenticating the caller.
-pub async fn dispatch(method: &str, call: &Call) -> Option<Result<Value, ApiError>> {
-    if method == "GenerateClientSecret" {
-        // v2's name; v2beta calls it RegenerateClientSecret.
-        return None;
-    }
-    let result = match call.json() {
-        Some(body) => {
-            let (v2_method, body) = to_v2(method, body);
-            application::dispatch(v2_method, &call.with_json(&body)).await
-        }
-        None => {
-            let v2_method = if method == "RegenerateClientSecret" { "GenerateClientSecret" } else { method };
-            application::dispatch(v2_method, call).await
-        }
-    };
-    Some(result?.map(|v| to_v2beta(method, v)))
+        "ListApplicationKeys" => call.run(list_application_keys).await,
+        "DeleteApplicationKey" => call.run(delete_application_key).await,
+        _ => return None,
+    })
 }
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
-    #[test]
-    fn requests_are_renamed_to_v2() {
-        let (m, b) = to_v2("CreateApplication", json!({"projectId": "p", "id": "a", "name": "n", "apiRequest": {}}));
-        assert_eq!(m, "CreateApplication");
-        assert_eq!(b, json!({"projectId": "p", "applicationId": "a", "name": "n", "apiConfiguration": {}}));
-        let (m, b) = to_v2("RegenerateClientSecret", json!({"projectId": "p", "applicationId": "a", "isApi": true}));
-        assert_eq!((m, b), ("GenerateClientSecret", json!({"projectId": "p", "applicationId": "a"})));
-        let (_, b) = to_v2(
-            "ListApplications",
-            json!({"projectId": "p", "filters": [{"apiAppOnly": true}, {"stateFilter": "APP_STATE_ACTIVE"}], "sortingColumn": "APP_SORT_BY_NAME"}),
-        );
-        assert_eq!(
-            b,
-            json!({"filters": [{"projectIdFilter": {"projectId": "p"}}, {"typeFilter": "APPLICATION_TYPE_API"},
-                              {"stateFilter": "APPLICATION_STATE_ACTIVE"}], "sortingColumn": "APPLICATION_SORT_BY_NAME"})
-        );
-        let (_, b) = to_v2("ListApplicationKeys", json!({"applicationId": "a", "organizationId": ""}));
-        assert_eq!(b, json!({"filters": [{"applicationIdFilter": {"applicationId": "a"}}]}));
+    fn msg<T: serde::de::DeserializeOwned>(v: Value) -> T {
+        serde_json::from_value(v).unwrap()
+    }
+
+    /// `json` as `A`, converted to `B` and back: nothing lost or changed.
+    fn round_trip<A, B>(json: Value)
+    where
+        A: prost::Message + Default + PartialEq + std::fmt::Debug + serde::de::DeserializeOwned,
+        B: prost::Message + Default,
+    {
+        let a: A = msg(json);
+        let b: B = recode(&a).unwrap();
+        assert_eq!(recode::<B, A>(&b).unwrap(), a);
+        assert_eq!(b.encode_to_vec(), a.encode_to_vec(), "same bytes, so same fields");
     }
 
     #[test]
-    fn responses_are_renamed_to_v2beta() {
-        let v = to_v2beta(
-            "GetApplication",
-            json!({"application": {"applicationId": "a", "projectId": "p", "state": "APPLICATION_STATE_ACTIVE",
-                                   "apiConfiguration": {"clientId": "c"}}}),
+    fn every_message_converted_by_its_encoding_is_v2s_twin() {
+        let ts = "2030-01-02T03:04:05.600Z";
+        let beta_app = json!({"id": "a", "creationDate": ts, "changeDate": ts, "state": "APP_STATE_INACTIVE",
+            "name": "n", "apiConfig": {"clientId": "c", "authMethodType": "API_AUTH_METHOD_TYPE_PRIVATE_KEY_JWT"}});
+        let page = json!({"totalResult": "1", "appliedLimit": "2"});
+        round_trip::<beta::GetApplicationRequest, v2::GetApplicationRequest>(json!({"id": "a"}));
+        round_trip::<beta::GetApplicationResponse, v2::GetApplicationResponse>(json!({"app": beta_app}));
+        round_trip::<beta::ListApplicationsResponse, v2::ListApplicationsResponse>(
+            json!({"applications": [beta_app], "pagination": page}),
         );
-        assert_eq!(v, json!({"app": {"id": "a", "state": "APP_STATE_ACTIVE", "apiConfig": {"clientId": "c"}}}));
-        let v = to_v2beta("CreateApplication", json!({"applicationId": "a", "apiConfiguration": {"clientId": "c"}}));
-        assert_eq!(v, json!({"appId": "a", "apiResponse": {"clientId": "c"}}));
+        round_trip::<beta::UpdateApplicationResponse, v2::UpdateApplicationResponse>(json!({"changeDate": ts}));
+        round_trip::<beta::DeactivateApplicationResponse, v2::DeactivateApplicationResponse>(
+            json!({"deactivationDate": ts}),
+        );
+        round_trip::<beta::ReactivateApplicationResponse, v2::ReactivateApplicationResponse>(
+            json!({"reactivationDate": ts}),
+        );
+        round_trip::<beta::DeleteApplicationResponse, v2::DeleteApplicationResponse>(json!({"deletionDate": ts}));
+        round_trip::<beta::RegenerateClientSecretResponse, v2::GenerateClientSecretResponse>(
+            json!({"clientSecret": "s", "creationDate": ts}),
+        );
+        round_trip::<beta::CreateApiApplicationRequest, v2::CreateApiApplicationRequest>(json!({"authMethodType": 1}));
+        round_trip::<beta::CreateApiApplicationResponse, v2::CreateApiApplicationResponse>(
+            json!({"clientId": "c", "clientSecret": "s"}),
+        );
+        round_trip::<beta::UpdateApiApplicationConfigurationRequest, v2::UpdateApiApplicationConfigurationRequest>(
+            json!({"authMethodType": 1}),
+        );
+        round_trip::<beta::ApplicationNameQuery, v2::ApplicationNameFilter>(json!({"name": "n", "method": 4}));
+        round_trip::<beta::CreateApplicationKeyRequest, v2::CreateApplicationKeyRequest>(
+            json!({"appId": "a", "projectId": "p", "expirationDate": ts}),
+        );
+        round_trip::<beta::CreateApplicationKeyResponse, v2::CreateApplicationKeyResponse>(
+            json!({"id": "k", "creationDate": ts, "keyDetails": "a2V5"}),
+        );
+        round_trip::<beta::GetApplicationKeyRequest, v2::GetApplicationKeyRequest>(json!({"id": "k"}));
+        round_trip::<beta::GetApplicationKeyResponse, v2::GetApplicationKeyResponse>(
+            json!({"id": "k", "creationDate": ts, "expirationDate": ts}),
+        );
+        round_trip::<beta::ListApplicationKeysResponse, v2::ListApplicationKeysResponse>(json!({"keys": [{"id": "k",
+            "applicationId": "a", "projectId": "p", "creationDate": ts, "organizationId": "o", "expirationDate": ts}],
+            "pagination": page}));
+        round_trip::<beta::DeleteApplicationKeyResponse, v2::DeleteApplicationKeyResponse>(json!({"deletionDate": ts}));
+    }
+
+    #[test]
+    fn v2s_application_loses_only_its_project_id() {
+        let v2: v2::Application = msg(json!({"applicationId": "a", "name": "n", "projectId": "p",
+            "state": "APPLICATION_STATE_ACTIVE", "apiConfiguration": {"clientId": "c"}}));
+        let beta: beta::Application = recode(&v2).unwrap();
+        assert_eq!(
+            serde_json::to_value(&beta).unwrap(),
+            json!({"id": "a", "name": "n", "state": "APP_STATE_ACTIVE", "apiConfig": {"clientId": "c"}})
+        );
+    }
+
+    #[test]
+    fn app_only_filters_are_type_filters() {
+        let of = |v: Value| serde_json::to_value(filter(&msg(v)).unwrap()).unwrap();
+        assert_eq!(of(json!({"apiAppOnly": true})), json!({"typeFilter": "APPLICATION_TYPE_API"}));
+        assert_eq!(of(json!({"oidcAppOnly": true})), json!({"typeFilter": "APPLICATION_TYPE_OIDC"}));
+        assert_eq!(of(json!({"stateFilter": "APP_STATE_ACTIVE"})), json!({"stateFilter": "APPLICATION_STATE_ACTIVE"}));
+        assert!(filter(&beta::ApplicationSearchFilter::default()).is_err());
     }
 }
