@@ -1,340 +1,97 @@
-//! `zitadel.user.v2.UserService`: users, personal access tokens and metadata, in
-//! the request and response shapes of ZITADEL's `user_service.proto`.
+//! `zitadel.user.v2.UserService`: users, personal access tokens and metadata,
+//! on the generated messages of `proto/zitadel/user/v2`. Keys and secrets are
+//! in `user_credentials`. `zitadel.user.v2beta.UserService` declares the same
+//! messages for the methods both have, so these handlers serve it too.
+//!
+//! Two shapes other than the proto's are accepted, because clients send them:
+//! the official Python SDK wraps `CreateUser`'s password once more
+//! ([`unwrap_sdk_password`]), and `UpdateUser` also takes the password as
+//! `CreateUser` spells it, `{"password": {"password": "…"}}`.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as B64;
-use secrecy::SecretString;
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
-use tessera_domain::names::{Description, DisplayName, Email, Username};
+use serde_json::{Value, json};
+use tessera_domain::names::{Description, DisplayName, Email};
 use tessera_domain::repo::{Page, PatFilter, PatSort, TextFilter, TextMethod, UserFilter, UserSort, UserType};
 use tessera_domain::user::{AccessTokenType, StateChange, User, UserKind, UserState};
-use tessera_domain::{OrgId, PatId, Timestamp, UserId};
-use tessera_oauth::credential::IssuedCredential;
+use tessera_domain::{OrgId, PatId, UserId};
+use tessera_proto::zitadel::metadata::v2 as metadata_v2;
+use tessera_proto::zitadel::user::v2 as pb;
 
 use super::call::{Call, RestCall};
+use super::human::{HumanParts, unwrap_sdk_password};
 use super::v2::{
-    ChangeDateResponse, DeletionDateResponse, Details, IdFilter, ListDetails, ListQuery, PaginationResponse,
-    TextFilterMethod, TimestampFilter, opt_username, required_id, text_leaf, wire_from,
+    details_of, from_ts, list_details_of, list_query, opt_username, pagination, pagination_response, required_id,
+    text_filter_of, text_query_of, time_filter_of, ts,
 };
 use super::wire;
 use crate::error::{ApiError, ServiceError};
-use crate::proto_enum;
 use tessera_core::{Ctx, metadata, pats, secrets, users};
+
+pub use pb::ListUsersRequest;
 
 // ----------------------------------------------------------------------------
 // Users
 
-proto_enum!(
-    /// `zitadel.user.v2.UserState`.
-    WireUserState {
-        #[default]
-        Unspecified = 0 => "USER_STATE_UNSPECIFIED",
-        Active = 1 => "USER_STATE_ACTIVE",
-        Inactive = 2 => "USER_STATE_INACTIVE",
-        Deleted = 3 => "USER_STATE_DELETED",
-        Locked = 4 => "USER_STATE_LOCKED",
-        Initial = 5 => "USER_STATE_INITIAL",
-    }
-);
-
-impl From<UserState> for WireUserState {
-    fn from(s: UserState) -> Self {
-        match s {
-            UserState::Active => Self::Active,
-            UserState::Inactive => Self::Inactive,
-            UserState::Locked => Self::Locked,
-        }
+fn access_token_type(t: i32) -> Result<AccessTokenType, ServiceError> {
+    match pb::AccessTokenType::try_from(t) {
+        Ok(pb::AccessTokenType::Bearer) => Ok(AccessTokenType::Bearer),
+        Ok(pb::AccessTokenType::Jwt) => Ok(AccessTokenType::Jwt),
+        Err(_) => Err(ServiceError::invalid("machine.accessTokenType is not an AccessTokenType")),
     }
 }
 
-proto_enum!(
-    /// `zitadel.user.v2.AccessTokenType` (v1's spelling is the same).
-    WireAccessTokenType {
-        #[default]
-        Bearer = 0 => "ACCESS_TOKEN_TYPE_BEARER",
-        Jwt = 1 => "ACCESS_TOKEN_TYPE_JWT",
-    }
-);
-
-impl From<WireAccessTokenType> for AccessTokenType {
-    fn from(t: WireAccessTokenType) -> Self {
-        match t {
-            WireAccessTokenType::Bearer => Self::Bearer,
-            WireAccessTokenType::Jwt => Self::Jwt,
-        }
-    }
+fn details(u: &User) -> Option<tessera_proto::zitadel::object::v2::Details> {
+    details_of(u.created_at, u.updated_at, u.org_id)
 }
 
-impl From<AccessTokenType> for WireAccessTokenType {
-    fn from(t: AccessTokenType) -> Self {
-        match t {
-            AccessTokenType::Bearer => Self::Bearer,
-            AccessTokenType::Jwt => Self::Jwt,
-        }
-    }
-}
-
-/// `zitadel.user.v2.MachineUser`.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct MachineUser {
-    /// Display name.
-    pub name: String,
-    /// Description.
-    pub description: String,
-    /// Whether a client secret is set.
-    pub has_secret: bool,
-    /// What the token endpoint issues.
-    pub access_token_type: WireAccessTokenType,
-}
-
-/// `zitadel.user.v2.HumanProfile`.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct HumanProfile {
-    /// Given name.
-    pub given_name: String,
-    /// Family name.
-    pub family_name: String,
-    /// Nickname (Tessera keeps none).
-    pub nick_name: String,
-    /// Display name.
-    pub display_name: String,
-    /// Preferred language (`und`: undetermined).
-    pub preferred_language: String,
-    /// Gender.
-    pub gender: &'static str,
-}
-
-/// `zitadel.user.v2.HumanEmail`.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct HumanEmail {
-    /// Address.
-    pub email: String,
-    /// Verified.
-    pub is_verified: bool,
-}
-
-/// `zitadel.user.v2.HumanUser`.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct HumanUser {
-    /// Profile.
-    pub profile: HumanProfile,
-    /// E-mail.
-    pub email: HumanEmail,
-    /// Phone (Tessera keeps none).
-    pub phone: serde_json::Map<String, Value>,
-    /// Whether the password must be changed.
-    pub password_change_required: bool,
-}
-
-/// `zitadel.user.v2.User`.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct WireUser {
-    /// Id.
-    pub user_id: String,
-    /// Details.
-    pub details: Details,
-    /// State.
-    pub state: WireUserState,
-    /// Username.
-    pub username: String,
-    /// Login names (Tessera: the username).
-    pub login_names: Vec<String>,
-    /// Preferred login name (Tessera: the username).
-    pub preferred_login_name: String,
-    /// Human part.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub human: Option<HumanUser>,
-    /// Machine part.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub machine: Option<MachineUser>,
-}
-
-impl WireUser {
-    /// The wire form of a user.
-    #[must_use]
-    pub fn from_domain(u: &User, has_secret: bool) -> Self {
-        let (human, machine) = match &u.kind {
-            UserKind::Machine(m) => (
-                None,
-                Some(MachineUser {
-                    name: m.name.to_string(),
-                    description: m.description.to_string(),
-                    has_secret,
-                    access_token_type: m.access_token_type.into(),
-                }),
-            ),
-            UserKind::Human(h) => (
-                Some(HumanUser {
-                    profile: HumanProfile {
-                        given_name: h.given_name.to_string(),
-                        family_name: h.family_name.to_string(),
-                        nick_name: String::new(),
-                        display_name: h.display_name.to_string(),
-                        preferred_language: "und".into(),
-                        gender: "GENDER_UNSPECIFIED",
-                    },
-                    email: HumanEmail { email: h.email.to_string(), is_verified: h.email_verified },
-                    phone: serde_json::Map::new(),
-                    password_change_required: false,
-                }),
-                None,
-            ),
-        };
-        Self {
-            user_id: u.id.to_string(),
-            details: Details::of_user(u),
-            state: u.state.into(),
-            username: u.username.to_string(),
-            login_names: vec![u.username.to_string()],
-            preferred_login_name: u.username.to_string(),
-            human,
-            machine,
-        }
+/// The wire form of a user. Tessera keeps no nick name, language, gender or
+/// phone: they are sent empty, as ZITADEL sends unset ones.
+#[must_use]
+pub fn wire_user(u: &User, has_secret: bool) -> pb::User {
+    let kind = match &u.kind {
+        UserKind::Machine(m) => pb::user::Type::Machine(pb::MachineUser {
+            name: m.name.to_string(),
+            description: m.description.to_string(),
+            has_secret,
+            access_token_type: match m.access_token_type {
+                AccessTokenType::Bearer => pb::AccessTokenType::Bearer,
+                AccessTokenType::Jwt => pb::AccessTokenType::Jwt,
+            }
+            .into(),
+        }),
+        UserKind::Human(h) => pb::user::Type::Human(pb::HumanUser {
+            profile: Some(pb::HumanProfile {
+                given_name: h.given_name.to_string(),
+                family_name: h.family_name.to_string(),
+                nick_name: Some(String::new()),
+                display_name: Some(h.display_name.to_string()),
+                preferred_language: Some("und".into()),
+                gender: Some(pb::Gender::Unspecified.into()),
+            }),
+            email: Some(pb::HumanEmail { email: h.email.to_string(), is_verified: h.email_verified }),
+            phone: Some(pb::HumanPhone::default()),
+            password_change_required: false,
+        }),
+    };
+    let state = match u.state {
+        UserState::Active => pb::UserState::Active,
+        UserState::Inactive => pb::UserState::Inactive,
+        UserState::Locked => pb::UserState::Locked,
+    };
+    pb::User {
+        user_id: u.id.to_string(),
+        details: details(u),
+        state: state.into(),
+        username: u.username.to_string(),
+        login_names: vec![u.username.to_string()],
+        preferred_login_name: u.username.to_string(),
+        r#type: Some(kind),
     }
 }
 
-/// `CreateUserRequest.machine` (plus Tessera's `accessTokenType`, as in ZITADEL main).
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct MachineInput {
-    /// Display name.
-    #[serde(default)]
-    pub name: Option<String>,
-    /// Description.
-    #[serde(default)]
-    pub description: Option<String>,
-    /// Access token type.
-    #[serde(default)]
-    pub access_token_type: Option<WireAccessTokenType>,
-}
-
-/// `SetHumanProfile`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
-pub struct ProfileInput {
-    /// Given name.
-    pub given_name: Option<String>,
-    /// Family name.
-    pub family_name: Option<String>,
-    /// Display name.
-    pub display_name: Option<String>,
-}
-
-/// `SetHumanEmail`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
-pub struct EmailInput {
-    /// Address.
-    pub email: Option<String>,
-    /// Mark as verified (Tessera sends no mail, so addresses are never verified by code).
-    pub is_verified: Option<bool>,
-}
-
-/// `CreateUserRequest.human` / `UpdateUserRequest.human`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
-pub struct HumanInput {
-    /// Profile.
-    pub profile: Option<ProfileInput>,
-    /// E-mail.
-    pub email: Option<EmailInput>,
-    /// `Password` `{password, changeRequired}`, or the official Python SDK's
-    /// nested `{password: {password, …}}` (its generator merged two messages).
-    pub password: Option<Value>,
-}
-
-impl HumanInput {
-    /// The human user to create from this input (CreateUser's `human`, and
-    /// AddOrganization's human administrators).
-    ///
-    /// # Errors
-    /// `invalid_argument` naming the field that is missing or malformed.
-    pub(crate) fn into_new_human(
-        self,
-        org_id: Option<OrgId>,
-        user_id: Option<UserId>,
-        username: Option<Username>,
-    ) -> Result<users::NewHuman, ServiceError> {
-        let password = self.password()?;
-        let profile = self.profile.unwrap_or_default();
-        let email = self.email.unwrap_or_default();
-        Ok(users::NewHuman {
-            org_id,
-            user_id,
-            username,
-            given_name: DisplayName::parse(
-                "human.profile.givenName",
-                profile.given_name.as_deref().unwrap_or_default(),
-            )?,
-            family_name: DisplayName::parse(
-                "human.profile.familyName",
-                profile.family_name.as_deref().unwrap_or_default(),
-            )?,
-            display_name: profile
-                .display_name
-                .as_deref()
-                .filter(|s| !s.is_empty())
-                .map(|s| DisplayName::parse("human.profile.displayName", s))
-                .transpose()?,
-            email: Email::parse(email.email.as_deref().unwrap_or_default())?,
-            email_verified: email.is_verified.unwrap_or(false),
-            password,
-        })
-    }
-
-    fn password(&self) -> Result<Option<SecretString>, ServiceError> {
-        let Some(p) = &self.password else { return Ok(None) };
-        let inner = match p.get("password") {
-            Some(Value::Object(_)) => p.get("password").and_then(|n| n.get("password")),
-            other => other,
-        };
-        match inner.and_then(Value::as_str) {
-            Some(s) if !s.is_empty() && s.chars().count() <= 200 => Ok(Some(SecretString::from(s.to_owned()))),
-            _ => Err(ServiceError::invalid("human.password.password must be 1 to 200 characters")),
-        }
-    }
-}
-
-/// `CreateUserRequest`.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CreateUserRequest {
-    /// Owning organization.
-    #[serde(default)]
-    pub organization_id: String,
-    /// Caller-chosen id (a UUID in Tessera).
-    #[serde(default)]
-    pub user_id: Option<String>,
-    /// Login name.
-    #[serde(default)]
-    pub username: Option<String>,
-    /// Human variant.
-    #[serde(default)]
-    pub human: Option<HumanInput>,
-    /// Machine variant.
-    #[serde(default)]
-    pub machine: Option<MachineInput>,
-}
-
-/// `CreateUserResponse`.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CreateUserResponse {
-    /// The new user's id.
-    pub id: String,
-    /// Creation time.
-    #[serde(with = "wire::ts")]
-    pub creation_date: Timestamp,
-}
-
-async fn create_user(ctx: Ctx, req: CreateUserRequest) -> Result<CreateUserResponse, ApiError> {
+async fn create_user(ctx: Ctx, req: pb::CreateUserRequest) -> Result<pb::CreateUserResponse, ApiError> {
+    use pb::create_user_request::UserType;
+    use pb::create_user_request::human::PasswordType;
     let org_id = required_id("organizationId", &req.organization_id, OrgId::parse)?;
     let user_id = req
         .user_id
@@ -343,9 +100,9 @@ async fn create_user(ctx: Ctx, req: CreateUserRequest) -> Result<CreateUserRespo
         .map(|s| required_id("userId", s, UserId::parse))
         .transpose()?;
     let username = opt_username(req.username.as_deref())?;
-    let user = match (req.machine, req.human) {
-        (Some(m), None) => {
-            let name = DisplayName::parse("machine.name", m.name.as_deref().unwrap_or_default())?;
+    let user = match req.user_type {
+        Some(UserType::Machine(m)) => {
+            let name = DisplayName::parse("machine.name", &m.name)?;
             let description = Description::parse(m.description.as_deref().unwrap_or_default())?;
             users::create_machine(
                 &ctx,
@@ -355,349 +112,262 @@ async fn create_user(ctx: Ctx, req: CreateUserRequest) -> Result<CreateUserRespo
                     username,
                     name,
                     description,
-                    access_token_type: m.access_token_type.unwrap_or_default().into(),
+                    access_token_type: access_token_type(m.access_token_type)?,
                 },
             )
             .await?
         }
-        (None, Some(h)) => users::create_human(&ctx, h.into_new_human(Some(org_id), user_id, username)?).await?,
-        _ => return Err(ServiceError::invalid("exactly one of machine or human is required").into()),
+        Some(UserType::Human(h)) => {
+            let password = h.password_type.as_ref().map(|PasswordType::Password(p)| p);
+            let parts = HumanParts { profile: h.profile.as_ref(), email: h.email.as_ref(), password };
+            users::create_human(&ctx, parts.into_new_human(Some(org_id), user_id, username)?).await?
+        }
+        None => return Err(ServiceError::invalid("exactly one of machine or human is required").into()),
     };
-    Ok(CreateUserResponse { id: user.id.to_string(), creation_date: user.created_at })
+    Ok(pb::CreateUserResponse { id: user.id.to_string(), creation_date: ts(user.created_at) })
 }
 
-/// A request naming one user.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct UserIdRequest {
-    /// The user.
-    #[serde(default)]
-    pub user_id: String,
+/// The call with the Python SDK's password wrapping undone in `human`.
+fn sdk_shapes_undone(call: &Call) -> Option<Call> {
+    let mut body = call.json()?;
+    unwrap_sdk_password(body.get_mut("human")?);
+    Some(call.with_json(&body))
 }
 
-impl UserIdRequest {
-    fn id(&self) -> Result<UserId, ServiceError> {
-        required_id("userId", &self.user_id, UserId::parse)
-    }
+fn user_id(v: &str) -> Result<UserId, ServiceError> {
+    required_id("userId", v, UserId::parse)
 }
 
-/// `GetUserByIDResponse`.
-#[derive(Debug, Serialize)]
-pub struct GetUserResponse {
-    /// Details (duplicate of `user.details`, as in ZITADEL).
-    pub details: Details,
-    /// The user.
-    pub user: WireUser,
-}
-
-async fn get_user(ctx: Ctx, req: UserIdRequest) -> Result<GetUserResponse, ApiError> {
-    let user = users::get(&ctx, req.id()?).await?;
+async fn get_user(ctx: Ctx, req: pb::GetUserByIdRequest) -> Result<pb::GetUserByIdResponse, ApiError> {
+    let user = users::get(&ctx, user_id(&req.user_id)?).await?;
     let has_secret = secrets::has_secret(&ctx, &user).await?;
-    Ok(GetUserResponse { details: Details::of_user(&user), user: WireUser::from_domain(&user, has_secret) })
+    Ok(pb::GetUserByIdResponse { details: details(&user), user: Some(wire_user(&user, has_secret)) })
 }
 
-proto_enum!(
-    /// `zitadel.user.v2.Type`.
-    WireUserType {
-        #[default]
-        Unspecified = 0 => "TYPE_UNSPECIFIED",
-        Human = 1 => "TYPE_HUMAN",
-        Machine = 2 => "TYPE_MACHINE",
-    }
-);
+/// A filter no user passes.
+fn no_user() -> UserFilter {
+    UserFilter::Ids(Vec::new())
+}
 
-proto_enum!(
-    /// `zitadel.user.v2.UserFieldName`.
-    UserFieldName {
-        #[default]
-        Unspecified = 0 => "USER_FIELD_NAME_UNSPECIFIED",
-        UserName = 1 => "USER_FIELD_NAME_USER_NAME",
-        FirstName = 2 => "USER_FIELD_NAME_FIRST_NAME",
-        LastName = 3 => "USER_FIELD_NAME_LAST_NAME",
-        NickName = 4 => "USER_FIELD_NAME_NICK_NAME",
-        DisplayName = 5 => "USER_FIELD_NAME_DISPLAY_NAME",
-        Email = 6 => "USER_FIELD_NAME_EMAIL",
-        State = 7 => "USER_FIELD_NAME_STATE",
-        Type = 8 => "USER_FIELD_NAME_TYPE",
-        CreationDate = 9 => "USER_FIELD_NAME_CREATION_DATE",
-    }
-);
-
-/// Converts one `zitadel.user.v2.SearchQuery` (a one-key object) into a filter.
-fn user_query(q: &Value, depth: usize) -> Result<UserFilter, ServiceError> {
+/// Converts one `SearchQuery`. Nesting is bounded by the request's shape
+/// check before decoding, and again here.
+fn user_query(q: &pb::SearchQuery, depth: usize) -> Result<UserFilter, ServiceError> {
+    use pb::search_query::Query;
     if depth > 16 {
         return Err(ServiceError::invalid("queries are nested too deeply"));
     }
-    let obj = q
-        .as_object()
-        .filter(|o| o.len() == 1)
-        .ok_or_else(|| ServiceError::invalid("each query must be an object with exactly one query type"))?;
-    let Some((kind, inner)) = obj.iter().next() else { return Err(ServiceError::invalid("empty query")) };
-    let list = |key: &str| -> Result<Vec<UserFilter>, ServiceError> {
-        inner
-            .get(key)
-            .and_then(Value::as_array)
-            .map_or(Ok(Vec::new()), |qs| qs.iter().map(|q| user_query(q, depth + 1)).collect())
-    };
-    Ok(match kind.as_str() {
-        "userNameQuery" => UserFilter::Username(text_leaf(inner, "userName", kind)?),
-        "loginNameQuery" => UserFilter::Username(text_leaf(inner, "loginName", kind)?),
-        "firstNameQuery" => UserFilter::GivenName(text_leaf(inner, "firstName", kind)?),
-        "lastNameQuery" => UserFilter::FamilyName(text_leaf(inner, "lastName", kind)?),
-        "displayNameQuery" => UserFilter::DisplayName(text_leaf(inner, "displayName", kind)?),
-        "emailQuery" => UserFilter::Email(text_leaf(inner, "emailAddress", kind)?),
-        "stateQuery" => {
-            let state: WireUserState = inner
-                .get("state")
-                .cloned()
-                .map(wire_from)
-                .transpose()
-                .map_err(|_| ServiceError::invalid("stateQuery.state is not a UserState"))?
-                .unwrap_or_default();
-            match state {
-                WireUserState::Active => UserFilter::State(UserState::Active),
-                WireUserState::Inactive => UserFilter::State(UserState::Inactive),
-                WireUserState::Locked => UserFilter::State(UserState::Locked),
-                // Tessera has no deleted (they are gone) or initial users.
-                _ => UserFilter::Ids(Vec::new()),
+    let list = |qs: &[pb::SearchQuery]| qs.iter().map(|q| user_query(q, depth + 1)).collect::<Result<Vec<_>, _>>();
+    Ok(match &q.query {
+        None => return Err(ServiceError::invalid("each query must set exactly one query type Tessera knows")),
+        Some(Query::UserNameQuery(q)) => {
+            UserFilter::Username(text_query_of(&q.user_name, q.method, "userNameQuery.userName")?)
+        }
+        Some(Query::LoginNameQuery(q)) => {
+            UserFilter::Username(text_query_of(&q.login_name, q.method, "loginNameQuery.loginName")?)
+        }
+        Some(Query::FirstNameQuery(q)) => {
+            UserFilter::GivenName(text_query_of(&q.first_name, q.method, "firstNameQuery.firstName")?)
+        }
+        Some(Query::LastNameQuery(q)) => {
+            UserFilter::FamilyName(text_query_of(&q.last_name, q.method, "lastNameQuery.lastName")?)
+        }
+        Some(Query::DisplayNameQuery(q)) => {
+            UserFilter::DisplayName(text_query_of(&q.display_name, q.method, "displayNameQuery.displayName")?)
+        }
+        Some(Query::EmailQuery(q)) => {
+            UserFilter::Email(text_query_of(&q.email_address, q.method, "emailQuery.emailAddress")?)
+        }
+        Some(Query::StateQuery(q)) => match pb::UserState::try_from(q.state) {
+            Ok(pb::UserState::Active) => UserFilter::State(UserState::Active),
+            Ok(pb::UserState::Inactive) => UserFilter::State(UserState::Inactive),
+            Ok(pb::UserState::Locked) => UserFilter::State(UserState::Locked),
+            // Tessera has no deleted (they are gone) or initial users.
+            Ok(_) => no_user(),
+            Err(_) => return Err(ServiceError::invalid("stateQuery.state is not a UserState")),
+        },
+        Some(Query::TypeQuery(q)) => match pb::Type::try_from(q.r#type) {
+            Ok(pb::Type::Human) => UserFilter::Type(UserType::Human),
+            Ok(pb::Type::Machine) => UserFilter::Type(UserType::Machine),
+            _ => return Err(ServiceError::invalid("typeQuery.type must be TYPE_HUMAN or TYPE_MACHINE")),
+        },
+        // Ids that are not UUIDs cannot exist here; they simply match nothing.
+        Some(Query::InUserIdsQuery(q)) => {
+            UserFilter::Ids(q.user_ids.iter().filter_map(|s| UserId::parse(s).ok()).collect())
+        }
+        Some(Query::InUserEmailsQuery(q)) => UserFilter::Or(
+            q.user_emails
+                .iter()
+                .map(|e| UserFilter::Email(TextFilter { value: e.clone(), method: TextMethod::EqualsIgnoreCase }))
+                .collect(),
+        ),
+        Some(Query::OrganizationIdQuery(q)) => match OrgId::parse(&q.organization_id) {
+            Ok(org) => UserFilter::Org(org),
+            Err(_) if q.organization_id.is_empty() => {
+                return Err(ServiceError::invalid("organizationIdQuery.organizationId is required"));
             }
+            Err(_) => no_user(),
+        },
+        Some(Query::OrQuery(q)) => UserFilter::Or(list(&q.queries)?),
+        Some(Query::AndQuery(q)) => UserFilter::And(list(&q.queries)?),
+        Some(Query::NotQuery(q)) => UserFilter::Not(Box::new(user_query(
+            q.query.as_deref().ok_or_else(|| ServiceError::invalid("notQuery.query is required"))?,
+            depth + 1,
+        )?)),
+        Some(Query::NickNameQuery(_)) => {
+            return Err(ServiceError::invalid("nickNameQuery is not supported by Tessera"));
         }
-        "typeQuery" => {
-            let t: WireUserType = inner
-                .get("type")
-                .cloned()
-                .map(wire_from)
-                .transpose()
-                .map_err(|_| ServiceError::invalid("typeQuery.type is not a Type"))?
-                .unwrap_or_default();
-            match t {
-                WireUserType::Human => UserFilter::Type(UserType::Human),
-                WireUserType::Machine => UserFilter::Type(UserType::Machine),
-                WireUserType::Unspecified => {
-                    return Err(ServiceError::invalid("typeQuery.type must be TYPE_HUMAN or TYPE_MACHINE"));
-                }
-            }
-        }
-        "inUserIdsQuery" => {
-            let ids = inner.get("userIds").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
-            // Ids that are not UUIDs cannot exist here; they simply match nothing.
-            UserFilter::Ids(ids.iter().filter_map(Value::as_str).filter_map(|s| UserId::parse(s).ok()).collect())
-        }
-        "inUserEmailsQuery" => {
-            let emails = inner.get("userEmails").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
-            UserFilter::Or(
-                emails
-                    .iter()
-                    .filter_map(Value::as_str)
-                    .map(|e| {
-                        UserFilter::Email(TextFilter { value: e.to_owned(), method: TextMethod::EqualsIgnoreCase })
-                    })
-                    .collect(),
-            )
-        }
-        "organizationIdQuery" => {
-            let id = inner.get("organizationId").and_then(Value::as_str).unwrap_or_default();
-            match OrgId::parse(id) {
-                Ok(org) => UserFilter::Org(org),
-                Err(_) if id.is_empty() => {
-                    return Err(ServiceError::invalid("organizationIdQuery.organizationId is required"));
-                }
-                Err(_) => UserFilter::Ids(Vec::new()),
-            }
-        }
-        "orQuery" => UserFilter::Or(list("queries")?),
-        "andQuery" => UserFilter::And(list("queries")?),
-        "notQuery" => UserFilter::Not(Box::new(user_query(inner.get("query").unwrap_or(&Value::Null), depth + 1)?)),
-        other => {
-            let name = wire::key_name(other).unwrap_or("this query type");
-            return Err(ServiceError::invalid(format!("{name} is not supported by Tessera")));
+        Some(Query::PhoneQuery(_)) => return Err(ServiceError::invalid("phoneQuery is not supported by Tessera")),
+        Some(Query::MetadataKeyFilter(_) | Query::MetadataValueFilter(_)) => {
+            return Err(ServiceError::invalid("metadata queries are not supported by Tessera"));
         }
     })
 }
 
-/// `ListUsersRequest`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
-pub struct ListUsersRequest {
-    /// Paging.
-    pub query: ListQuery,
-    /// Order.
-    pub sorting_column: UserFieldName,
-    /// Filters (all must match).
-    pub queries: Vec<Value>,
-}
-
-/// `ListUsersResponse`.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ListUsersResponse {
-    /// Totals.
-    pub details: ListDetails,
-    /// The order used.
-    pub sorting_column: UserFieldName,
-    /// The users.
-    pub result: Vec<WireUser>,
-}
-
-async fn list_users(ctx: Ctx, req: ListUsersRequest) -> Result<ListUsersResponse, ApiError> {
+async fn list_users(ctx: Ctx, req: pb::ListUsersRequest) -> Result<pb::ListUsersResponse, ApiError> {
     let (filters, sort, page) = list_users_query(&req)?;
     let listed = users::list(&ctx, filters, sort, page).await?;
     let with_secret = secrets::users_with_secret(&ctx, &listed.items).await?;
-    Ok(ListUsersResponse {
-        details: ListDetails { total_result: listed.total, timestamp: ctx.now() },
+    Ok(pb::ListUsersResponse {
+        details: list_details_of(listed.total, ctx.now()),
         sorting_column: req.sorting_column,
-        result: listed.items.iter().map(|u| WireUser::from_domain(u, with_secret.contains(&u.id))).collect(),
+        result: listed.items.iter().map(|u| wire_user(u, with_secret.contains(&u.id))).collect(),
     })
 }
 
-/// The filters, order and page of a `ListUsers` request, checked before any
-/// SQL is built; also the entry point of the list-query fuzz target
-/// (docs/security/fuzzing.md).
+/// The filters, order and page of a `ListUsers` request (v2, and v1's, whose
+/// JSON is the same).
 ///
 /// # Errors
-/// `invalid_argument` for a query the API does not accept.
-pub fn list_users_query(req: &ListUsersRequest) -> Result<(Vec<UserFilter>, UserSort, Page), ApiError> {
+/// `invalid_argument` naming what is malformed.
+pub fn list_users_query(req: &pb::ListUsersRequest) -> Result<(Vec<UserFilter>, UserSort, Page), ApiError> {
+    use pb::UserFieldName as F;
     let filters = req.queries.iter().map(|q| user_query(q, 0)).collect::<Result<Vec<_>, _>>()?;
-    let sort = match req.sorting_column {
-        UserFieldName::Unspecified | UserFieldName::CreationDate => UserSort::CreatedAt,
-        UserFieldName::UserName => UserSort::Username,
-        UserFieldName::FirstName => UserSort::GivenName,
-        UserFieldName::LastName => UserSort::FamilyName,
-        UserFieldName::NickName | UserFieldName::DisplayName => UserSort::DisplayName,
-        UserFieldName::Email => UserSort::Email,
-        UserFieldName::State => UserSort::State,
-        UserFieldName::Type => UserSort::Type,
+    let sort = match F::try_from(req.sorting_column) {
+        Ok(F::Unspecified | F::CreationDate) => UserSort::CreatedAt,
+        Ok(F::UserName) => UserSort::Username,
+        Ok(F::FirstName) => UserSort::GivenName,
+        Ok(F::LastName) => UserSort::FamilyName,
+        Ok(F::NickName | F::DisplayName) => UserSort::DisplayName,
+        Ok(F::Email) => UserSort::Email,
+        Ok(F::State) => UserSort::State,
+        Ok(F::Type) => UserSort::Type,
+        Err(_) => return Err(ServiceError::invalid("sortingColumn is not a UserFieldName").into()),
     };
-    Ok((filters, sort, req.query.page()))
+    Ok((filters, sort, list_query(req.query.as_ref())?))
 }
 
-/// `UpdateUserRequest`.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct UpdateUserRequest {
-    /// The user.
-    #[serde(default)]
-    pub user_id: String,
-    /// New login name.
-    #[serde(default)]
-    pub username: Option<String>,
-    /// Human changes.
-    #[serde(default)]
-    pub human: Option<HumanInput>,
-    /// Machine changes.
-    #[serde(default)]
-    pub machine: Option<MachineInput>,
+/// The call with a flat `human.password.password` (CreateUser's spelling)
+/// wrapped into `SetPassword`'s `{"password": {"password": …}}`.
+fn flat_password_wrapped(call: &Call) -> Option<Call> {
+    let mut body = call.json()?;
+    let password = body.get_mut("human")?.get_mut("password")?;
+    let flat = password.get("password").filter(|p| p.is_string())?.clone();
+    *password = json!({ "password": { "password": flat } });
+    Some(call.with_json(&body))
 }
 
-async fn update_user(ctx: Ctx, req: UpdateUserRequest) -> Result<ChangeDateResponse, ApiError> {
-    let id = required_id("userId", &req.user_id, UserId::parse)?;
-    let machine = req
-        .machine
-        .map(|m| -> Result<_, ServiceError> {
-            Ok(users::MachineUpdate {
+async fn update_user(ctx: Ctx, req: pb::UpdateUserRequest) -> Result<pb::UpdateUserResponse, ApiError> {
+    use pb::update_user_request::UserType;
+    let id = user_id(&req.user_id)?;
+    let (mut machine, mut human) = (None, None);
+    match req.user_type {
+        Some(UserType::Machine(m)) => {
+            machine = Some(users::MachineUpdate {
                 name: m.name.as_deref().map(|n| DisplayName::parse("machine.name", n)).transpose()?,
                 description: m.description.as_deref().map(Description::parse).transpose()?,
-                access_token_type: m.access_token_type.map(Into::into),
-            })
-        })
-        .transpose()?;
-    let human = match req.human {
-        Some(h) => {
-            let password = h.password()?;
+                access_token_type: m.access_token_type.map(access_token_type).transpose()?,
+            });
+        }
+        Some(UserType::Human(h)) => {
+            let password = match h.password.and_then(|p| p.password_type) {
+                None => None,
+                Some(pb::set_password::PasswordType::Password(p)) => {
+                    if p.password.is_empty() || p.password.chars().count() > 200 {
+                        return Err(ServiceError::invalid("human.password.password must be 1 to 200 characters").into());
+                    }
+                    Some(secrecy::SecretString::from(p.password))
+                }
+            };
             let profile = h.profile.unwrap_or_default();
             let parse = |field: &'static str, v: Option<String>| v.map(|v| DisplayName::parse(field, &v)).transpose();
-            Some(users::HumanUpdate {
+            let email = match h.email {
+                Some(e) if !e.email.is_empty() => {
+                    let pb::set_human_email::Verification::IsVerified(verified) =
+                        e.verification.unwrap_or(pb::set_human_email::Verification::IsVerified(false));
+                    Some((Email::parse(&e.email)?, verified))
+                }
+                _ => None,
+            };
+            human = Some(users::HumanUpdate {
                 given_name: parse("human.profile.givenName", profile.given_name)?,
                 family_name: parse("human.profile.familyName", profile.family_name)?,
                 display_name: parse("human.profile.displayName", profile.display_name)?,
-                email: match h.email.and_then(|e| e.email.map(|a| (a, e.is_verified.unwrap_or(false)))) {
-                    Some((address, verified)) => Some((Email::parse(&address)?, verified)),
-                    None => None,
-                },
+                email,
                 password,
-            })
+            });
         }
-        None => None,
-    };
+        None => {}
+    }
     let username = opt_username(req.username.as_deref())?;
     let user = users::update(&ctx, id, users::UserUpdate { username, machine, human }).await?;
-    Ok(ChangeDateResponse { change_date: user.updated_at })
+    Ok(pb::UpdateUserResponse { change_date: ts(user.updated_at) })
 }
 
-/// A response carrying the details of the changed object.
-#[derive(Debug, Serialize)]
-pub struct DetailsResponse {
-    /// Details.
-    pub details: Details,
+async fn change_state(ctx: &Ctx, id: &str, change: StateChange) -> Result<Option<pb_object::Details>, ApiError> {
+    let user = users::change_state(ctx, user_id(id)?, change).await?;
+    Ok(details(&user))
 }
 
-async fn change_state(ctx: Ctx, req: UserIdRequest, change: StateChange) -> Result<DetailsResponse, ApiError> {
-    let user = users::change_state(&ctx, req.id()?, change).await?;
-    Ok(DetailsResponse { details: Details::of_user(&user) })
+use tessera_proto::zitadel::object::v2 as pb_object;
+
+async fn deactivate_user(ctx: Ctx, req: pb::DeactivateUserRequest) -> Result<pb::DeactivateUserResponse, ApiError> {
+    Ok(pb::DeactivateUserResponse { details: change_state(&ctx, &req.user_id, StateChange::Deactivate).await? })
 }
 
-async fn delete_user(ctx: Ctx, req: UserIdRequest) -> Result<DetailsResponse, ApiError> {
-    let user = users::delete(&ctx, req.id()?).await?;
-    let now = ctx.now();
-    Ok(DetailsResponse {
-        details: Details { change_date: now, creation_date: user.created_at, resource_owner: user.org_id.to_string() },
-    })
+async fn reactivate_user(ctx: Ctx, req: pb::ReactivateUserRequest) -> Result<pb::ReactivateUserResponse, ApiError> {
+    Ok(pb::ReactivateUserResponse { details: change_state(&ctx, &req.user_id, StateChange::Reactivate).await? })
+}
+
+async fn lock_user(ctx: Ctx, req: pb::LockUserRequest) -> Result<pb::LockUserResponse, ApiError> {
+    Ok(pb::LockUserResponse { details: change_state(&ctx, &req.user_id, StateChange::Lock).await? })
+}
+
+async fn unlock_user(ctx: Ctx, req: pb::UnlockUserRequest) -> Result<pb::UnlockUserResponse, ApiError> {
+    Ok(pb::UnlockUserResponse { details: change_state(&ctx, &req.user_id, StateChange::Unlock).await? })
+}
+
+/// `DeleteUser`: the details carry the deletion time as the change date.
+async fn delete_user(ctx: Ctx, req: pb::DeleteUserRequest) -> Result<pb::DeleteUserResponse, ApiError> {
+    let user = users::delete(&ctx, user_id(&req.user_id)?).await?;
+    Ok(pb::DeleteUserResponse { details: details_of(user.created_at, ctx.now(), user.org_id) })
 }
 
 // ----------------------------------------------------------------------------
 // Personal access tokens
 
-/// `AddPersonalAccessTokenRequest`.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct AddPatRequest {
-    /// The machine user.
-    #[serde(default)]
-    pub user_id: String,
-    /// Expiration; 9999-12-31 when absent (unless the organization limits lifetimes).
-    #[serde(default, with = "wire::opt_ts")]
-    pub expiration_date: Option<Timestamp>,
+/// `AddPersonalAccessToken`: the token, once.
+async fn add_pat(
+    ctx: Ctx,
+    req: pb::AddPersonalAccessTokenRequest,
+) -> Result<pb::AddPersonalAccessTokenResponse, ApiError> {
+    let user = user_id(&req.user_id)?;
+    let expires = match req.expiration_date {
+        None => None,
+        some => Some(from_ts(some).ok_or_else(|| ServiceError::invalid("expirationDate is not a valid time"))?),
+    };
+    let (pat, token) = pats::add(&ctx, user, expires).await?;
+    Ok(pb::AddPersonalAccessTokenResponse {
+        creation_date: ts(pat.created_at),
+        token_id: pat.id.to_string(),
+        token: token.expose_secret().to_owned(),
+    })
 }
 
-/// `AddPersonalAccessTokenResponse`. The only time the token is sent.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct AddPatResponse {
-    /// Creation time.
-    #[serde(with = "wire::ts")]
-    pub creation_date: Timestamp,
-    /// The token's id.
-    pub token_id: String,
-    /// The token.
-    pub token: String,
-}
-
-impl AddPatResponse {
-    fn new(pat: &tessera_domain::pat::PersonalAccessToken, token: &IssuedCredential) -> Self {
-        Self { creation_date: pat.created_at, token_id: pat.id.to_string(), token: token.expose_secret().to_owned() }
-    }
-}
-
-async fn add_pat(ctx: Ctx, req: AddPatRequest) -> Result<AddPatResponse, ApiError> {
-    let user = required_id("userId", &req.user_id, UserId::parse)?;
-    let (pat, token) = pats::add(&ctx, user, req.expiration_date).await?;
-    Ok(AddPatResponse::new(&pat, &token))
-}
-
-/// `RemovePersonalAccessTokenRequest`.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RemovePatRequest {
-    /// The user.
-    #[serde(default)]
-    pub user_id: String,
-    /// The token.
-    #[serde(default)]
-    pub token_id: String,
-}
-
-async fn remove_pat(ctx: Ctx, req: RemovePatRequest) -> Result<DeletionDateResponse, ApiError> {
-    let user = required_id("userId", &req.user_id, UserId::parse)?;
+async fn remove_pat(
+    ctx: Ctx,
+    req: pb::RemovePersonalAccessTokenRequest,
+) -> Result<pb::RemovePersonalAccessTokenResponse, ApiError> {
+    let user = user_id(&req.user_id)?;
     let token = match PatId::parse(&req.token_id) {
         Ok(t) => Some(t),
         Err(_) if req.token_id.trim().is_empty() => return Err(ServiceError::invalid("tokenId is required").into()),
@@ -710,141 +380,55 @@ async fn remove_pat(ctx: Ctx, req: RemovePatRequest) -> Result<DeletionDateRespo
             ctx.user(user).await?;
         }
     }
-    Ok(DeletionDateResponse { deletion_date: ctx.now() })
+    Ok(pb::RemovePersonalAccessTokenResponse { deletion_date: ts(ctx.now()) })
 }
 
-proto_enum!(
-    /// `zitadel.user.v2.PersonalAccessTokenFieldName`.
-    PatFieldName {
-        #[default]
-        Unspecified = 0 => "PERSONAL_ACCESS_TOKEN_FIELD_NAME_UNSPECIFIED",
-        CreatedDate = 1 => "PERSONAL_ACCESS_TOKEN_FIELD_NAME_CREATED_DATE",
-        Id = 2 => "PERSONAL_ACCESS_TOKEN_FIELD_NAME_ID",
-        UserId = 3 => "PERSONAL_ACCESS_TOKEN_FIELD_NAME_USER_ID",
-        OrganizationId = 4 => "PERSONAL_ACCESS_TOKEN_FIELD_NAME_ORGANIZATION_ID",
-        ExpirationDate = 5 => "PERSONAL_ACCESS_TOKEN_FIELD_NAME_EXPIRATION_DATE",
-    }
-);
-
-/// `PersonalAccessTokensSearchFilter`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
-pub struct PatSearchFilter {
-    /// By token.
-    pub token_id_filter: Option<IdFilter>,
-    /// By user.
-    pub user_id_filter: Option<IdFilter>,
-    /// By organization.
-    pub organization_id_filter: Option<IdFilter>,
-    /// By creation.
-    pub created_date_filter: Option<TimestampFilter>,
-    /// By expiration.
-    pub expiration_date_filter: Option<TimestampFilter>,
-}
-
-impl PatSearchFilter {
-    fn to_domain(&self) -> Result<PatFilter, ServiceError> {
-        // An id that is not a UUID cannot match anything Tessera stores.
-        let nothing = || {
-            PatFilter::And(vec![
-                PatFilter::Token(PatId::new()),
-                PatFilter::Not(Box::new(PatFilter::Token(PatId::new()))),
-            ])
-        };
-        let set = [
-            self.token_id_filter.is_some(),
-            self.user_id_filter.is_some(),
-            self.organization_id_filter.is_some(),
-            self.created_date_filter.is_some(),
-            self.expiration_date_filter.is_some(),
-        ];
-        wire::exactly_one_filter(&set)?;
-        Ok(if let Some(f) = &self.token_id_filter {
-            PatId::parse(&f.id).map_or_else(|_| nothing(), PatFilter::Token)
-        } else if let Some(f) = &self.user_id_filter {
-            UserId::parse(&f.id).map_or_else(|_| nothing(), PatFilter::User)
-        } else if let Some(f) = &self.organization_id_filter {
-            OrgId::parse(&f.id).map_or_else(|_| nothing(), PatFilter::Org)
-        } else if let Some(f) = &self.created_date_filter {
-            PatFilter::CreatedAt(f.to_domain())
-        } else if let Some(f) = &self.expiration_date_filter {
-            PatFilter::ExpiresAt(f.to_domain())
-        } else {
-            return Err(wire::one_filter_error());
-        })
-    }
-}
-
-/// `ListPersonalAccessTokensRequest`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
-pub struct ListPatsRequest {
-    /// Paging.
-    pub pagination: ListQuery,
-    /// Order.
-    pub sorting_column: PatFieldName,
-    /// Filters (all must match).
-    pub filters: Vec<PatSearchFilter>,
-}
-
-/// `zitadel.user.v2.PersonalAccessToken` (never the token), plus Tessera's
-/// `lastUsedDate` (batched; may lag a few seconds; absent when never used).
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct WirePat {
-    /// Creation.
-    #[serde(with = "wire::ts")]
-    pub creation_date: Timestamp,
-    /// Last change (tokens never change: the creation time).
-    #[serde(with = "wire::ts")]
-    pub change_date: Timestamp,
-    /// Id.
-    pub id: String,
-    /// Owner.
-    pub user_id: String,
-    /// Owner's organization.
-    pub organization_id: String,
-    /// Expiration.
-    #[serde(with = "wire::ts")]
-    pub expiration_date: Timestamp,
-    /// Tessera extension: last successful use.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt_ts")]
-    pub last_used_date: Option<Timestamp>,
-}
-
-/// `ListPersonalAccessTokensResponse`.
-#[derive(Debug, Serialize)]
-pub struct ListPatsResponse {
-    /// Totals.
-    pub pagination: PaginationResponse,
-    /// The tokens.
-    pub result: Vec<WirePat>,
-}
-
-async fn list_pats(ctx: Ctx, req: ListPatsRequest) -> Result<ListPatsResponse, ApiError> {
-    let filters = req.filters.iter().map(PatSearchFilter::to_domain).collect::<Result<Vec<_>, _>>()?;
-    let sort = match req.sorting_column {
-        PatFieldName::Unspecified | PatFieldName::CreatedDate => PatSort::CreatedAt,
-        PatFieldName::Id => PatSort::Id,
-        PatFieldName::UserId => PatSort::User,
-        PatFieldName::OrganizationId => PatSort::Org,
-        PatFieldName::ExpirationDate => PatSort::ExpiresAt,
+fn pat_filter(f: &pb::PersonalAccessTokensSearchFilter) -> Result<PatFilter, ServiceError> {
+    use pb::personal_access_tokens_search_filter::Filter;
+    // An id that is not a UUID cannot match anything Tessera stores.
+    let nothing = || {
+        PatFilter::And(vec![PatFilter::Token(PatId::new()), PatFilter::Not(Box::new(PatFilter::Token(PatId::new())))])
     };
-    let page = req.pagination.page();
+    Ok(match &f.filter {
+        None => return Err(wire::one_filter_error()),
+        Some(Filter::TokenIdFilter(f)) => PatId::parse(&f.id).map_or_else(|_| nothing(), PatFilter::Token),
+        Some(Filter::UserIdFilter(f)) => UserId::parse(&f.id).map_or_else(|_| nothing(), PatFilter::User),
+        Some(Filter::OrganizationIdFilter(f)) => OrgId::parse(&f.id).map_or_else(|_| nothing(), PatFilter::Org),
+        Some(Filter::CreatedDateFilter(f)) => PatFilter::CreatedAt(time_filter_of(f, "createdDateFilter")?),
+        Some(Filter::ExpirationDateFilter(f)) => PatFilter::ExpiresAt(time_filter_of(f, "expirationDateFilter")?),
+    })
+}
+
+async fn list_pats(
+    ctx: Ctx,
+    req: pb::ListPersonalAccessTokensRequest,
+) -> Result<pb::ListPersonalAccessTokensResponse, ApiError> {
+    use pb::PersonalAccessTokenFieldName as F;
+    let filters = req.filters.iter().map(pat_filter).collect::<Result<Vec<_>, _>>()?;
+    let sort = match F::try_from(req.sorting_column.unwrap_or_default()) {
+        Ok(F::Unspecified | F::CreatedDate) => PatSort::CreatedAt,
+        Ok(F::Id) => PatSort::Id,
+        Ok(F::UserId) => PatSort::User,
+        Ok(F::OrganizationId) => PatSort::Org,
+        Ok(F::ExpirationDate) => PatSort::ExpiresAt,
+        Err(_) => return Err(ServiceError::invalid("sortingColumn is not a PersonalAccessTokenFieldName").into()),
+    };
+    let page = pagination(req.pagination.as_ref())?;
     let listed = pats::list(&ctx, filters, sort, page).await?;
-    Ok(ListPatsResponse {
-        pagination: PaginationResponse { total_result: listed.total, applied_limit: page.limit },
+    Ok(pb::ListPersonalAccessTokensResponse {
+        pagination: pagination_response(listed.total, page),
         result: listed
             .items
             .into_iter()
-            .map(|p| WirePat {
-                creation_date: p.pat.created_at,
-                change_date: p.pat.created_at,
+            .map(|p| pb::PersonalAccessToken {
+                creation_date: ts(p.pat.created_at),
+                // Tokens never change.
+                change_date: ts(p.pat.created_at),
                 id: p.pat.id.to_string(),
                 user_id: p.pat.user_id.to_string(),
                 organization_id: p.org_id.to_string(),
-                expiration_date: p.pat.expires_at,
-                last_used_date: p.pat.last_used_at,
+                expiration_date: ts(p.pat.expires_at),
+                last_used_date: p.pat.last_used_at.and_then(ts),
             })
             .collect(),
     })
@@ -853,166 +437,65 @@ async fn list_pats(ctx: Ctx, req: ListPatsRequest) -> Result<ListPatsResponse, A
 // ----------------------------------------------------------------------------
 // Metadata
 
-/// One metadata entry on the wire (`value` is base64).
-#[derive(Debug, Deserialize)]
-pub struct MetadataInput {
-    /// Key.
-    #[serde(default)]
-    pub key: String,
-    /// Value, base64.
-    #[serde(default)]
-    pub value: String,
-}
-
-/// `SetUserMetadataRequest`.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SetMetadataRequest {
-    /// The user.
-    #[serde(default)]
-    pub user_id: String,
-    /// Entries.
-    #[serde(default)]
-    pub metadata: Vec<MetadataInput>,
-}
-
-/// `SetUserMetadataResponse`.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SetMetadataResponse {
-    /// When.
-    #[serde(with = "wire::ts")]
-    pub set_date: Timestamp,
-}
-
-async fn set_metadata(ctx: Ctx, req: SetMetadataRequest) -> Result<SetMetadataResponse, ApiError> {
-    let user = required_id("userId", &req.user_id, UserId::parse)?;
-    let entries = req
-        .metadata
-        .into_iter()
-        .map(|m| {
-            B64.decode(m.value.as_bytes())
-                .map(|v| (m.key, v))
-                .map_err(|_| ServiceError::invalid("metadata value must be base64"))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+async fn set_metadata(ctx: Ctx, req: pb::SetUserMetadataRequest) -> Result<pb::SetUserMetadataResponse, ApiError> {
+    let user = user_id(&req.user_id)?;
+    let entries = req.metadata.into_iter().map(|m| (m.key, m.value)).collect();
     metadata::set(&ctx, user, entries).await?;
-    Ok(SetMetadataResponse { set_date: ctx.now() })
+    Ok(pb::SetUserMetadataResponse { set_date: ts(ctx.now()) })
 }
 
-/// `MetadataSearchFilter`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
-pub struct MetadataFilter {
-    /// By key.
-    pub key_filter: Option<KeyFilter>,
-}
-
-/// `MetadataKeyFilter`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct KeyFilter {
-    /// Key.
-    pub key: String,
-    /// Comparison.
-    pub method: TextFilterMethod,
-}
-
-/// `ListUserMetadataRequest`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
-pub struct ListMetadataRequest {
-    /// The user.
-    pub user_id: String,
-    /// Paging.
-    pub pagination: ListQuery,
-    /// Filters.
-    pub filters: Vec<MetadataFilter>,
-}
-
-/// `zitadel.metadata.v2.Metadata`.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct WireMetadata {
-    /// Creation.
-    #[serde(with = "wire::ts")]
-    pub creation_date: Timestamp,
-    /// Last change.
-    #[serde(with = "wire::ts")]
-    pub change_date: Timestamp,
-    /// Key.
-    pub key: String,
-    /// Value, base64.
-    pub value: String,
-}
-
-/// `ListUserMetadataResponse`.
-#[derive(Debug, Serialize)]
-pub struct ListMetadataResponse {
-    /// Totals.
-    pub pagination: PaginationResponse,
-    /// Entries.
-    pub metadata: Vec<WireMetadata>,
-}
-
-async fn list_metadata(ctx: Ctx, req: ListMetadataRequest) -> Result<ListMetadataResponse, ApiError> {
-    let user = required_id("userId", &req.user_id, UserId::parse)?;
+async fn list_metadata(ctx: Ctx, req: pb::ListUserMetadataRequest) -> Result<pb::ListUserMetadataResponse, ApiError> {
+    use metadata_v2::metadata_search_filter::Filter;
+    let user = user_id(&req.user_id)?;
     if req.filters.len() > 1 {
         return Err(ServiceError::invalid("at most one metadata filter is supported").into());
     }
-    let key = req
-        .filters
-        .first()
-        .map(|f| f.key_filter.as_ref().ok_or_else(|| ServiceError::invalid("filters[0].keyFilter is required")))
-        .transpose()?
-        .map(|k| TextFilter { value: k.key.clone(), method: k.method.to_domain() });
-    let page = req.pagination.page();
+    let key = match req.filters.first().map(|f| &f.filter) {
+        None => None,
+        Some(Some(Filter::KeyFilter(k))) => Some(text_filter_of(&k.key, k.method, "filters[0].keyFilter.key")?),
+        Some(_) => return Err(ServiceError::invalid("filters[0].keyFilter is required").into()),
+    };
+    let page = pagination(req.pagination.as_ref())?;
     let listed = metadata::list(&ctx, user, key, page).await?;
-    Ok(ListMetadataResponse {
-        pagination: PaginationResponse { total_result: listed.total, applied_limit: page.limit },
+    Ok(pb::ListUserMetadataResponse {
+        pagination: pagination_response(listed.total, page),
         metadata: listed
             .items
             .into_iter()
-            .map(|e| WireMetadata {
-                creation_date: e.created_at,
-                change_date: e.updated_at,
+            .map(|e| metadata_v2::Metadata {
+                creation_date: ts(e.created_at),
+                change_date: ts(e.updated_at),
                 key: e.key,
-                value: B64.encode(e.value),
+                value: e.value,
             })
             .collect(),
     })
 }
 
-/// `DeleteUserMetadataRequest`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
-pub struct DeleteMetadataRequest {
-    /// The user.
-    pub user_id: String,
-    /// Keys to delete.
-    pub keys: Vec<String>,
-}
-
-async fn delete_metadata(ctx: Ctx, req: DeleteMetadataRequest) -> Result<DeletionDateResponse, ApiError> {
-    let user = required_id("userId", &req.user_id, UserId::parse)?;
+async fn delete_metadata(
+    ctx: Ctx,
+    req: pb::DeleteUserMetadataRequest,
+) -> Result<pb::DeleteUserMetadataResponse, ApiError> {
+    let user = user_id(&req.user_id)?;
     metadata::delete(&ctx, user, req.keys).await?;
-    Ok(DeletionDateResponse { deletion_date: ctx.now() })
+    Ok(pb::DeleteUserMetadataResponse { deletion_date: ts(ctx.now()) })
 }
 
 // ----------------------------------------------------------------------------
 // Routing
 
-/// Dispatches a Connect call; `None` for an unknown method.
+/// Dispatches a call (keys and secrets in `user_credentials`); `None` for an
+/// unknown method.
 pub async fn dispatch(method: &str, call: &Call) -> Option<Result<Value, ApiError>> {
     Some(match method {
-        "CreateUser" => call.run(create_user).await,
+        "CreateUser" => sdk_shapes_undone(call).as_ref().unwrap_or(call).run(create_user).await,
         "GetUserByID" => call.run(get_user).await,
         "ListUsers" => call.run(list_users).await,
-        "UpdateUser" => call.run(update_user).await,
-        "DeactivateUser" => call.run(|c, r| change_state(c, r, StateChange::Deactivate)).await,
-        "ReactivateUser" => call.run(|c, r| change_state(c, r, StateChange::Reactivate)).await,
-        "LockUser" => call.run(|c, r| change_state(c, r, StateChange::Lock)).await,
-        "UnlockUser" => call.run(|c, r| change_state(c, r, StateChange::Unlock)).await,
+        "UpdateUser" => flat_password_wrapped(call).as_ref().unwrap_or(call).run(update_user).await,
+        "DeactivateUser" => call.run(deactivate_user).await,
+        "ReactivateUser" => call.run(reactivate_user).await,
+        "LockUser" => call.run(lock_user).await,
+        "UnlockUser" => call.run(unlock_user).await,
         "DeleteUser" => call.run(delete_user).await,
         "AddPersonalAccessToken" => call.run(add_pat).await,
         "RemovePersonalAccessToken" => call.run(remove_pat).await,
@@ -1051,26 +534,26 @@ pub fn rest_routes(cfg: &mut web::ServiceConfig) {
         };
         let call = RestCall::new(req, payload, &params).await?;
         match (method.as_str(), pattern.as_str()) {
-            ("POST", "/v2/users/new") => call.run(create_user).await,
+            ("POST", "/v2/users/new") => {
+                sdk_shapes_undone(call.call()).map_or(call, RestCall::from).run(create_user).await
+            }
             ("POST", "/v2/users") => call.run(list_users).await,
             ("POST", "/v2/users/pats/search") => call.run(list_pats).await,
             ("GET", "/v2/users/{userId}") => call.run(get_user).await,
-            ("PATCH", "/v2/users/{userId}") => call.run(update_user).await,
+            ("PATCH", "/v2/users/{userId}") => {
+                flat_password_wrapped(call.call()).map_or(call, RestCall::from).run(update_user).await
+            }
             ("DELETE", "/v2/users/{userId}") => call.run(delete_user).await,
-            ("POST", "/v2/users/{userId}/deactivate") => {
-                call.run(|c, r| change_state(c, r, StateChange::Deactivate)).await
-            }
-            ("POST", "/v2/users/{userId}/reactivate") => {
-                call.run(|c, r| change_state(c, r, StateChange::Reactivate)).await
-            }
-            ("POST", "/v2/users/{userId}/lock") => call.run(|c, r| change_state(c, r, StateChange::Lock)).await,
-            ("POST", "/v2/users/{userId}/unlock") => call.run(|c, r| change_state(c, r, StateChange::Unlock)).await,
+            ("POST", "/v2/users/{userId}/deactivate") => call.run(deactivate_user).await,
+            ("POST", "/v2/users/{userId}/reactivate") => call.run(reactivate_user).await,
+            ("POST", "/v2/users/{userId}/lock") => call.run(lock_user).await,
+            ("POST", "/v2/users/{userId}/unlock") => call.run(unlock_user).await,
             ("POST", "/v2/users/{userId}/pats") => call.run(add_pat).await,
             ("DELETE", "/v2/users/{userId}/pats/{tokenId}") => call.run(remove_pat).await,
             ("POST", "/v2/users/{userId}/metadata") => call.run(set_metadata).await,
             ("POST", "/v2/users/{userId}/metadata/search") => call.run(list_metadata).await,
             ("DELETE", "/v2/users/{userId}/metadata") => {
-                call.run(move |c, mut r: DeleteMetadataRequest| {
+                call.run(move |c, mut r: pb::DeleteUserMetadataRequest| {
                     r.keys.extend(keys);
                     delete_metadata(c, r)
                 })

@@ -1,195 +1,18 @@
-//! What the v2 services share on the wire: `zitadel.object.v2` details and
-//! list queries, the `filter.v2` filters and pagination, the responses that
-//! carry only a time, and the rules for required ids and text filters.
+//! What the v2 services share, on the generated messages: `zitadel.object.v2`
+//! details and list queries, the `filter.v2` filters and pagination, the rules
+//! for required ids and text filters, and the conversion of a v2beta message
+//! to its v2 twin.
 //!
 //! Handlers of every v2 service import this module; it imports none of them.
 
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use tessera_domain::Timestamp;
 use tessera_domain::names::Username;
 use tessera_domain::repo::{Page, TextFilter, TextMethod, TimeFilter};
-use tessera_domain::user::User;
 use tessera_proto::zitadel::filter::v2 as filter_v2;
 use tessera_proto::zitadel::object::v2 as object_v2;
 
-use super::wire;
 use crate::error::{ApiError, ServiceError};
-use crate::proto_enum;
 use tessera_core::Ctx;
-
-/// `zitadel.object.v2.Details`.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Details {
-    /// Last change.
-    #[serde(with = "wire::ts")]
-    pub change_date: Timestamp,
-    /// Creation.
-    #[serde(with = "wire::ts")]
-    pub creation_date: Timestamp,
-    /// Owning organization.
-    pub resource_owner: String,
-}
-
-impl Details {
-    /// Details of a user.
-    #[must_use]
-    pub fn of_user(u: &User) -> Self {
-        Self { change_date: u.updated_at, creation_date: u.created_at, resource_owner: u.org_id.to_string() }
-    }
-}
-
-/// `zitadel.object.v2.ListDetails`.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ListDetails {
-    /// Matches in all.
-    #[serde(with = "wire::u64_str")]
-    pub total_result: u64,
-    /// When the list was read.
-    #[serde(with = "wire::ts")]
-    pub timestamp: Timestamp,
-}
-
-/// `zitadel.object.v2.ListQuery` (also `filter.v2.PaginationRequest`).
-#[derive(Debug, Default, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
-pub struct ListQuery {
-    /// Rows to skip, at most `Page::MAX_OFFSET`.
-    #[serde(deserialize_with = "wire::offset::deserialize")]
-    pub offset: u64,
-    /// Page size; 0 means the default (100), at most 1000.
-    #[serde(deserialize_with = "wire::u32_any::deserialize")]
-    pub limit: u32,
-    /// Ascending; ZITADEL's default (false) is descending.
-    pub asc: bool,
-}
-
-impl ListQuery {
-    /// The domain page.
-    #[must_use]
-    pub fn page(&self) -> Page {
-        Page::requested(self.offset, u64::from(self.limit), self.asc)
-    }
-}
-
-/// `zitadel.filter.v2.PaginationResponse`.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PaginationResponse {
-    /// Matches in all.
-    #[serde(with = "wire::u64_str")]
-    pub total_result: u64,
-    /// The page size used.
-    #[serde(with = "wire::u64_str")]
-    pub applied_limit: u64,
-}
-
-proto_enum!(
-    /// `zitadel.object.v2.TextQueryMethod`.
-    TextQueryMethod {
-        #[default]
-        Equals = 0 => "TEXT_QUERY_METHOD_EQUALS",
-        EqualsIgnoreCase = 1 => "TEXT_QUERY_METHOD_EQUALS_IGNORE_CASE",
-        StartsWith = 2 => "TEXT_QUERY_METHOD_STARTS_WITH",
-        StartsWithIgnoreCase = 3 => "TEXT_QUERY_METHOD_STARTS_WITH_IGNORE_CASE",
-        Contains = 4 => "TEXT_QUERY_METHOD_CONTAINS",
-        ContainsIgnoreCase = 5 => "TEXT_QUERY_METHOD_CONTAINS_IGNORE_CASE",
-        EndsWith = 6 => "TEXT_QUERY_METHOD_ENDS_WITH",
-        EndsWithIgnoreCase = 7 => "TEXT_QUERY_METHOD_ENDS_WITH_IGNORE_CASE",
-    }
-);
-
-proto_enum!(
-    /// `zitadel.filter.v2.TextFilterMethod`.
-    TextFilterMethod {
-        #[default]
-        Equals = 0 => "TEXT_FILTER_METHOD_EQUALS",
-        EqualsIgnoreCase = 1 => "TEXT_FILTER_METHOD_EQUALS_IGNORE_CASE",
-        StartsWith = 2 => "TEXT_FILTER_METHOD_STARTS_WITH",
-        StartsWithIgnoreCase = 3 => "TEXT_FILTER_METHOD_STARTS_WITH_IGNORE_CASE",
-        Contains = 4 => "TEXT_FILTER_METHOD_CONTAINS",
-        ContainsIgnoreCase = 5 => "TEXT_FILTER_METHOD_CONTAINS_IGNORE_CASE",
-        EndsWith = 6 => "TEXT_FILTER_METHOD_ENDS_WITH",
-        EndsWithIgnoreCase = 7 => "TEXT_FILTER_METHOD_ENDS_WITH_IGNORE_CASE",
-    }
-);
-
-fn text_method(position: u8) -> TextMethod {
-    match position {
-        1 => TextMethod::EqualsIgnoreCase,
-        2 => TextMethod::StartsWith,
-        3 => TextMethod::StartsWithIgnoreCase,
-        4 => TextMethod::Contains,
-        5 => TextMethod::ContainsIgnoreCase,
-        6 => TextMethod::EndsWith,
-        7 => TextMethod::EndsWithIgnoreCase,
-        _ => TextMethod::Equals,
-    }
-}
-
-impl TextQueryMethod {
-    /// The domain comparison.
-    #[must_use]
-    pub fn to_domain(self) -> TextMethod {
-        text_method(self as u8)
-    }
-}
-
-impl TextFilterMethod {
-    /// The domain comparison.
-    #[must_use]
-    pub fn to_domain(self) -> TextMethod {
-        text_method(self as u8)
-    }
-}
-
-proto_enum!(
-    /// `zitadel.filter.v2.TimestampFilterMethod`.
-    TimestampFilterMethod {
-        #[default]
-        Equals = 0 => "TIMESTAMP_FILTER_METHOD_EQUALS",
-        After = 1 => "TIMESTAMP_FILTER_METHOD_AFTER",
-        AfterOrEquals = 2 => "TIMESTAMP_FILTER_METHOD_AFTER_OR_EQUALS",
-        Before = 3 => "TIMESTAMP_FILTER_METHOD_BEFORE",
-        BeforeOrEquals = 4 => "TIMESTAMP_FILTER_METHOD_BEFORE_OR_EQUALS",
-    }
-);
-
-/// `zitadel.filter.v2.TimestampFilter`.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct TimestampFilter {
-    /// The instant.
-    #[serde(with = "wire::ts")]
-    pub timestamp: Timestamp,
-    /// The comparison.
-    #[serde(default)]
-    pub method: TimestampFilterMethod,
-}
-
-impl TimestampFilter {
-    /// The domain filter.
-    #[must_use]
-    pub fn to_domain(&self) -> TimeFilter {
-        match self.method {
-            TimestampFilterMethod::Equals => TimeFilter::Equals(self.timestamp),
-            TimestampFilterMethod::After => TimeFilter::After(self.timestamp),
-            TimestampFilterMethod::AfterOrEquals => TimeFilter::AtOrAfter(self.timestamp),
-            TimestampFilterMethod::Before => TimeFilter::Before(self.timestamp),
-            TimestampFilterMethod::BeforeOrEquals => TimeFilter::AtOrBefore(self.timestamp),
-        }
-    }
-}
-
-/// `zitadel.filter.v2.IDFilter`.
-#[derive(Debug, Deserialize)]
-pub struct IdFilter {
-    /// The id.
-    #[serde(default)]
-    pub id: String,
-}
 
 /// Parses a required id field, naming the field when it is missing or malformed.
 pub fn required_id<T>(
@@ -203,61 +26,10 @@ pub fn required_id<T>(
     parse(value).map_err(|_| ServiceError::invalid(format!("{field} is not a valid id")))
 }
 
-/// A text query leaf: the value under `key`, and a method.
-pub fn text_leaf(obj: &Value, key: &str, field: &str) -> Result<TextFilter, ServiceError> {
-    let value = obj.get(key).and_then(Value::as_str).unwrap_or_default();
-    if value.is_empty() || value.chars().count() > 200 {
-        return Err(ServiceError::invalid(format!("{field}.{key} must be 1 to 200 characters")));
-    }
-    let method: TextQueryMethod = obj
-        .get("method")
-        .cloned()
-        .map(wire_from)
-        .transpose()
-        .map_err(|_| ServiceError::invalid(format!("{field}.method is not a TextQueryMethod")))?
-        .unwrap_or_default();
-    Ok(TextFilter { value: value.to_owned(), method: method.to_domain() })
-}
-
-/// Reads a wire value from a JSON value taken out of a request.
-pub fn wire_from<T: serde::de::DeserializeOwned>(v: Value) -> Result<T, serde_json::Error> {
-    serde_json::from_value(v)
-}
-
 /// An optional username: absent or empty means "use the default".
 pub fn opt_username(s: Option<&str>) -> Result<Option<Username>, ServiceError> {
     s.filter(|s| !s.is_empty()).map(Username::parse).transpose().map_err(Into::into)
 }
-
-/// A text filter of the `filter.v2` kind: the value under `value`, a method.
-pub fn text_filter(value: &str, method: TextFilterMethod, field: &str) -> Result<TextFilter, ServiceError> {
-    if value.is_empty() || value.chars().count() > 200 {
-        return Err(ServiceError::invalid(format!("{field} must be 1 to 200 characters")));
-    }
-    Ok(TextFilter { value: value.to_owned(), method: method.to_domain() })
-}
-
-/// A response carrying only a change time.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ChangeDateResponse {
-    /// When.
-    #[serde(with = "wire::ts")]
-    pub change_date: Timestamp,
-}
-
-/// A response carrying only a deletion time.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct DeletionDateResponse {
-    /// When.
-    #[serde(with = "wire::ts")]
-    pub deletion_date: Timestamp,
-}
-
-// ----------------------------------------------------------------------------
-// The same rules on the generated messages (`tessera_proto`), for the handlers
-// that read and write those directly.
 
 /// A protobuf timestamp field.
 #[must_use]

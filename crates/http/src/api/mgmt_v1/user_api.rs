@@ -71,7 +71,11 @@ pub(super) async fn list_users(v1: V1, req: ListUsersRequest) -> Result<mgmt::Li
     let with_secret = secrets::users_with_secret(&v1.ctx, &listed.items).await?;
     Ok(mgmt::ListUsersResponse {
         details: Some(object::ListDetails { total_result: listed.total, view_timestamp: Some(ts(v1.ctx.now())) }),
-        sorting_column: user_v1::UserFieldName::from_str_name(req.sorting_column.wire()).map_or(0, Into::into),
+        // v1 names the columns as v2 does.
+        sorting_column: tessera_proto::zitadel::user::v2::UserFieldName::try_from(req.sorting_column)
+            .ok()
+            .and_then(|f| user_v1::UserFieldName::from_str_name(f.as_str_name()))
+            .map_or(0, Into::into),
         result: listed.items.iter().map(|u| wire_user(u, with_secret.contains(&u.id))).collect(),
     })
 }
