@@ -46,9 +46,9 @@ impl Call {
     }
 
     /// The body as a JSON object (snake_case keys camelized), or `None` when it
-    /// is not one; for services that translate an older message shape before
-    /// handing the call on (the handler then reports the decoding error, after
-    /// authentication).
+    /// is not one; for the handlers that fix a client's shape that is not the
+    /// proto's before decoding (`human.rs`; the handler then reports a
+    /// decoding error, after authentication).
     #[must_use]
     pub fn json(&self) -> Option<Value> {
         decode::<Value>(&self.body).ok()

@@ -165,7 +165,7 @@ mod tests {
     async fn decode_request_decodes_without_running_the_method() {
         let users = "zitadel.user.v2.UserService";
         assert!(matches!(decode_request(users, "ListUsers", b"{}").await, Some(Ok(()))));
-        // The v2beta translation runs first, as for a real call.
+        // A v2beta message decodes as a real call's would.
         let apps = "zitadel.app.v2beta.AppService";
         assert!(matches!(decode_request(apps, "ListApplications", br#"{"projectId":"p"}"#).await, Some(Ok(()))));
         let Some(Err(e)) = decode_request(users, "ListUsers", br#"{"query":{"limit":"x"}}"#).await else {
