@@ -17,7 +17,7 @@ use tessera_proto::zitadel::application::v2;
 
 use super::application as app;
 use super::call::Call;
-use super::v2::{as_v2, recode};
+use super::v2::{recode, run_as_v2};
 use super::wire;
 use crate::error::ApiError;
 use tessera_core::Ctx;
@@ -184,19 +184,14 @@ async fn delete_application_key(
     recode(&app::delete_application_key(ctx, v2).await?)
 }
 
-/// Runs `handler` (v2) for the v2beta messages `$req` and `$res`.
-macro_rules! as_v2 {
-    ($call:expr, $req:ident, $res:ident, $handler:path) => {
-        $call.run(|c, r: beta::$req| as_v2::<_, _, _, beta::$res, _>(c, r, $handler)).await
-    };
-}
-
 /// Dispatches a call; `None` for an unknown method (v2's
 /// `GenerateClientSecret` is v2beta's `RegenerateClientSecret`).
 pub async fn dispatch(method: &str, call: &Call) -> Option<Result<Value, ApiError>> {
     Some(match method {
         "CreateApplication" => call.run(create_application).await,
-        "GetApplication" => as_v2!(call, GetApplicationRequest, GetApplicationResponse, app::get_application),
+        "GetApplication" => {
+            run_as_v2!(call, beta::GetApplicationRequest, beta::GetApplicationResponse, app::get_application)
+        }
         "ListApplications" => call.run(list_applications).await,
         "UpdateApplication" => call.run(update_application).await,
         "DeactivateApplication" => call.run(deactivate_application).await,
@@ -204,10 +199,15 @@ pub async fn dispatch(method: &str, call: &Call) -> Option<Result<Value, ApiErro
         "DeleteApplication" => call.run(delete_application).await,
         "RegenerateClientSecret" => call.run(regenerate_client_secret).await,
         "CreateApplicationKey" => {
-            as_v2!(call, CreateApplicationKeyRequest, CreateApplicationKeyResponse, app::create_application_key)
+            run_as_v2!(
+                call,
+                beta::CreateApplicationKeyRequest,
+                beta::CreateApplicationKeyResponse,
+                app::create_application_key
+            )
         }
         "GetApplicationKey" => {
-            as_v2!(call, GetApplicationKeyRequest, GetApplicationKeyResponse, app::get_application_key)
+            run_as_v2!(call, beta::GetApplicationKeyRequest, beta::GetApplicationKeyResponse, app::get_application_key)
         }
         "ListApplicationKeys" => call.run(list_application_keys).await,
         "DeleteApplicationKey" => call.run(delete_application_key).await,
@@ -220,21 +220,10 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::api::v2::assert_twins;
 
     fn msg<T: serde::de::DeserializeOwned>(v: Value) -> T {
         serde_json::from_value(v).unwrap()
-    }
-
-    /// `json` as `A`, converted to `B` and back: nothing lost or changed.
-    fn round_trip<A, B>(json: Value)
-    where
-        A: prost::Message + Default + PartialEq + std::fmt::Debug + serde::de::DeserializeOwned,
-        B: prost::Message + Default,
-    {
-        let a: A = msg(json);
-        let b: B = recode(&a).unwrap();
-        assert_eq!(recode::<B, A>(&b).unwrap(), a);
-        assert_eq!(b.encode_to_vec(), a.encode_to_vec(), "same bytes, so same fields");
     }
 
     #[test]
@@ -243,44 +232,48 @@ mod tests {
         let beta_app = json!({"id": "a", "creationDate": ts, "changeDate": ts, "state": "APP_STATE_INACTIVE",
             "name": "n", "apiConfig": {"clientId": "c", "authMethodType": "API_AUTH_METHOD_TYPE_PRIVATE_KEY_JWT"}});
         let page = json!({"totalResult": "1", "appliedLimit": "2"});
-        round_trip::<beta::GetApplicationRequest, v2::GetApplicationRequest>(json!({"id": "a"}));
-        round_trip::<beta::GetApplicationResponse, v2::GetApplicationResponse>(json!({"app": beta_app}));
-        round_trip::<beta::ListApplicationsResponse, v2::ListApplicationsResponse>(
+        assert_twins::<beta::GetApplicationRequest, v2::GetApplicationRequest>(json!({"id": "a"}));
+        assert_twins::<beta::GetApplicationResponse, v2::GetApplicationResponse>(json!({"app": beta_app}));
+        assert_twins::<beta::ListApplicationsResponse, v2::ListApplicationsResponse>(
             json!({"applications": [beta_app], "pagination": page}),
         );
-        round_trip::<beta::UpdateApplicationResponse, v2::UpdateApplicationResponse>(json!({"changeDate": ts}));
-        round_trip::<beta::DeactivateApplicationResponse, v2::DeactivateApplicationResponse>(
+        assert_twins::<beta::UpdateApplicationResponse, v2::UpdateApplicationResponse>(json!({"changeDate": ts}));
+        assert_twins::<beta::DeactivateApplicationResponse, v2::DeactivateApplicationResponse>(
             json!({"deactivationDate": ts}),
         );
-        round_trip::<beta::ReactivateApplicationResponse, v2::ReactivateApplicationResponse>(
+        assert_twins::<beta::ReactivateApplicationResponse, v2::ReactivateApplicationResponse>(
             json!({"reactivationDate": ts}),
         );
-        round_trip::<beta::DeleteApplicationResponse, v2::DeleteApplicationResponse>(json!({"deletionDate": ts}));
-        round_trip::<beta::RegenerateClientSecretResponse, v2::GenerateClientSecretResponse>(
+        assert_twins::<beta::DeleteApplicationResponse, v2::DeleteApplicationResponse>(json!({"deletionDate": ts}));
+        assert_twins::<beta::RegenerateClientSecretResponse, v2::GenerateClientSecretResponse>(
             json!({"clientSecret": "s", "creationDate": ts}),
         );
-        round_trip::<beta::CreateApiApplicationRequest, v2::CreateApiApplicationRequest>(json!({"authMethodType": 1}));
-        round_trip::<beta::CreateApiApplicationResponse, v2::CreateApiApplicationResponse>(
-            json!({"clientId": "c", "clientSecret": "s"}),
-        );
-        round_trip::<beta::UpdateApiApplicationConfigurationRequest, v2::UpdateApiApplicationConfigurationRequest>(
+        assert_twins::<beta::CreateApiApplicationRequest, v2::CreateApiApplicationRequest>(
             json!({"authMethodType": 1}),
         );
-        round_trip::<beta::ApplicationNameQuery, v2::ApplicationNameFilter>(json!({"name": "n", "method": 4}));
-        round_trip::<beta::CreateApplicationKeyRequest, v2::CreateApplicationKeyRequest>(
+        assert_twins::<beta::CreateApiApplicationResponse, v2::CreateApiApplicationResponse>(
+            json!({"clientId": "c", "clientSecret": "s"}),
+        );
+        assert_twins::<beta::UpdateApiApplicationConfigurationRequest, v2::UpdateApiApplicationConfigurationRequest>(
+            json!({"authMethodType": 1}),
+        );
+        assert_twins::<beta::ApplicationNameQuery, v2::ApplicationNameFilter>(json!({"name": "n", "method": 4}));
+        assert_twins::<beta::CreateApplicationKeyRequest, v2::CreateApplicationKeyRequest>(
             json!({"appId": "a", "projectId": "p", "expirationDate": ts}),
         );
-        round_trip::<beta::CreateApplicationKeyResponse, v2::CreateApplicationKeyResponse>(
+        assert_twins::<beta::CreateApplicationKeyResponse, v2::CreateApplicationKeyResponse>(
             json!({"id": "k", "creationDate": ts, "keyDetails": "a2V5"}),
         );
-        round_trip::<beta::GetApplicationKeyRequest, v2::GetApplicationKeyRequest>(json!({"id": "k"}));
-        round_trip::<beta::GetApplicationKeyResponse, v2::GetApplicationKeyResponse>(
+        assert_twins::<beta::GetApplicationKeyRequest, v2::GetApplicationKeyRequest>(json!({"id": "k"}));
+        assert_twins::<beta::GetApplicationKeyResponse, v2::GetApplicationKeyResponse>(
             json!({"id": "k", "creationDate": ts, "expirationDate": ts}),
         );
-        round_trip::<beta::ListApplicationKeysResponse, v2::ListApplicationKeysResponse>(json!({"keys": [{"id": "k",
+        assert_twins::<beta::ListApplicationKeysResponse, v2::ListApplicationKeysResponse>(json!({"keys": [{"id": "k",
             "applicationId": "a", "projectId": "p", "creationDate": ts, "organizationId": "o", "expirationDate": ts}],
             "pagination": page}));
-        round_trip::<beta::DeleteApplicationKeyResponse, v2::DeleteApplicationKeyResponse>(json!({"deletionDate": ts}));
+        assert_twins::<beta::DeleteApplicationKeyResponse, v2::DeleteApplicationKeyResponse>(
+            json!({"deletionDate": ts}),
+        );
     }
 
     #[test]

@@ -13,7 +13,7 @@ use tessera_proto::zitadel::filter::v2 as filter_v2;
 
 use super::authorization;
 use super::call::Call;
-use super::v2::{as_v2, recode};
+use super::v2::{recode, run_as_v2};
 use super::wire;
 use crate::error::ApiError;
 use tessera_core::Ctx;
@@ -73,32 +73,50 @@ async fn list_authorizations(
     })
 }
 
-/// Runs `handler` (v2) for the v2beta messages `$req` and `$res`.
-macro_rules! as_v2 {
-    ($call:expr, $req:ident, $res:ident, $handler:path) => {
-        $call.run(|c, r: beta::$req| as_v2::<_, _, _, beta::$res, _>(c, r, $handler)).await
-    };
-}
-
 /// Dispatches a call; `None` for an unknown method.
 pub async fn dispatch(method: &str, call: &Call) -> Option<Result<Value, ApiError>> {
     use authorization as a;
     Some(match method {
         "CreateAuthorization" => {
-            as_v2!(call, CreateAuthorizationRequest, CreateAuthorizationResponse, a::create_authorization)
+            run_as_v2!(
+                call,
+                beta::CreateAuthorizationRequest,
+                beta::CreateAuthorizationResponse,
+                a::create_authorization
+            )
         }
         "ListAuthorizations" => call.run(list_authorizations).await,
         "UpdateAuthorization" => {
-            as_v2!(call, UpdateAuthorizationRequest, UpdateAuthorizationResponse, a::update_authorization)
+            run_as_v2!(
+                call,
+                beta::UpdateAuthorizationRequest,
+                beta::UpdateAuthorizationResponse,
+                a::update_authorization
+            )
         }
         "DeactivateAuthorization" => {
-            as_v2!(call, DeactivateAuthorizationRequest, DeactivateAuthorizationResponse, a::deactivate_authorization)
+            run_as_v2!(
+                call,
+                beta::DeactivateAuthorizationRequest,
+                beta::DeactivateAuthorizationResponse,
+                a::deactivate_authorization
+            )
         }
         "ActivateAuthorization" => {
-            as_v2!(call, ActivateAuthorizationRequest, ActivateAuthorizationResponse, a::activate_authorization)
+            run_as_v2!(
+                call,
+                beta::ActivateAuthorizationRequest,
+                beta::ActivateAuthorizationResponse,
+                a::activate_authorization
+            )
         }
         "DeleteAuthorization" => {
-            as_v2!(call, DeleteAuthorizationRequest, DeleteAuthorizationResponse, a::delete_authorization)
+            run_as_v2!(
+                call,
+                beta::DeleteAuthorizationRequest,
+                beta::DeleteAuthorizationResponse,
+                a::delete_authorization
+            )
         }
         _ => return None,
     })
@@ -109,44 +127,35 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-
-    /// `json` as `A`, converted to `B` and back: nothing lost or changed.
-    fn round_trip<A, B>(json: Value)
-    where
-        A: prost::Message + Default + PartialEq + std::fmt::Debug + serde::de::DeserializeOwned,
-        B: prost::Message + Default,
-    {
-        let a: A = serde_json::from_value(json).unwrap();
-        let b: B = recode(&a).unwrap();
-        assert_eq!(recode::<B, A>(&b).unwrap(), a);
-        assert_eq!(b.encode_to_vec(), a.encode_to_vec(), "same bytes, so same fields");
-    }
+    use crate::api::v2::assert_twins;
 
     #[test]
     fn every_message_converted_by_its_encoding_is_v2s_twin() {
         let ts = "2030-01-02T03:04:05.600Z";
-        round_trip::<beta::CreateAuthorizationRequest, v2::CreateAuthorizationRequest>(
+        assert_twins::<beta::CreateAuthorizationRequest, v2::CreateAuthorizationRequest>(
             json!({"userId": "u", "projectId": "p", "organizationId": "o", "roleKeys": ["a", "b"]}),
         );
-        round_trip::<beta::CreateAuthorizationResponse, v2::CreateAuthorizationResponse>(
+        assert_twins::<beta::CreateAuthorizationResponse, v2::CreateAuthorizationResponse>(
             json!({"id": "a", "creationDate": ts}),
         );
-        round_trip::<beta::UpdateAuthorizationRequest, v2::UpdateAuthorizationRequest>(
+        assert_twins::<beta::UpdateAuthorizationRequest, v2::UpdateAuthorizationRequest>(
             json!({"id": "a", "roleKeys": ["a"]}),
         );
-        round_trip::<beta::UpdateAuthorizationResponse, v2::UpdateAuthorizationResponse>(json!({"changeDate": ts}));
-        round_trip::<beta::DeactivateAuthorizationRequest, v2::DeactivateAuthorizationRequest>(json!({"id": "a"}));
-        round_trip::<beta::DeactivateAuthorizationResponse, v2::DeactivateAuthorizationResponse>(
+        assert_twins::<beta::UpdateAuthorizationResponse, v2::UpdateAuthorizationResponse>(json!({"changeDate": ts}));
+        assert_twins::<beta::DeactivateAuthorizationRequest, v2::DeactivateAuthorizationRequest>(json!({"id": "a"}));
+        assert_twins::<beta::DeactivateAuthorizationResponse, v2::DeactivateAuthorizationResponse>(
             json!({"changeDate": ts}),
         );
-        round_trip::<beta::ActivateAuthorizationRequest, v2::ActivateAuthorizationRequest>(json!({"id": "a"}));
-        round_trip::<beta::ActivateAuthorizationResponse, v2::ActivateAuthorizationResponse>(json!({"changeDate": ts}));
-        round_trip::<beta::DeleteAuthorizationRequest, v2::DeleteAuthorizationRequest>(json!({"id": "a"}));
-        round_trip::<beta::DeleteAuthorizationResponse, v2::DeleteAuthorizationResponse>(json!({"deletionDate": ts}));
-        round_trip::<beta::User, v2::User>(
+        assert_twins::<beta::ActivateAuthorizationRequest, v2::ActivateAuthorizationRequest>(json!({"id": "a"}));
+        assert_twins::<beta::ActivateAuthorizationResponse, v2::ActivateAuthorizationResponse>(
+            json!({"changeDate": ts}),
+        );
+        assert_twins::<beta::DeleteAuthorizationRequest, v2::DeleteAuthorizationRequest>(json!({"id": "a"}));
+        assert_twins::<beta::DeleteAuthorizationResponse, v2::DeleteAuthorizationResponse>(json!({"deletionDate": ts}));
+        assert_twins::<beta::User, v2::User>(
             json!({"id": "u", "preferredLoginName": "l", "displayName": "d", "organizationId": "o"}),
         );
-        round_trip::<beta::StateQuery, v2::StateQuery>(json!({"state": "STATE_INACTIVE"}));
+        assert_twins::<beta::StateQuery, v2::StateQuery>(json!({"state": "STATE_INACTIVE"}));
         for (a, b) in [
             ("userPreferredLoginName", "loginName"),
             ("userDisplayName", "displayName"),

@@ -12,7 +12,7 @@ use tessera_proto::zitadel::project::v2beta as beta;
 
 use super::call::Call;
 use super::project;
-use super::v2::{as_v2, recode};
+use super::v2::{as_v2, recode, run_as_v2};
 use super::wire;
 use crate::error::{ApiError, ServiceError};
 use tessera_core::Ctx;
@@ -55,36 +55,50 @@ async fn list_projects(ctx: Ctx, req: beta::ListProjectsRequest) -> Result<beta:
     recode(&project::list_projects(ctx, v2).await?)
 }
 
-/// Runs `handler` (v2) for the v2beta messages `$req` and `$res`.
-macro_rules! as_v2 {
-    ($call:expr, $req:ident, $res:ident, $handler:path) => {
-        $call.run(|c, r: beta::$req| as_v2::<_, _, _, beta::$res, _>(c, r, $handler)).await
-    };
-}
-
 /// Dispatches a call; `None` for an unknown method.
 pub async fn dispatch(method: &str, call: &Call) -> Option<Result<Value, ApiError>> {
     Some(match method {
         "CreateProject" => call.run(create_project).await,
-        "GetProject" => as_v2!(call, GetProjectRequest, GetProjectResponse, project::get_project),
+        "GetProject" => run_as_v2!(call, beta::GetProjectRequest, beta::GetProjectResponse, project::get_project),
         "ListProjects" => call.run(list_projects).await,
-        "UpdateProject" => as_v2!(call, UpdateProjectRequest, UpdateProjectResponse, project::update_project),
+        "UpdateProject" => {
+            run_as_v2!(call, beta::UpdateProjectRequest, beta::UpdateProjectResponse, project::update_project)
+        }
         "DeactivateProject" => {
-            as_v2!(call, DeactivateProjectRequest, DeactivateProjectResponse, project::deactivate_project)
+            run_as_v2!(
+                call,
+                beta::DeactivateProjectRequest,
+                beta::DeactivateProjectResponse,
+                project::deactivate_project
+            )
         }
         "ActivateProject" => {
-            as_v2!(call, ActivateProjectRequest, ActivateProjectResponse, project::activate_project)
+            run_as_v2!(call, beta::ActivateProjectRequest, beta::ActivateProjectResponse, project::activate_project)
         }
-        "DeleteProject" => as_v2!(call, DeleteProjectRequest, DeleteProjectResponse, project::delete_project),
-        "AddProjectRole" => as_v2!(call, AddProjectRoleRequest, AddProjectRoleResponse, project::add_project_role),
+        "DeleteProject" => {
+            run_as_v2!(call, beta::DeleteProjectRequest, beta::DeleteProjectResponse, project::delete_project)
+        }
+        "AddProjectRole" => {
+            run_as_v2!(call, beta::AddProjectRoleRequest, beta::AddProjectRoleResponse, project::add_project_role)
+        }
         "ListProjectRoles" => {
-            as_v2!(call, ListProjectRolesRequest, ListProjectRolesResponse, project::list_project_roles)
+            run_as_v2!(call, beta::ListProjectRolesRequest, beta::ListProjectRolesResponse, project::list_project_roles)
         }
         "UpdateProjectRole" => {
-            as_v2!(call, UpdateProjectRoleRequest, UpdateProjectRoleResponse, project::update_project_role)
+            run_as_v2!(
+                call,
+                beta::UpdateProjectRoleRequest,
+                beta::UpdateProjectRoleResponse,
+                project::update_project_role
+            )
         }
         "RemoveProjectRole" => {
-            as_v2!(call, RemoveProjectRoleRequest, RemoveProjectRoleResponse, project::remove_project_role)
+            run_as_v2!(
+                call,
+                beta::RemoveProjectRoleRequest,
+                beta::RemoveProjectRoleResponse,
+                project::remove_project_role
+            )
         }
         _ => return None,
     })
@@ -95,21 +109,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-
-    /// Decodes `json` as `A`, converts it to `B` and back, and checks that
-    /// nothing was lost or changed on the way: the two messages agree on every
-    /// field number and type `json` sets.
-    fn round_trip<A, B>(json: Value)
-    where
-        A: prost::Message + Default + PartialEq + std::fmt::Debug + serde::de::DeserializeOwned,
-        B: prost::Message + Default,
-    {
-        let a: A = serde_json::from_value(json).unwrap();
-        let b: B = recode(&a).unwrap();
-        let back: A = recode(&b).unwrap();
-        assert_eq!(back, a);
-        assert_eq!(b.encode_to_vec(), a.encode_to_vec(), "same bytes, so same fields");
-    }
+    use crate::api::v2::assert_twins;
 
     #[test]
     fn every_message_converted_by_its_encoding_is_v2s_twin() {
@@ -120,50 +120,50 @@ mod tests {
         let page = json!({"offset": "3", "limit": 4, "asc": true});
         let role = json!({"projectId": "p", "key": "k", "creationDate": ts, "changeDate": ts,
             "displayName": "d", "group": "g"});
-        round_trip::<beta::CreateProjectRequest, v2::CreateProjectRequest>(json!({"organizationId": "o", "id": "p",
+        assert_twins::<beta::CreateProjectRequest, v2::CreateProjectRequest>(json!({"organizationId": "o", "id": "p",
             "name": "n", "projectRoleAssertion": true, "authorizationRequired": true, "projectAccessRequired": true}));
-        round_trip::<beta::CreateProjectResponse, v2::CreateProjectResponse>(json!({"id": "p", "creationDate": ts}));
-        round_trip::<beta::GetProjectRequest, v2::GetProjectRequest>(json!({"id": "p"}));
-        round_trip::<beta::GetProjectResponse, v2::GetProjectResponse>(json!({"project": project}));
-        round_trip::<beta::ListProjectsResponse, v2::ListProjectsResponse>(
+        assert_twins::<beta::CreateProjectResponse, v2::CreateProjectResponse>(json!({"id": "p", "creationDate": ts}));
+        assert_twins::<beta::GetProjectRequest, v2::GetProjectRequest>(json!({"id": "p"}));
+        assert_twins::<beta::GetProjectResponse, v2::GetProjectResponse>(json!({"project": project}));
+        assert_twins::<beta::ListProjectsResponse, v2::ListProjectsResponse>(
             json!({"pagination": {"totalResult": "9", "appliedLimit": "4"}, "projects": [project]}),
         );
-        round_trip::<
+        assert_twins::<
             tessera_proto::zitadel::filter::v2beta::PaginationRequest,
             tessera_proto::zitadel::filter::v2::PaginationRequest,
         >(page.clone());
-        round_trip::<beta::ProjectNameFilter, v2::ProjectNameFilter>(json!({"projectName": "n", "method": 5}));
-        round_trip::<
+        assert_twins::<beta::ProjectNameFilter, v2::ProjectNameFilter>(json!({"projectName": "n", "method": 5}));
+        assert_twins::<
             tessera_proto::zitadel::filter::v2beta::InIDsFilter,
             tessera_proto::zitadel::filter::v2::InIDsFilter,
         >(json!({"ids": ["a", "b"]}));
-        round_trip::<beta::UpdateProjectRequest, v2::UpdateProjectRequest>(json!({"id": "p", "name": "n",
+        assert_twins::<beta::UpdateProjectRequest, v2::UpdateProjectRequest>(json!({"id": "p", "name": "n",
             "projectRoleAssertion": false, "projectRoleCheck": true, "hasProjectCheck": false}));
-        round_trip::<beta::UpdateProjectResponse, v2::UpdateProjectResponse>(json!({"changeDate": ts}));
-        round_trip::<beta::DeactivateProjectRequest, v2::DeactivateProjectRequest>(json!({"id": "p"}));
-        round_trip::<beta::DeactivateProjectResponse, v2::DeactivateProjectResponse>(json!({"changeDate": ts}));
-        round_trip::<beta::ActivateProjectRequest, v2::ActivateProjectRequest>(json!({"id": "p"}));
-        round_trip::<beta::ActivateProjectResponse, v2::ActivateProjectResponse>(json!({"changeDate": ts}));
-        round_trip::<beta::DeleteProjectRequest, v2::DeleteProjectRequest>(json!({"id": "p"}));
-        round_trip::<beta::DeleteProjectResponse, v2::DeleteProjectResponse>(json!({"deletionDate": ts}));
-        round_trip::<beta::AddProjectRoleRequest, v2::AddProjectRoleRequest>(
+        assert_twins::<beta::UpdateProjectResponse, v2::UpdateProjectResponse>(json!({"changeDate": ts}));
+        assert_twins::<beta::DeactivateProjectRequest, v2::DeactivateProjectRequest>(json!({"id": "p"}));
+        assert_twins::<beta::DeactivateProjectResponse, v2::DeactivateProjectResponse>(json!({"changeDate": ts}));
+        assert_twins::<beta::ActivateProjectRequest, v2::ActivateProjectRequest>(json!({"id": "p"}));
+        assert_twins::<beta::ActivateProjectResponse, v2::ActivateProjectResponse>(json!({"changeDate": ts}));
+        assert_twins::<beta::DeleteProjectRequest, v2::DeleteProjectRequest>(json!({"id": "p"}));
+        assert_twins::<beta::DeleteProjectResponse, v2::DeleteProjectResponse>(json!({"deletionDate": ts}));
+        assert_twins::<beta::AddProjectRoleRequest, v2::AddProjectRoleRequest>(
             json!({"projectId": "p", "roleKey": "k", "displayName": "d", "group": "g"}),
         );
-        round_trip::<beta::AddProjectRoleResponse, v2::AddProjectRoleResponse>(json!({"creationDate": ts}));
-        round_trip::<beta::ListProjectRolesRequest, v2::ListProjectRolesRequest>(json!({"projectId": "p",
+        assert_twins::<beta::AddProjectRoleResponse, v2::AddProjectRoleResponse>(json!({"creationDate": ts}));
+        assert_twins::<beta::ListProjectRolesRequest, v2::ListProjectRolesRequest>(json!({"projectId": "p",
             "pagination": page, "sortingColumn": 2, "filters": [{"roleKeyFilter": {"key": "k", "method": 1}},
             {"displayNameFilter": {"displayName": "d", "method": 2}}]}));
-        round_trip::<beta::ListProjectRolesResponse, v2::ListProjectRolesResponse>(
+        assert_twins::<beta::ListProjectRolesResponse, v2::ListProjectRolesResponse>(
             json!({"pagination": {"totalResult": "1", "appliedLimit": "4"}, "projectRoles": [role]}),
         );
-        round_trip::<beta::UpdateProjectRoleRequest, v2::UpdateProjectRoleRequest>(
+        assert_twins::<beta::UpdateProjectRoleRequest, v2::UpdateProjectRoleRequest>(
             json!({"projectId": "p", "roleKey": "k", "displayName": "d", "group": "g"}),
         );
-        round_trip::<beta::UpdateProjectRoleResponse, v2::UpdateProjectRoleResponse>(json!({"changeDate": ts}));
-        round_trip::<beta::RemoveProjectRoleRequest, v2::RemoveProjectRoleRequest>(
+        assert_twins::<beta::UpdateProjectRoleResponse, v2::UpdateProjectRoleResponse>(json!({"changeDate": ts}));
+        assert_twins::<beta::RemoveProjectRoleRequest, v2::RemoveProjectRoleRequest>(
             json!({"projectId": "p", "roleKey": "k"}),
         );
-        round_trip::<beta::RemoveProjectRoleResponse, v2::RemoveProjectRoleResponse>(json!({"removalDate": ts}));
+        assert_twins::<beta::RemoveProjectRoleResponse, v2::RemoveProjectRoleResponse>(json!({"removalDate": ts}));
     }
 
     #[test]
