@@ -131,7 +131,7 @@ pub fn decode<Req: DeserializeOwned>(body: &[u8]) -> Result<Req, ApiError> {
 pub fn decode_value<Req: DeserializeOwned>(value: Value) -> Result<Req, ApiError> {
     wire::check_shape(&value).map_err(|reason| ApiError::new(ConnectCode::InvalidArgument, reason))?;
     serde_path_to_error::deserialize(value).map_err(|e| {
-        let path = e.path().to_string();
+        let path = short_path(&e.path().to_string());
         let inner = e.into_inner().to_string();
         // A generated message refuses a second member of a oneof (or a field
         // given twice) by the member's name, which comes from the proto.
@@ -145,6 +145,19 @@ pub fn decode_value<Req: DeserializeOwned>(value: Value) -> Result<Req, ApiError
         let field = if path == "." { "request".to_owned() } else { format!("field {path}") };
         ApiError::new(ConnectCode::InvalidArgument, format!("{field}: {reason}"))
     })
+}
+
+/// Longest field path an error names; a deeper one keeps its last part.
+const MAX_PATH: usize = 160;
+
+/// `path`, or its last [`MAX_PATH`] bytes after `…`: a filter tree nested to
+/// the shape bound must not make an error message long.
+fn short_path(path: &str) -> String {
+    if path.len() <= MAX_PATH {
+        return path.to_owned();
+    }
+    let cut = path.char_indices().map(|(i, _)| i).find(|&i| i >= path.len() - MAX_PATH).unwrap_or(0);
+    format!("…{}", &path[cut..])
 }
 
 /// Reads the body, refusing more than [`MAX_BODY`] bytes.
@@ -236,5 +249,21 @@ impl RestCall {
         Fut: Future<Output = Result<Res, ApiError>>,
     {
         Ok(ok(&self.call.run(handler).await?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A nested filter tree's error names its field by the last part of the
+    /// path, so the message stays short.
+    #[test]
+    fn deep_paths_keep_their_end() {
+        let deep = "queries[0].andQuery.queries[1].".repeat(20) + "userNameQuery.method";
+        let short = short_path(&deep);
+        assert!(short.len() <= MAX_PATH + '…'.len_utf8(), "{short}");
+        assert!(short.starts_with('…') && short.ends_with("userNameQuery.method"), "{short}");
+        assert_eq!(short_path("query.limit"), "query.limit");
     }
 }
