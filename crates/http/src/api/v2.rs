@@ -63,9 +63,10 @@ pub fn pagination_response(total: u64, page: Page) -> Option<filter_v2::Paginati
     Some(filter_v2::PaginationResponse { total_result: total, applied_limit: page.limit })
 }
 
-/// The comparison of a `TextFilterMethod` or `TextQueryMethod` number (the
-/// two enums number the same comparisons alike).
-fn text_method_of(method: i32) -> Option<TextMethod> {
+/// The comparison of a `TextFilterMethod` or `TextQueryMethod` number (v1's
+/// and v2's enums number the same comparisons alike); `None` for another.
+#[must_use]
+pub fn text_method_of(method: i32) -> Option<TextMethod> {
     use filter_v2::TextFilterMethod as M;
     Some(match M::try_from(method).ok()? {
         M::Equals => TextMethod::Equals,

@@ -38,7 +38,7 @@ use tessera_domain::project::{Project, ProjectName, ProjectRole, ProjectState, R
 use tessera_domain::repo::{
     AdminFilter, AdminSort, AppFilter, AppSort, AppWithOwner, AuthorizationFilter, AuthorizationSort,
     AuthorizationView, KeyFilter, KeySort, OrgQueryFilter, OrgSort, Page, PatFilter, PatSort, ProjectFilter,
-    ProjectSort, RoleFilter, RoleSort, TextFilter, TextMethod,
+    ProjectSort, RoleFilter, RoleSort, TextFilter,
 };
 use tessera_domain::user::{AccessTokenType, User, UserKind};
 use tessera_domain::{
@@ -54,7 +54,7 @@ use tessera_proto::zitadel::v1 as object;
 
 use super::call::{Call, RestCall};
 use super::user::{ListUsersRequest, list_users_query};
-use crate::api::v2::required_id;
+use crate::api::v2::{required_id, text_method_of};
 use crate::error::{ApiError, GatewayError, ServiceError};
 // The handlers, one module per group of Terraform resources; they share this
 // module's context, helpers and imports (`use super::*`).
@@ -172,20 +172,11 @@ fn page(q: Option<&object::ListQuery>) -> Result<Page, ApiError> {
     Ok(Page::requested(q.offset, u64::from(q.limit), q.asc))
 }
 
-/// A text query of a v1 list.
+/// A text query of a v1 list (v1's `TextQueryMethod` numbers the comparisons
+/// as v2's enums do).
 fn text(value: &str, method: i32, field: &str) -> Result<TextFilter, ApiError> {
-    use object::TextQueryMethod as M;
-    let method = match M::try_from(method) {
-        Ok(M::Equals) => TextMethod::Equals,
-        Ok(M::EqualsIgnoreCase) => TextMethod::EqualsIgnoreCase,
-        Ok(M::StartsWith) => TextMethod::StartsWith,
-        Ok(M::StartsWithIgnoreCase) => TextMethod::StartsWithIgnoreCase,
-        Ok(M::Contains) => TextMethod::Contains,
-        Ok(M::ContainsIgnoreCase) => TextMethod::ContainsIgnoreCase,
-        Ok(M::EndsWith) => TextMethod::EndsWith,
-        Ok(M::EndsWithIgnoreCase) => TextMethod::EndsWithIgnoreCase,
-        Err(_) => return Err(ServiceError::invalid(format!("{field}.method is not a known text query method")).into()),
-    };
+    let method = text_method_of(method)
+        .ok_or_else(|| ServiceError::invalid(format!("{field}.method is not a known text query method")))?;
     Ok(TextFilter { value: value.to_owned(), method })
 }
 
