@@ -9,7 +9,7 @@
 mod api;
 mod common;
 
-use api::{USERS, add_pat, call, create_machine, create_org, default_org, grant, in_days, items, ok};
+use api::{USERS, add_pat, call, create_machine, create_org, default_org, grant, in_days, items, ok, rest};
 use base64::Engine as _;
 use common::TestApp;
 use serde_json::{Value, json};
@@ -810,4 +810,63 @@ async fn the_v2beta_app_service_speaks_its_own_names() {
     assert_eq!(status, 404);
     let (status, _) = call(&app, "tsr_pat_nope", BETA, "GetApplication", json!({"id": id})).await;
     assert_eq!(status, 401);
+}
+
+/// ZITADEL's grpc-gateway paths of `zitadel.project.v2beta.ProjectService`
+/// (`/v2beta/projects…`): path parameters fill the v2beta messages' fields,
+/// and the answers are the Connect ones.
+#[tokio::test]
+async fn the_v2beta_project_rest_paths_reach_the_same_handlers() {
+    use reqwest::Method;
+    let app = TestApp::spawn().await;
+    let admin = app.admin_pat();
+    let org = default_org(&app, &admin).await;
+
+    let (status, created) =
+        rest(&app, &admin, Method::POST, "/v2beta/projects", Some(json!({"organizationId": org, "name": "Rest"})))
+            .await;
+    assert_eq!(status, 200, "{created}");
+    let id = created["id"].as_str().unwrap().to_owned();
+    let path = format!("/v2beta/projects/{id}");
+
+    let (status, got) = rest(&app, &admin, Method::GET, &path, None).await;
+    assert_eq!((status, got["project"]["name"].as_str()), (200, Some("Rest")), "{got}");
+    let (status, _) =
+        rest(&app, &admin, Method::POST, &path, Some(json!({"name": "Rest 2", "projectRoleCheck": true}))).await;
+    assert_eq!(status, 200);
+    let (_, got) = rest(&app, &admin, Method::GET, &path, None).await;
+    assert_eq!(
+        (got["project"]["name"].as_str(), &got["project"]["authorizationRequired"]),
+        (Some("Rest 2"), &json!(true))
+    );
+    let search = json!({"filters": [{"projectNameFilter": {"projectName": "Rest 2"}}]});
+    let (status, found) = rest(&app, &admin, Method::POST, "/v2beta/projects/search", Some(search)).await;
+    assert_eq!((status, found["projects"][0]["id"].as_str()), (200, Some(id.as_str())), "{found}");
+    for state in ["deactivate", "activate"] {
+        let (status, body) = rest(&app, &admin, Method::POST, &format!("{path}/{state}"), Some(json!({}))).await;
+        assert_eq!(status, 200, "{state}: {body}");
+    }
+
+    // Roles: the key travels in the path.
+    let roles = format!("{path}/roles");
+    let (status, body) =
+        rest(&app, &admin, Method::POST, &roles, Some(json!({"roleKey": "reader", "displayName": "Reader"}))).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) =
+        rest(&app, &admin, Method::POST, &format!("{roles}/reader"), Some(json!({"displayName": "Readers"}))).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, listed) = rest(&app, &admin, Method::POST, &format!("{roles}/search"), Some(json!({}))).await;
+    assert_eq!((status, listed["projectRoles"][0]["displayName"].as_str()), (200, Some("Readers")), "{listed}");
+    let (status, _) = rest(&app, &admin, Method::DELETE, &format!("{roles}/reader"), None).await;
+    assert_eq!(status, 200);
+    let (_, listed) = rest(&app, &admin, Method::POST, &format!("{roles}/search"), Some(json!({}))).await;
+    assert!(items(&listed, "projectRoles").is_empty(), "{listed}");
+
+    // Errors as on the other v2 REST paths; the id in the path wins over the body's.
+    let (status, err) = rest(&app, &admin, Method::GET, &format!("/v2beta/projects/{UNKNOWN}"), None).await;
+    assert_eq!((status, err["code"].as_str()), (404, Some("not_found")), "{err}");
+    let (status, _) = rest(&app, &admin, Method::DELETE, &path, Some(json!({"id": UNKNOWN}))).await;
+    assert_eq!(status, 200);
+    let (status, _) = rest(&app, &admin, Method::GET, &path, None).await;
+    assert_eq!(status, 404, "the project of the path is gone");
 }

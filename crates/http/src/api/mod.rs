@@ -33,6 +33,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     user_credentials::rest_routes(cfg);
     user::rest_routes(cfg);
     org::rest_routes(cfg);
+    project_v2beta::rest_routes(cfg);
     mgmt_v1::routes(cfg);
     connect::fallback_routes(cfg);
 }
