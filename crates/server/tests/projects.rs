@@ -870,3 +870,82 @@ async fn the_v2beta_project_rest_paths_reach_the_same_handlers() {
     let (status, _) = rest(&app, &admin, Method::GET, &path, None).await;
     assert_eq!(status, 404, "the project of the path is gone");
 }
+
+/// ZITADEL's gateway paths of `zitadel.app.v2beta.AppService` and
+/// `zitadel.authorization.v2beta.AuthorizationService`, in one walk.
+#[tokio::test]
+async fn the_v2beta_app_and_authorization_rest_paths_reach_the_same_handlers() {
+    use reqwest::Method;
+    let app = TestApp::spawn().await;
+    let admin = app.admin_pat();
+    let org = default_org(&app, &admin).await;
+    let project = create_project(&app, &admin, &org, "Rest apps").await;
+    let r = |method: Method, path: String, body: Option<Value>| {
+        let (app, admin) = (&app, &admin);
+        async move { rest(app, admin, method, &path, body).await }
+    };
+
+    // Applications.
+    let body = json!({"projectId": project, "name": "api", "apiRequest": {}});
+    let (status, created) = r(Method::POST, "/v2beta/applications".into(), Some(body)).await;
+    assert_eq!(status, 200, "{created}");
+    let id = created["appId"].as_str().unwrap().to_owned();
+    let (status, got) = r(Method::GET, format!("/v2beta/applications/{id}"), None).await;
+    assert_eq!((status, got["app"]["id"].as_str()), (200, Some(id.as_str())), "{got}");
+    let search = json!({"projectId": project, "filters": [{"apiAppOnly": true}]});
+    let (status, listed) = r(Method::POST, "/v2beta/applications/search".into(), Some(search)).await;
+    assert_eq!((status, listed["applications"][0]["id"].as_str()), (200, Some(id.as_str())), "{listed}");
+    let (status, secret) =
+        r(Method::POST, format!("/v2beta/applications/{id}/generate_client_secret"), Some(json!({}))).await;
+    assert!(status == 200 && secret["clientSecret"].as_str().unwrap().starts_with("tsr_cs_"), "{secret}");
+    let keys_only =
+        json!({"name": "api 2", "apiConfigurationRequest": {"authMethodType": "API_AUTH_METHOD_TYPE_PRIVATE_KEY_JWT"}});
+    let (status, body) = r(Method::PATCH, format!("/v2beta/applications/{id}"), Some(keys_only)).await;
+    assert_eq!(status, 200, "{body}");
+    for state in ["deactivate", "reactivate"] {
+        let (status, body) = r(Method::POST, format!("/v2beta/applications/{id}/{state}"), Some(json!({}))).await;
+        assert_eq!(status, 200, "{state}: {body}");
+    }
+    let (status, key) = r(Method::POST, "/v2beta/application_keys".into(), Some(json!({"appId": id}))).await;
+    assert_eq!(status, 200, "{key}");
+    let key_id = key["id"].as_str().unwrap().to_owned();
+    let (status, got) = r(Method::GET, format!("/v2beta/application_keys/{key_id}"), None).await;
+    assert_eq!((status, got["id"].as_str()), (200, Some(key_id.as_str())), "{got}");
+    let search = json!({"applicationId": id});
+    let (status, keys) = r(Method::POST, "/v2beta/application_keys/search".into(), Some(search)).await;
+    assert_eq!((status, keys["keys"][0]["id"].as_str()), (200, Some(key_id.as_str())), "{keys}");
+    let (status, _) = r(Method::DELETE, format!("/v2beta/application_keys/{key_id}"), None).await;
+    assert_eq!(status, 200);
+    let (status, _) = r(Method::DELETE, format!("/v2beta/applications/{id}"), None).await;
+    assert_eq!(status, 200);
+    let (status, _) = r(Method::GET, format!("/v2beta/applications/{id}"), None).await;
+    assert_eq!(status, 404);
+
+    // Authorizations.
+    let bot = create_machine(&app, &admin, &org, "rest-bot").await;
+    ok(
+        &app,
+        &admin,
+        PROJECTS,
+        "AddProjectRole",
+        json!({"projectId": project, "roleKey": "reader", "displayName": "R"}),
+    )
+    .await;
+    let body = json!({"userId": bot, "projectId": project, "roleKeys": ["reader"]});
+    let (status, created) = r(Method::POST, "/v2beta/authorizations".into(), Some(body)).await;
+    assert_eq!(status, 200, "{created}");
+    let id = created["id"].as_str().unwrap().to_owned();
+    let search = json!({"filters": [{"userId": {"id": bot}}]});
+    let (status, listed) = r(Method::POST, "/v2beta/authorizations/search".into(), Some(search.clone())).await;
+    assert_eq!((status, &listed["authorizations"][0]["roles"]), (200, &json!(["reader"])), "{listed}");
+    let (status, body) = r(Method::PATCH, format!("/v2beta/authorizations/{id}"), Some(json!({"roleKeys": []}))).await;
+    assert_eq!(status, 200, "{body}");
+    for state in ["deactivate", "activate"] {
+        let (status, body) = r(Method::POST, format!("/v2beta/authorizations/{id}/{state}"), Some(json!({}))).await;
+        assert_eq!(status, 200, "{state}: {body}");
+    }
+    let (status, _) = r(Method::DELETE, format!("/v2beta/authorizations/{id}"), None).await;
+    assert_eq!(status, 200);
+    let (_, listed) = r(Method::POST, "/v2beta/authorizations/search".into(), Some(search)).await;
+    assert!(items(&listed, "authorizations").is_empty(), "{listed}");
+}

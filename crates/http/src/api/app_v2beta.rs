@@ -16,7 +16,7 @@ use tessera_proto::zitadel::app::v2beta as beta;
 use tessera_proto::zitadel::application::v2;
 
 use super::application as app;
-use super::call::Call;
+use super::call::{Call, GatewayRoute, gateway_routes};
 use super::v2::{recode, run_as_v2};
 use super::wire;
 use crate::error::ApiError;
@@ -214,6 +214,24 @@ pub async fn dispatch(method: &str, call: &Call) -> Option<Result<Value, ApiErro
         _ => return None,
     })
 }
+
+/// ZITADEL's grpc-gateway paths of the v2beta service.
+const REST: &[GatewayRoute] = &[
+    ("POST", "/v2beta/applications", "CreateApplication"),
+    ("POST", "/v2beta/applications/search", "ListApplications"),
+    ("GET", "/v2beta/applications/{id}", "GetApplication"),
+    ("PATCH", "/v2beta/applications/{id}", "UpdateApplication"),
+    ("DELETE", "/v2beta/applications/{id}", "DeleteApplication"),
+    ("POST", "/v2beta/applications/{id}/deactivate", "DeactivateApplication"),
+    ("POST", "/v2beta/applications/{id}/reactivate", "ReactivateApplication"),
+    ("POST", "/v2beta/applications/{applicationId}/generate_client_secret", "RegenerateClientSecret"),
+    ("POST", "/v2beta/application_keys", "CreateApplicationKey"),
+    ("POST", "/v2beta/application_keys/search", "ListApplicationKeys"),
+    ("GET", "/v2beta/application_keys/{id}", "GetApplicationKey"),
+    ("DELETE", "/v2beta/application_keys/{id}", "DeleteApplicationKey"),
+];
+
+gateway_routes!(REST, dispatch);
 
 #[cfg(test)]
 mod tests {

@@ -12,7 +12,7 @@ use tessera_proto::zitadel::authorization::v2beta as beta;
 use tessera_proto::zitadel::filter::v2 as filter_v2;
 
 use super::authorization;
-use super::call::Call;
+use super::call::{Call, GatewayRoute, gateway_routes};
 use super::v2::{recode, run_as_v2};
 use super::wire;
 use crate::error::ApiError;
@@ -121,6 +121,18 @@ pub async fn dispatch(method: &str, call: &Call) -> Option<Result<Value, ApiErro
         _ => return None,
     })
 }
+
+/// ZITADEL's grpc-gateway paths of the v2beta service.
+const REST: &[GatewayRoute] = &[
+    ("POST", "/v2beta/authorizations", "CreateAuthorization"),
+    ("POST", "/v2beta/authorizations/search", "ListAuthorizations"),
+    ("PATCH", "/v2beta/authorizations/{id}", "UpdateAuthorization"),
+    ("DELETE", "/v2beta/authorizations/{id}", "DeleteAuthorization"),
+    ("POST", "/v2beta/authorizations/{id}/activate", "ActivateAuthorization"),
+    ("POST", "/v2beta/authorizations/{id}/deactivate", "DeactivateAuthorization"),
+];
+
+gateway_routes!(REST, dispatch);
 
 #[cfg(test)]
 mod tests {

@@ -252,6 +252,70 @@ impl RestCall {
     }
 }
 
+/// One grpc-gateway route of a service: HTTP method, path pattern (its
+/// parameters named as the message's JSON fields, e.g. `{projectId}`) and the
+/// RPC it calls.
+pub type GatewayRoute = (&'static str, &'static str, &'static str);
+
+/// Mounts `routes`, in order (a literal path such as `…/search` before a
+/// pattern that would also match it), on `handler`.
+pub fn mount_gateway<F, Fut>(cfg: &mut web::ServiceConfig, routes: &[GatewayRoute], handler: F)
+where
+    F: actix_web::Handler<(HttpRequest, web::Payload), Output = Fut> + Clone + 'static,
+    Fut: actix_web::Responder + 'static,
+{
+    for (method, path, _) in routes {
+        let method = actix_web::http::Method::from_bytes(method.as_bytes()).unwrap_or(actix_web::http::Method::POST);
+        cfg.route(path, web::method(method).to(handler.clone()));
+    }
+}
+
+/// The RPC that `routes` name for this request, and its call: the body with
+/// every path parameter set on the field of the same name (over the body's).
+///
+/// # Errors
+/// `unimplemented` for a route not in `routes`; the body errors of
+/// [`RestCall::new`].
+pub async fn gateway_call(
+    req: HttpRequest,
+    payload: web::Payload,
+    routes: &[GatewayRoute],
+) -> Result<(&'static str, RestCall), ApiError> {
+    let pattern = req.match_pattern().unwrap_or_default();
+    let rpc = routes
+        .iter()
+        .find(|(method, path, _)| *method == req.method().as_str() && *path == pattern)
+        .map(|(_, _, rpc)| *rpc)
+        .ok_or_else(|| ApiError::new(ConnectCode::Unimplemented, "unknown route"))?;
+    let params: Vec<(String, String)> =
+        req.match_info().iter().map(|(name, value)| (name.to_owned(), value.to_owned())).collect();
+    let params: Vec<(&str, String)> = params.iter().map(|(n, v)| (n.as_str(), v.clone())).collect();
+    Ok((rpc, RestCall::new(req, payload, &params).await?))
+}
+
+/// Defines a service module's `rest_routes`: its [`GatewayRoute`] table
+/// `$routes`, each answered by the module's `$dispatch`.
+macro_rules! gateway_routes {
+    ($routes:expr, $dispatch:path) => {
+        /// Mounts the service's grpc-gateway routes; path parameters fill the
+        /// message's fields, over the body's.
+        pub fn rest_routes(cfg: &mut actix_web::web::ServiceConfig) {
+            async fn rest(
+                req: actix_web::HttpRequest,
+                payload: actix_web::web::Payload,
+            ) -> Result<actix_web::HttpResponse, $crate::error::ApiError> {
+                let (rpc, call) = $crate::api::call::gateway_call(req, payload, $routes).await?;
+                let answer = $dispatch(rpc, call.call())
+                    .await
+                    .ok_or_else(|| $crate::error::ApiError::new($crate::error::ConnectCode::Unimplemented, rpc))??;
+                Ok($crate::api::call::ok(&answer))
+            }
+            $crate::api::call::mount_gateway(cfg, $routes, rest);
+        }
+    };
+}
+pub(crate) use gateway_routes;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -34,6 +34,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     user::rest_routes(cfg);
     org::rest_routes(cfg);
     project_v2beta::rest_routes(cfg);
+    app_v2beta::rest_routes(cfg);
+    authorization_v2beta::rest_routes(cfg);
     mgmt_v1::routes(cfg);
     connect::fallback_routes(cfg);
 }

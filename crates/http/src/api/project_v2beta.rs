@@ -6,16 +6,15 @@
 //! beyond names: `CreateProject`'s `admins`, which Tessera refuses (the creator
 //! becomes `PROJECT_OWNER`), and the search filters of `ListProjects`.
 
-use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::Value;
 use tessera_proto::zitadel::project::v2;
 use tessera_proto::zitadel::project::v2beta as beta;
 
-use super::call::{Call, RestCall, ok};
+use super::call::{Call, GatewayRoute, gateway_routes};
 use super::project;
 use super::v2::{as_v2, recode, run_as_v2};
 use super::wire;
-use crate::error::{ApiError, ConnectCode, ServiceError};
+use crate::error::{ApiError, ServiceError};
 use tessera_core::Ctx;
 
 async fn create_project(ctx: Ctx, req: beta::CreateProjectRequest) -> Result<beta::CreateProjectResponse, ApiError> {
@@ -105,54 +104,23 @@ pub async fn dispatch(method: &str, call: &Call) -> Option<Result<Value, ApiErro
     })
 }
 
-/// Mounts ZITADEL's grpc-gateway paths of the v2beta service
-/// (`/v2beta/projects…`); path parameters fill the message's fields, over the
-/// body's. The `…/search` paths come before the `{id}` patterns that would
-/// also match them. Project grants have no routes: Tessera has none.
-pub fn rest_routes(cfg: &mut web::ServiceConfig) {
-    async fn rest(req: HttpRequest, payload: web::Payload) -> Result<HttpResponse, ApiError> {
-        let method = req.method().clone();
-        let pattern = req.match_pattern().unwrap_or_default();
-        let mut params = vec![];
-        for (path, field) in [("id", "id"), ("projectId", "projectId"), ("roleKey", "roleKey")] {
-            if let Some(v) = req.match_info().get(path) {
-                params.push((field, v.to_owned()));
-            }
-        }
-        let rest = RestCall::new(req, payload, &params).await?;
-        let answer = match (method.as_str(), pattern.as_str()) {
-            ("POST", "/v2beta/projects") => dispatch("CreateProject", rest.call()).await,
-            ("POST", "/v2beta/projects/search") => dispatch("ListProjects", rest.call()).await,
-            ("GET", "/v2beta/projects/{id}") => dispatch("GetProject", rest.call()).await,
-            ("POST", "/v2beta/projects/{id}") => dispatch("UpdateProject", rest.call()).await,
-            ("DELETE", "/v2beta/projects/{id}") => dispatch("DeleteProject", rest.call()).await,
-            ("POST", "/v2beta/projects/{id}/deactivate") => dispatch("DeactivateProject", rest.call()).await,
-            ("POST", "/v2beta/projects/{id}/activate") => dispatch("ActivateProject", rest.call()).await,
-            ("POST", "/v2beta/projects/{projectId}/roles") => dispatch("AddProjectRole", rest.call()).await,
-            ("POST", "/v2beta/projects/{projectId}/roles/search") => dispatch("ListProjectRoles", rest.call()).await,
-            ("POST", "/v2beta/projects/{projectId}/roles/{roleKey}") => {
-                dispatch("UpdateProjectRole", rest.call()).await
-            }
-            ("DELETE", "/v2beta/projects/{projectId}/roles/{roleKey}") => {
-                dispatch("RemoveProjectRole", rest.call()).await
-            }
-            _ => None,
-        };
-        let answer = answer.ok_or_else(|| ApiError::new(ConnectCode::Unimplemented, "unknown route"))??;
-        Ok(ok(&answer))
-    }
-    cfg.route("/v2beta/projects", web::post().to(rest))
-        .route("/v2beta/projects/search", web::post().to(rest))
-        .route("/v2beta/projects/{id}", web::get().to(rest))
-        .route("/v2beta/projects/{id}", web::post().to(rest))
-        .route("/v2beta/projects/{id}", web::delete().to(rest))
-        .route("/v2beta/projects/{id}/deactivate", web::post().to(rest))
-        .route("/v2beta/projects/{id}/activate", web::post().to(rest))
-        .route("/v2beta/projects/{projectId}/roles", web::post().to(rest))
-        .route("/v2beta/projects/{projectId}/roles/search", web::post().to(rest))
-        .route("/v2beta/projects/{projectId}/roles/{roleKey}", web::post().to(rest))
-        .route("/v2beta/projects/{projectId}/roles/{roleKey}", web::delete().to(rest));
-}
+/// ZITADEL's grpc-gateway paths of the v2beta service (`/v2beta/projects…`).
+/// Project grants have none here: Tessera has no project grants.
+const REST: &[GatewayRoute] = &[
+    ("POST", "/v2beta/projects", "CreateProject"),
+    ("POST", "/v2beta/projects/search", "ListProjects"),
+    ("GET", "/v2beta/projects/{id}", "GetProject"),
+    ("POST", "/v2beta/projects/{id}", "UpdateProject"),
+    ("DELETE", "/v2beta/projects/{id}", "DeleteProject"),
+    ("POST", "/v2beta/projects/{id}/deactivate", "DeactivateProject"),
+    ("POST", "/v2beta/projects/{id}/activate", "ActivateProject"),
+    ("POST", "/v2beta/projects/{projectId}/roles", "AddProjectRole"),
+    ("POST", "/v2beta/projects/{projectId}/roles/search", "ListProjectRoles"),
+    ("POST", "/v2beta/projects/{projectId}/roles/{roleKey}", "UpdateProjectRole"),
+    ("DELETE", "/v2beta/projects/{projectId}/roles/{roleKey}", "RemoveProjectRole"),
+];
+
+gateway_routes!(REST, dispatch);
 
 #[cfg(test)]
 mod tests {
