@@ -15,6 +15,7 @@ use tessera_domain::repo::{Page, PatFilter, PatSort, TextFilter, TextMethod, Use
 use tessera_domain::user::{AccessTokenType, StateChange, User, UserKind, UserState};
 use tessera_domain::{OrgId, PatId, UserId};
 use tessera_proto::zitadel::metadata::v2 as metadata_v2;
+use tessera_proto::zitadel::object::v2 as pb_object;
 use tessera_proto::zitadel::user::v2 as pb;
 
 use super::call::{Call, RestCall};
@@ -317,8 +318,6 @@ async fn change_state(ctx: &Ctx, id: &str, change: StateChange) -> Result<Option
     let user = users::change_state(ctx, user_id(id)?, change).await?;
     Ok(details(&user))
 }
-
-use tessera_proto::zitadel::object::v2 as pb_object;
 
 async fn deactivate_user(ctx: Ctx, req: pb::DeactivateUserRequest) -> Result<pb::DeactivateUserResponse, ApiError> {
     Ok(pb::DeactivateUserResponse { details: change_state(&ctx, &req.user_id, StateChange::Deactivate).await? })

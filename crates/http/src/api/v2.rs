@@ -51,10 +51,20 @@ pub fn from_ts(t: Option<tessera_proto::Timestamp>) -> Option<Timestamp> {
 /// `invalid_argument` for an offset past the bound.
 pub fn pagination(p: Option<&filter_v2::PaginationRequest>) -> Result<Page, ServiceError> {
     let p = p.cloned().unwrap_or_default();
-    if p.offset > Page::MAX_OFFSET {
-        return Err(ServiceError::invalid("pagination.offset must be an integer from 0 to 1000000000"));
+    bounded_page("pagination", p.offset, p.limit, p.asc)
+}
+
+/// A requested page ([`Page::requested`]) whose offset is at most
+/// [`Page::MAX_OFFSET`]; `field` names the list message in the error. The
+/// one rule behind v2's `pagination`, v2's and v1's `query`.
+///
+/// # Errors
+/// `invalid_argument` for an offset past the bound.
+pub fn bounded_page(field: &str, offset: u64, limit: u32, asc: bool) -> Result<Page, ServiceError> {
+    if offset > Page::MAX_OFFSET {
+        return Err(ServiceError::invalid(format!("{field}.offset must be an integer from 0 to 1000000000")));
     }
-    Ok(Page::requested(p.offset, u64::from(p.limit), p.asc))
+    Ok(Page::requested(offset, u64::from(limit), asc))
 }
 
 /// The `filter.v2.PaginationResponse` of a listed page.
@@ -114,10 +124,7 @@ pub fn text_query_of(value: &str, method: i32, field: &str) -> Result<TextFilter
 /// `invalid_argument` for an offset past the bound.
 pub fn list_query(q: Option<&object_v2::ListQuery>) -> Result<Page, ServiceError> {
     let q = q.cloned().unwrap_or_default();
-    if q.offset > Page::MAX_OFFSET {
-        return Err(ServiceError::invalid("query.offset must be an integer from 0 to 1000000000"));
-    }
-    Ok(Page::requested(q.offset, u64::from(q.limit), q.asc))
+    bounded_page("query", q.offset, q.limit, q.asc)
 }
 
 /// `object.v2.Details` of something `owner` owns.

@@ -54,7 +54,7 @@ use tessera_proto::zitadel::v1 as object;
 
 use super::call::{Call, RestCall};
 use super::user::{ListUsersRequest, list_users_query};
-use crate::api::v2::{required_id, text_method_of};
+use crate::api::v2::{bounded_page, required_id, text_method_of};
 use crate::error::{ApiError, GatewayError, ServiceError};
 // The handlers, one module per group of Terraform resources; they share this
 // module's context, helpers and imports (`use super::*`).
@@ -166,10 +166,7 @@ fn check_key_type(value: i32) -> Result<(), ApiError> {
 /// the v2 lists.
 fn page(q: Option<&object::ListQuery>) -> Result<Page, ApiError> {
     let q = q.copied().unwrap_or_default();
-    if q.offset > Page::MAX_OFFSET {
-        return Err(ServiceError::invalid("query.offset must be an integer from 0 to 1000000000").into());
-    }
-    Ok(Page::requested(q.offset, u64::from(q.limit), q.asc))
+    Ok(bounded_page("query", q.offset, q.limit, q.asc)?)
 }
 
 /// A text query of a v1 list (v1's `TextQueryMethod` numbers the comparisons
