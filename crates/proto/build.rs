@@ -33,6 +33,46 @@ fn rust_type(full: &str) -> String {
     format!("crate::{}::{}", module_path(package), heck::ToUpperCamelCase::to_upper_camel_case(name))
 }
 
+/// The static that holds the [`shapes`] of message `full` (`.zitadel.user.v2.User`
+/// → `ZITADEL_USER_V2_USER`).
+fn shape_name(full: &str) -> String {
+    full.trim_start_matches('.').replace('.', "_").to_uppercase()
+}
+
+/// Every message of `fds` as a `Shape` static (`shapes.rs`, included by
+/// `src/shape.rs`): each field's number, wire kind and whether it repeats, a
+/// message field pointing at its message's static. Statics may refer to each
+/// other in cycles, as recursive filter messages do.
+fn shapes(fds: &prost_types::FileDescriptorSet) -> String {
+    use prost_types::field_descriptor_proto::{Label, Type};
+    fn walk(prefix: &str, messages: &[prost_types::DescriptorProto], out: &mut String) {
+        for m in messages {
+            let full = format!("{prefix}.{}", m.name());
+            let mut fields: Vec<_> = m.field.iter().collect();
+            fields.sort_by_key(|f| f.number());
+            let _ = write!(out, "pub static {}: Shape = Shape {{ fields: &[", shape_name(&full));
+            for f in fields {
+                let kind = match f.r#type() {
+                    Type::Message => format!("Kind::Message(&{})", shape_name(f.type_name())),
+                    Type::Fixed32 | Type::Sfixed32 | Type::Float => "Kind::Fixed32".to_owned(),
+                    Type::Fixed64 | Type::Sfixed64 | Type::Double => "Kind::Fixed64".to_owned(),
+                    Type::String | Type::Bytes | Type::Group => "Kind::Bytes".to_owned(),
+                    _ => "Kind::Varint".to_owned(),
+                };
+                let repeated = f.label() == Label::Repeated;
+                let _ = write!(out, "Field {{ number: {}, kind: {kind}, repeated: {repeated} }}, ", f.number());
+            }
+            let _ = writeln!(out, "] }};");
+            walk(&full, &m.nested_type, out);
+        }
+    }
+    let mut out = String::new();
+    for file in &fds.file {
+        walk(&format!(".{}", file.package()), &file.message_type, &mut out);
+    }
+    out
+}
+
 #[derive(Default)]
 struct Tree {
     children: BTreeMap<String, Tree>,
@@ -110,17 +150,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             for m in &service.method {
                 let _ = writeln!(
                     methods,
-                    "    Method {{ service: \"{package}.{}\", name: \"{}\", codec: &Codec::<{}, {}>::NEW }},",
+                    "    Method {{ service: \"{package}.{}\", name: \"{}\", codec: &Codec::<{}, {}>::NEW, \
+                     request_shape: &shape::shapes::{} }},",
                     service.name(),
                     m.name(),
                     rust_type(m.input_type()),
                     rust_type(m.output_type()),
+                    shape_name(m.input_type()),
                 );
             }
         }
     }
     let _ = writeln!(methods, "];");
     std::fs::write(out.join("methods.rs"), methods)?;
+    std::fs::write(out.join("shapes.rs"), shapes(&fds))?;
     let mut modules = String::new();
     tree.write(&mut modules, 0);
     std::fs::write(out.join("modules.rs"), modules)?;

@@ -4,18 +4,17 @@
 //!
 //! - one Rust module per proto package (`zitadel::user::v2`, …), with prost's
 //!   binary encoding and pbjson's proto3 JSON mapping on every message;
-//! - [`METHODS`], every `rpc` with its request and response type, through which a
-//!   transport turns the binary protobuf of a call into the proto3 JSON the
-//!   handlers read, and a handler's JSON answer back into binary.
-//!
-//! JSON is the pivot: a binary request becomes exactly the JSON a Connect JSON
-//! client would have sent for the same message (lowerCamelCase names, enums by
-//! name, 64-bit integers as strings, defaults omitted), so every transport
-//! reaches the same handler with the same input.
+//! - [`METHODS`], every `rpc` with its request and response type: the shape
+//!   of its request message ([`shape`]), which bounds a binary request before
+//!   it decodes, and a codec between binary protobuf and proto3 JSON for tests,
+//!   fuzzing and clients. The server never converts one codec into the other:
+//!   handlers decode and encode the generated messages in the codec a call
+//!   came in.
 
 include!(concat!(env!("OUT_DIR"), "/modules.rs"));
 
 mod duration;
+pub mod shape;
 mod timestamp;
 pub use duration::Duration;
 pub use timestamp::Timestamp;
@@ -34,6 +33,9 @@ pub struct Method {
     pub name: &'static str,
     /// Converts the method's messages between binary protobuf and JSON.
     pub codec: &'static dyn Transcode,
+    /// The request message's shape, for the bounds a binary request is
+    /// checked against before it decodes ([`shape`]).
+    pub request_shape: &'static shape::Shape,
 }
 
 impl std::fmt::Debug for Method {
@@ -48,8 +50,8 @@ pub enum TranscodeError {
     /// The request is not a valid binary encoding of the method's request
     /// message (the decoder's description, which names fields, not values).
     Request(String),
-    /// The handler's JSON answer does not fit the response message: a bug, the
-    /// proto and the handler disagree. The reason is for the log.
+    /// A JSON answer does not fit the response message. The reason is for
+    /// the log.
     Response(String),
 }
 
@@ -79,7 +81,8 @@ pub trait Transcode: Sync {
     /// [`TranscodeError::Request`] when `json` does not fit the message.
     fn request_to_binary(&self, json: &[u8]) -> Result<Vec<u8>, TranscodeError>;
 
-    /// A handler's JSON answer as the binary response message.
+    /// A JSON answer as the binary response message (the transport test
+    /// checks with it that a Connect JSON answer fits the proto).
     ///
     /// # Errors
     /// [`TranscodeError::Response`] when the answer does not fit the message.

@@ -21,6 +21,27 @@ async fn invalid(app: &TestApp, service: &str, method: &str, body: Value) -> Val
     res
 }
 
+/// The same call with a binary message (Connect, `application/proto`), which
+/// handlers decode without JSON: it fails as the JSON one does.
+async fn invalid_in_binary_too(app: &TestApp, service: &str, method: &str, body: Value) -> Value {
+    let res = invalid(app, service, method, body.clone()).await;
+    let codec = tessera_proto::method(service, method).unwrap().codec;
+    let binary = codec.request_to_binary(&serde_json::to_vec(&body).unwrap()).unwrap();
+    let answer = app
+        .client
+        .post(app.url(&format!("/{service}/{method}")))
+        .bearer_auth(app.admin_pat())
+        .header("content-type", "application/proto")
+        .body(binary)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status().as_u16(), 400);
+    let binary_res: Value = answer.json().await.unwrap();
+    assert_eq!(binary_res, res, "{method} in binary");
+    res
+}
+
 /// `ListUsers {"query":{"offset":"9223372036854775808"}}` used to panic inside
 /// the SQLite binding and drop the connection.
 #[tokio::test]
@@ -43,26 +64,32 @@ async fn list_offsets_out_of_range_are_invalid_argument_and_nothing_panics() {
 }
 
 /// About 1,000 `orQuery` entries used to reach the database and fail there
-/// with a 500.
+/// with a 500. The bounds hold for binary messages too, which never pass
+/// through JSON.
 #[tokio::test]
 async fn wide_and_deep_query_trees_are_invalid_argument() {
     let app = TestApp::spawn().await;
     let leaf = json!({"userNameQuery": {"userName": "x"}});
 
     let wide = json!({"queries": [{"orQuery": {"queries": vec![leaf.clone(); 1000]}}]});
-    let res = invalid(&app, USERS, "ListUsers", wide).await;
+    let res = invalid_in_binary_too(&app, USERS, "ListUsers", wide).await;
     snap!("wide_query_tree", res);
 
     let or400 = json!({"orQuery": {"queries": vec![leaf.clone(); 400]}});
     let nested = json!({"andQuery": {"queries": vec![or400; 5]}});
-    let res = invalid(&app, USERS, "ListUsers", json!({"queries": [nested]})).await;
+    let res = invalid_in_binary_too(&app, USERS, "ListUsers", json!({"queries": [nested]})).await;
     assert_eq!(res["message"], "request holds more than 2000 values");
 
     let deep = (0..40).fold(leaf.clone(), |q, _| json!({"notQuery": {"query": q}}));
-    invalid(&app, USERS, "ListUsers", json!({"queries": [deep]})).await;
+    let res = invalid_in_binary_too(&app, USERS, "ListUsers", json!({"queries": [deep]})).await;
+    assert_eq!(res["message"], "request is nested more than 32 levels deep");
 
     let emails = json!({"queries": [{"inUserEmailsQuery": {"userEmails": vec!["a@example.com"; 1000]}}]});
-    invalid(&app, USERS, "ListUsers", emails).await;
+    invalid_in_binary_too(&app, USERS, "ListUsers", emails).await;
+
+    // The v1 list reads the same filters.
+    let wide = json!({"queries": [{"orQuery": {"queries": vec![leaf.clone(); 1000]}}]});
+    invalid_in_binary_too(&app, "zitadel.management.v1.ManagementService", "ListUsers", wide).await;
 
     // The bounds leave room for real filters.
     let fits = json!({"queries": [{"orQuery": {"queries": vec![leaf; 300]}}]});

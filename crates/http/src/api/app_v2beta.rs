@@ -11,12 +11,11 @@
 //! `GenerateClientSecret`. v2beta's `Application` has no `projectId`. Only API
 //! applications exist, as in v2.
 
-use serde_json::Value;
 use tessera_proto::zitadel::app::v2beta as beta;
 use tessera_proto::zitadel::application::v2;
 
 use super::application as app;
-use super::call::{Call, GatewayRoute, gateway_routes};
+use super::call::{Answer, Call, GatewayRoute, gateway_routes};
 use super::v2::{recode, run_as_v2};
 use super::wire;
 use crate::error::ApiError;
@@ -186,7 +185,7 @@ async fn delete_application_key(
 
 /// Dispatches a call; `None` for an unknown method (v2's
 /// `GenerateClientSecret` is v2beta's `RegenerateClientSecret`).
-pub async fn dispatch(method: &str, call: &Call) -> Option<Result<Value, ApiError>> {
+pub async fn dispatch(method: &str, call: &Call) -> Option<Result<Answer, ApiError>> {
     Some(match method {
         "CreateApplication" => call.run(create_application).await,
         "GetApplication" => {
@@ -239,6 +238,7 @@ mod tests {
 
     use super::*;
     use crate::api::v2::assert_twins;
+    use serde_json::Value;
 
     fn msg<T: serde::de::DeserializeOwned>(v: Value) -> T {
         serde_json::from_value(v).unwrap()

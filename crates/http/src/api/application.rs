@@ -7,13 +7,12 @@
 //! `samlConfiguration` are refused; filters for other types match nothing);
 //! ids are UUIDs and the `clientId` is the application id.
 
-use serde_json::Value;
 use tessera_domain::application::{ApiAuthMethod, AppName, AppState};
 use tessera_domain::repo::{AppFilter, AppKeyFilter, AppKeySort, AppKeyWithOwner, AppSort, AppWithOwner};
 use tessera_domain::{AppKeyId, ApplicationId, OrgId, ProjectId};
 use tessera_proto::zitadel::application::v2 as pb;
 
-use super::call::Call;
+use super::call::{Answer, Call};
 use super::v2::{from_ts, pagination, pagination_response, required_id, text_filter_of, ts};
 use super::wire;
 use crate::error::{ApiError, ServiceError};
@@ -331,7 +330,7 @@ pub async fn delete_application_key(
 // Routing
 
 /// Dispatches a call; `None` for an unknown method.
-pub async fn dispatch(method: &str, call: &Call) -> Option<Result<Value, ApiError>> {
+pub async fn dispatch(method: &str, call: &Call) -> Option<Result<Answer, ApiError>> {
     Some(match method {
         "CreateApplication" => call.run(create_application).await,
         "GetApplication" => call.run(get_application).await,

@@ -10,7 +10,6 @@
 
 use std::collections::BTreeSet;
 
-use serde_json::Value;
 use tessera_domain::authorization::AuthorizationState;
 use tessera_domain::project::RoleKey;
 use tessera_domain::repo::{AuthorizationFilter, AuthorizationSort, AuthorizationView};
@@ -18,7 +17,7 @@ use tessera_domain::{AuthorizationId, OrgId, ProjectId, UserId};
 use tessera_proto::zitadel::authorization::v2 as pb;
 use tessera_proto::zitadel::filter::v2 as filter_v2;
 
-use super::call::Call;
+use super::call::{Answer, Call};
 use super::v2::{pagination, pagination_response, required_id, text_filter_of, ts};
 use super::wire;
 use crate::error::{ApiError, ServiceError};
@@ -207,7 +206,7 @@ pub async fn delete_authorization(
 // Routing
 
 /// Dispatches a call; `None` for an unknown method.
-pub async fn dispatch(method: &str, call: &Call) -> Option<Result<Value, ApiError>> {
+pub async fn dispatch(method: &str, call: &Call) -> Option<Result<Answer, ApiError>> {
     Some(match method {
         "CreateAuthorization" => call.run(create_authorization).await,
         "ListAuthorizations" => call.run(list_authorizations).await,

@@ -6,13 +6,12 @@
 //! `projectName`, `projectOrganizationId`, `organizationId`, and `roles` as
 //! keys), built from v2's.
 
-use serde_json::Value;
 use tessera_proto::zitadel::authorization::v2;
 use tessera_proto::zitadel::authorization::v2beta as beta;
 use tessera_proto::zitadel::filter::v2 as filter_v2;
 
 use super::authorization;
-use super::call::{Call, GatewayRoute, gateway_routes};
+use super::call::{Answer, Call, GatewayRoute, gateway_routes};
 use super::v2::{recode, run_as_v2};
 use super::wire;
 use crate::error::ApiError;
@@ -74,7 +73,7 @@ async fn list_authorizations(
 }
 
 /// Dispatches a call; `None` for an unknown method.
-pub async fn dispatch(method: &str, call: &Call) -> Option<Result<Value, ApiError>> {
+pub async fn dispatch(method: &str, call: &Call) -> Option<Result<Answer, ApiError>> {
     use authorization as a;
     Some(match method {
         "CreateAuthorization" => {
@@ -140,6 +139,7 @@ mod tests {
 
     use super::*;
     use crate::api::v2::assert_twins;
+    use serde_json::Value;
 
     #[test]
     fn every_message_converted_by_its_encoding_is_v2s_twin() {

@@ -1,6 +1,9 @@
 //! One API call as a handler sees it, whatever carried it: the [`Call`] (the
-//! request and its proto3 JSON message), the decoding rules every request
-//! message goes through, and the [`RestCall`] of a grpc-gateway path.
+//! request and its message, proto3 JSON or binary protobuf), the decoding
+//! rules every request message goes through, and the [`RestCall`] of a
+//! grpc-gateway path. A handler takes and returns the generated messages; the
+//! call decodes and encodes them in the codec the client used, so no
+//! transport converts one codec into the other.
 //!
 //! Decoding rules: an empty body is the empty message (the official SDK sends
 //! `{}`, other clients nothing); bodies over [`MAX_BODY`] are refused with
@@ -17,6 +20,7 @@ use actix_web::http::header;
 use actix_web::web::{self, Bytes};
 use actix_web::{FromRequest, HttpRequest, HttpResponse};
 use futures_util::StreamExt;
+use prost::Message;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -33,33 +37,54 @@ pub const MAX_BODY: usize = 1024 * 1024;
 /// One incoming call: what a handler needs before it knows its request type.
 pub struct Call {
     req: HttpRequest,
-    body: Bytes,
+    body: Body,
     /// Stop after decoding: [`decode_request`](super::connect::decode_request).
     decode_only: bool,
 }
+
+/// A call's message, in the codec it came in; the answer goes back in the same.
+enum Body {
+    /// proto3 JSON: Connect JSON and REST.
+    Json(Bytes),
+    /// Binary protobuf: Connect binary, gRPC and gRPC-web, already checked
+    /// against the shape bounds of its message (`tessera_proto::shape`).
+    Binary(Bytes),
+}
+
+/// A handler's answer, encoded in its call's codec (JSON or binary protobuf).
+pub type Answer = Vec<u8>;
 
 impl Call {
     /// A call of `body` (proto3 JSON) made by `req`; with `decode_only` it stops
     /// after decoding the message ([`decode_request`](super::connect::decode_request)).
     pub(super) fn new(req: HttpRequest, body: Bytes, decode_only: bool) -> Self {
-        Self { req, body, decode_only }
+        Self { req, body: Body::Json(body), decode_only }
+    }
+
+    /// A call of `body`, a binary message within the shape bounds of its
+    /// method's request (the caller checked them); `decode_only` as in [`Call::new`].
+    pub(super) fn binary(req: HttpRequest, body: Bytes, decode_only: bool) -> Self {
+        Self { req, body: Body::Binary(body), decode_only }
     }
 
     /// The body as a JSON object (snake_case keys camelized), or `None` when it
-    /// is not one; for the handlers that fix a client's shape that is not the
-    /// proto's before decoding (`human.rs`; the handler then reports a
-    /// decoding error, after authentication).
+    /// is not one or the call is binary; for the handlers that fix a JSON
+    /// client's shape that is not the proto's before decoding (`human.rs`; the
+    /// handler then reports a decoding error, after authentication).
     #[must_use]
     pub fn json(&self) -> Option<Value> {
-        decode::<Value>(&self.body).ok()
+        match &self.body {
+            Body::Json(body) => decode::<Value>(body).ok(),
+            Body::Binary(_) => None,
+        }
     }
 
-    /// The same call (same request and caller) with another body.
+    /// The same call (same request and caller) with another JSON body.
     #[must_use]
     pub fn with_json(&self, body: &Value) -> Self {
         Self {
             req: self.req.clone(),
-            body: Bytes::from(serde_json::to_vec(body).unwrap_or_default()),
+            body: Body::Json(Bytes::from(serde_json::to_vec(body).unwrap_or_default())),
             decode_only: self.decode_only,
         }
     }
@@ -71,10 +96,24 @@ impl Call {
         &self.req
     }
 
-    /// Authenticates the caller and decodes the body into `Req`.
-    async fn open<Req: DeserializeOwned>(&self) -> Result<(Ctx, Req), ApiError> {
+    /// The message, decoded from its codec.
+    fn message<Req: Message + Default + DeserializeOwned>(&self) -> Result<Req, ApiError> {
+        match &self.body {
+            Body::Json(body) => decode(body),
+            // prost's description names the message and field, never a value.
+            Body::Binary(body) => Req::decode(body.as_ref()).map_err(|e| {
+                ApiError::new(
+                    ConnectCode::InvalidArgument,
+                    format!("the request is not a valid protobuf message ({e})"),
+                )
+            }),
+        }
+    }
+
+    /// Authenticates the caller and decodes the message into `Req`.
+    async fn open<Req: Message + Default + DeserializeOwned>(&self) -> Result<(Ctx, Req), ApiError> {
         if self.decode_only {
-            decode::<Req>(&self.body)?;
+            self.message::<Req>()?;
             return Err(ApiError::new(ConnectCode::Aborted, DECODED));
         }
         let caller = Caller::extract(&self.req).await?;
@@ -84,26 +123,29 @@ impl Call {
             .ok_or_else(|| ApiError::new(ConnectCode::Internal, "internal error"))?
             .get_ref()
             .clone();
-        let req = decode(&self.body)?;
+        let req = self.message()?;
         Ok((state.ctx(caller.0), req))
     }
 
-    /// Runs `handler` on this call.
+    /// Runs `handler` on this call and encodes its answer in the call's codec.
     ///
     /// # Errors
     /// Authentication, decoding, and the handler's own errors.
-    pub async fn run<Req, Res, Fut>(&self, handler: impl FnOnce(Ctx, Req) -> Fut) -> Result<Value, ApiError>
+    pub async fn run<Req, Res, Fut>(&self, handler: impl FnOnce(Ctx, Req) -> Fut) -> Result<Answer, ApiError>
     where
-        Req: DeserializeOwned,
-        Res: Serialize,
+        Req: Message + Default + DeserializeOwned,
+        Res: Message + Serialize,
         Fut: Future<Output = Result<Res, ApiError>>,
     {
         let (ctx, req) = self.open::<Req>().await?;
         let res = handler(ctx, req).await?;
-        serde_json::to_value(res).map_err(|e| {
-            crate::error::log_internal(&e);
-            ApiError::new(ConnectCode::Internal, "internal error")
-        })
+        match self.body {
+            Body::Json(_) => serde_json::to_vec(&res).map_err(|e| {
+                crate::error::log_internal(&e);
+                ApiError::new(ConnectCode::Internal, "internal error")
+            }),
+            Body::Binary(_) => Ok(res.encode_to_vec()),
+        }
     }
 }
 
@@ -186,9 +228,12 @@ fn check_content_type(req: &HttpRequest) -> Result<(), ApiError> {
     }
 }
 
-/// A successful Connect response.
-pub fn ok(value: &Value) -> HttpResponse {
-    HttpResponse::Ok().insert_header(header::CacheControl(vec![header::CacheDirective::NoStore])).json(value)
+/// A successful JSON answer (REST).
+pub fn ok(json: Answer) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header(header::CacheControl(vec![header::CacheDirective::NoStore]))
+        .content_type(actix_web::mime::APPLICATION_JSON)
+        .body(json)
 }
 
 /// The marker [`Call::open`] stops with in decode-only mode.
@@ -229,7 +274,7 @@ impl RestCall {
             map.insert((*name).to_owned(), Value::String(v.clone()));
         }
         let body = Bytes::from(serde_json::to_vec(&value).unwrap_or_default());
-        Ok(Self { call: Call { req, body, decode_only: false } })
+        Ok(Self { call: Call::new(req, body, false) })
     }
 
     /// The call, for a dispatch table.
@@ -244,11 +289,11 @@ impl RestCall {
     /// As [`Call::run`].
     pub async fn run<Req, Res, Fut>(self, handler: impl FnOnce(Ctx, Req) -> Fut) -> Result<HttpResponse, ApiError>
     where
-        Req: DeserializeOwned,
-        Res: Serialize,
+        Req: Message + Default + DeserializeOwned,
+        Res: Message + Serialize,
         Fut: Future<Output = Result<Res, ApiError>>,
     {
-        Ok(ok(&self.call.run(handler).await?))
+        Ok(ok(self.call.run(handler).await?))
     }
 }
 
@@ -308,7 +353,7 @@ macro_rules! gateway_routes {
                 let answer = $dispatch(rpc, call.call())
                     .await
                     .ok_or_else(|| $crate::error::ApiError::new($crate::error::ConnectCode::Unimplemented, rpc))??;
-                Ok($crate::api::call::ok(&answer))
+                Ok($crate::api::call::ok(answer))
             }
             $crate::api::call::mount_gateway(cfg, $routes, rest);
         }

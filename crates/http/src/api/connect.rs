@@ -1,16 +1,17 @@
 //! Every RPC path, `POST /<package>.<Service>/<Method>`, in every protocol
-//! ([`Protocol`]): the message out of its envelope, binary protobuf to proto3
-//! JSON by the method's generated codec, the dispatch from `<service>/<method>`
-//! to the handlers, and the answer back. The call itself and its decoding rules
+//! ([`Protocol`]): the message out of its envelope, the dispatch from
+//! `<service>/<method>` to the handlers, and the answer back. Handlers decode
+//! and encode the message in the codec it came in ([`Call`]); a binary message
+//! is first checked against the shape bounds of its request
+//! (`tessera_proto::shape`), as a JSON one is ([`check_shape`](super::wire::check_shape)). The call itself and its decoding rules
 //! are [`call`](super::call); the Connect JSON content type is checked by
 //! [`Protocol::of`].
 
 use actix_web::http::header;
 use actix_web::web::{self, Bytes};
 use actix_web::{HttpRequest, HttpResponse};
-use serde_json::Value;
 
-use super::call::{Call, DECODED, read_body};
+use super::call::{Answer, Call, DECODED, read_body};
 use super::protocol::Protocol;
 use crate::error::{ApiError, ConnectCode};
 
@@ -69,55 +70,61 @@ fn unknown_method(service: &str, method: &str) -> ApiError {
     )
 }
 
-/// Runs one call in any protocol: the message out of its envelope, binary
-/// protobuf to proto3 JSON by the method's generated codec, the handler, and
-/// the answer back into the request's codec.
+/// Runs one call in any protocol: the message out of its envelope (a binary
+/// one checked against its request's shape bounds), the handler, and the
+/// answer, in the request's codec.
 async fn call(
     req: HttpRequest,
     protocol: Protocol,
     service: &str,
     method: &str,
     payload: web::Payload,
-) -> Result<Vec<u8>, ApiError> {
+) -> Result<Answer, ApiError> {
     let body = read_body(payload).await?;
-    let message = protocol.open(&body)?;
-    let codec = if protocol.is_binary() {
-        Some(tessera_proto::method(service, method).ok_or_else(|| unknown_method(service, method))?.codec)
+    let message = Bytes::from(protocol.open(&body)?);
+    let call = if protocol.is_binary() {
+        binary_call(req, service, method, message, false)?
     } else {
-        None
+        Call::new(req, message, false)
     };
-    let json = match codec {
-        Some(codec) => {
-            codec.request_to_json(&message).map_err(|e| ApiError::new(ConnectCode::InvalidArgument, e.to_string()))?
-        }
-        None => message,
-    };
-    let call = Call::new(req, Bytes::from(json), false);
-    let value = dispatch(service, method, &call).await.ok_or_else(|| unknown_method(service, method))??;
-    let json = serde_json::to_vec(&value).map_err(|e| {
-        crate::error::log_internal(&e);
-        ApiError::new(ConnectCode::Internal, "internal error")
-    })?;
-    match codec {
-        Some(codec) => codec.response_to_binary(&json).map_err(|e| {
-            crate::error::log_internal(&e);
-            ApiError::new(ConnectCode::Internal, "internal error")
-        }),
-        None => Ok(json),
-    }
+    dispatch(service, method, &call).await.ok_or_else(|| unknown_method(service, method))?
 }
 
-/// Decodes `body` as the request message of `service`/`method`, exactly as a
-/// call would before it authenticates the caller, and stops there: nothing is
-/// read or written. `None` for an unknown method. This is the entry point of
-/// the Connect JSON fuzz target (docs/security/fuzzing.md); it reaches every request
-/// message through the same dispatch table as real calls.
+/// The call of a binary `message` to `service`/`method`, once it is within
+/// the shape bounds of the method's request.
+fn binary_call(
+    req: HttpRequest,
+    service: &str,
+    method: &str,
+    message: Bytes,
+    decode_only: bool,
+) -> Result<Call, ApiError> {
+    let shape = tessera_proto::method(service, method).ok_or_else(|| unknown_method(service, method))?.request_shape;
+    shape.check(&message).map_err(|e| ApiError::new(ConnectCode::InvalidArgument, e.to_string()))?;
+    Ok(Call::binary(req, message, decode_only))
+}
+
+/// Decodes `body` (binary protobuf when `binary`, else proto3 JSON) as the
+/// request message of `service`/`method`, exactly as a call would before it
+/// authenticates the caller, and stops there: nothing is read or written.
+/// `None` for an unknown method. This is the entry point of the API fuzz
+/// targets (docs/security/fuzzing.md); it reaches every request message
+/// through the same dispatch table as real calls.
 ///
 /// # Errors
 /// The `invalid_argument` a call with this body would get.
-pub async fn decode_request(service: &str, method: &str, body: &[u8]) -> Option<Result<(), ApiError>> {
+pub async fn decode_request(service: &str, method: &str, body: &[u8], binary: bool) -> Option<Result<(), ApiError>> {
     let req = actix_web::test::TestRequest::default().to_http_request();
-    let call = Call::new(req, Bytes::copy_from_slice(body), true);
+    let body = Bytes::copy_from_slice(body);
+    let call = if binary {
+        tessera_proto::method(service, method)?;
+        match binary_call(req, service, method, body, true) {
+            Ok(call) => call,
+            Err(e) => return Some(Err(e)),
+        }
+    } else {
+        Call::new(req, body, true)
+    };
     match dispatch(service, method, &call).await? {
         Err(e) if e.code == ConnectCode::Aborted && e.message == DECODED => Some(Ok(())),
         Err(e) => Some(Err(e)),
@@ -128,7 +135,7 @@ pub async fn decode_request(service: &str, method: &str, body: &[u8]) -> Option<
 
 /// Hands `call` to the service that implements `service`/`method`; `None`
 /// when none does.
-async fn dispatch(service: &str, method: &str, call: &Call) -> Option<Result<Value, ApiError>> {
+async fn dispatch(service: &str, method: &str, call: &Call) -> Option<Result<Answer, ApiError>> {
     match service {
         "zitadel.user.v2.UserService" => super::user::dispatch(method, call).await,
         // v2beta's methods that v2 also has take the same messages on the wire
@@ -164,15 +171,23 @@ mod tests {
     #[tokio::test]
     async fn decode_request_decodes_without_running_the_method() {
         let users = "zitadel.user.v2.UserService";
-        assert!(matches!(decode_request(users, "ListUsers", b"{}").await, Some(Ok(()))));
+        assert!(matches!(decode_request(users, "ListUsers", b"{}", false).await, Some(Ok(()))));
         // A v2beta message decodes as a real call's would.
         let apps = "zitadel.app.v2beta.AppService";
-        assert!(matches!(decode_request(apps, "ListApplications", br#"{"projectId":"p"}"#).await, Some(Ok(()))));
-        let Some(Err(e)) = decode_request(users, "ListUsers", br#"{"query":{"limit":"x"}}"#).await else {
+        let body = br#"{"projectId":"p"}"#;
+        assert!(matches!(decode_request(apps, "ListApplications", body, false).await, Some(Ok(()))));
+        let Some(Err(e)) = decode_request(users, "ListUsers", br#"{"query":{"limit":"x"}}"#, false).await else {
             panic!("a bad body decodes");
         };
         assert_eq!(e.code, ConnectCode::InvalidArgument);
-        assert!(decode_request(users, "NoSuchMethod", b"{}").await.is_none());
-        assert!(decode_request("zitadel.nope.v1.Nope", "ListUsers", b"{}").await.is_none());
+        assert!(decode_request(users, "NoSuchMethod", b"{}", false).await.is_none());
+        assert!(decode_request("zitadel.nope.v1.Nope", "ListUsers", b"{}", false).await.is_none());
+        // Binary: `query` (field 1) holding a truncated message.
+        assert!(matches!(decode_request(users, "ListUsers", &[0x0a, 0], true).await, Some(Ok(()))));
+        let Some(Err(e)) = decode_request(users, "ListUsers", &[0x0a, 5, 1], true).await else {
+            panic!("a truncated message decodes");
+        };
+        assert_eq!(e.code, ConnectCode::InvalidArgument);
+        assert!(decode_request(users, "NoSuchMethod", b"", true).await.is_none());
     }
 }

@@ -6,13 +6,12 @@
 //! Tessera's differences: project grants do not exist (`invalid_argument`),
 //! and the preferred login name is the username.
 
-use serde_json::Value;
 use tessera_domain::permission::{Role, Scope};
 use tessera_domain::repo::{AdminFilter, AdminSort, AdminWithNames};
 use tessera_domain::{OrgId, ProjectId, UserId};
 use tessera_proto::zitadel::internal_permission::v2 as pb;
 
-use super::call::Call;
+use super::call::{Answer, Call};
 use super::v2::{pagination, pagination_response, required_id, text_filter_of, time_filter_of, ts};
 use super::wire;
 use crate::error::{ApiError, ServiceError};
@@ -218,7 +217,7 @@ async fn list_administrators(
 }
 
 /// Dispatches a call; `None` for an unknown method.
-pub async fn dispatch(method: &str, call: &Call) -> Option<Result<Value, ApiError>> {
+pub async fn dispatch(method: &str, call: &Call) -> Option<Result<Answer, ApiError>> {
     Some(match method {
         "CreateAdministrator" => call.run(create_administrator).await,
         "ListAdministrators" => call.run(list_administrators).await,
@@ -233,6 +232,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use serde_json::Value;
 
     fn decode<T: serde::de::DeserializeOwned>(v: Value) -> Result<T, ApiError> {
         crate::api::call::decode_value(v)

@@ -7,7 +7,6 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde_json::Value;
 use tessera_domain::names::OrgName;
 use tessera_domain::org::{OrgState, Organization};
 use tessera_domain::permission::Role;
@@ -15,7 +14,7 @@ use tessera_domain::repo::{OrgQueryFilter, OrgSort};
 use tessera_domain::{OrgId, UserId};
 use tessera_proto::zitadel::org::v2 as pb;
 
-use super::call::{Call, RestCall};
+use super::call::{Answer, Call, RestCall};
 use super::human::{HumanParts, unwrap_sdk_password};
 use super::v2::{details_of, list_details_of, list_query, opt_username, required_id, text_query_of, ts};
 use crate::error::{ApiError, ConnectCode, ServiceError};
@@ -230,7 +229,7 @@ async fn delete_organization(
 // Routing
 
 /// Dispatches a Connect call; `None` for an unknown method.
-pub async fn dispatch(method: &str, call: &Call) -> Option<Result<Value, ApiError>> {
+pub async fn dispatch(method: &str, call: &Call) -> Option<Result<Answer, ApiError>> {
     Some(match method {
         "AddOrganization" => sdk_shapes_undone(call).as_ref().unwrap_or(call).run(add_organization).await,
         "ListOrganizations" => call.run(list_organizations).await,
@@ -282,6 +281,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use serde_json::Value;
 
     fn admin(v: Value) -> Admin {
         crate::api::call::decode_value(v).unwrap()

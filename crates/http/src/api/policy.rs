@@ -13,12 +13,11 @@
 //! or `"0s"` means no limit, and is then left out of responses. An empty
 //! `organizationId` means the caller's own organization.
 
-use serde_json::Value;
 use tessera_domain::OrgId;
 use tessera_domain::org::Organization;
 use tessera_proto::tessera::policy::v1 as pb;
 
-use super::call::Call;
+use super::call::{Answer, Call};
 use super::v2::required_id;
 use crate::error::{ApiError, ServiceError};
 use tessera_core::{Ctx, policy};
@@ -70,7 +69,7 @@ async fn set_pat_policy(
 }
 
 /// Dispatches a Connect call; `None` for an unknown method.
-pub async fn dispatch(method: &str, call: &Call) -> Option<Result<Value, ApiError>> {
+pub async fn dispatch(method: &str, call: &Call) -> Option<Result<Answer, ApiError>> {
     Some(match method {
         "GetPersonalAccessTokenPolicy" => call.run(get_pat_policy).await,
         "SetPersonalAccessTokenPolicy" => call.run(set_pat_policy).await,

@@ -6,14 +6,13 @@
 //! methods are `unimplemented`, their filters match nothing); private labeling
 //! is not stored (`PRIVATE_LABELING_SETTING_UNSPECIFIED` is reported).
 
-use serde_json::Value;
 use tessera_domain::names::DisplayName;
 use tessera_domain::project::{Project, ProjectName, ProjectRole, ProjectState, RoleKey, parse_group};
 use tessera_domain::repo::{ProjectFilter, ProjectSort, RoleFilter, RoleSort};
 use tessera_domain::{OrgId, ProjectId};
 use tessera_proto::zitadel::project::v2 as pb;
 
-use super::call::Call;
+use super::call::{Answer, Call};
 use super::v2::{pagination, pagination_response, required_id, text_filter_of, ts};
 use super::wire;
 use crate::error::{ApiError, ServiceError};
@@ -252,7 +251,7 @@ pub async fn remove_project_role(
 // Routing
 
 /// Dispatches a call; `None` for an unknown method.
-pub async fn dispatch(method: &str, call: &Call) -> Option<Result<Value, ApiError>> {
+pub async fn dispatch(method: &str, call: &Call) -> Option<Result<Answer, ApiError>> {
     Some(match method {
         "CreateProject" => call.run(create_project).await,
         "GetProject" => call.run(get_project).await,

@@ -6,11 +6,10 @@
 //! beyond names: `CreateProject`'s `admins`, which Tessera refuses (the creator
 //! becomes `PROJECT_OWNER`), and the search filters of `ListProjects`.
 
-use serde_json::Value;
 use tessera_proto::zitadel::project::v2;
 use tessera_proto::zitadel::project::v2beta as beta;
 
-use super::call::{Call, GatewayRoute, gateway_routes};
+use super::call::{Answer, Call, GatewayRoute, gateway_routes};
 use super::project;
 use super::v2::{as_v2, recode, run_as_v2};
 use super::wire;
@@ -56,7 +55,7 @@ async fn list_projects(ctx: Ctx, req: beta::ListProjectsRequest) -> Result<beta:
 }
 
 /// Dispatches a call; `None` for an unknown method.
-pub async fn dispatch(method: &str, call: &Call) -> Option<Result<Value, ApiError>> {
+pub async fn dispatch(method: &str, call: &Call) -> Option<Result<Answer, ApiError>> {
     Some(match method {
         "CreateProject" => call.run(create_project).await,
         "GetProject" => run_as_v2!(call, beta::GetProjectRequest, beta::GetProjectResponse, project::get_project),
@@ -128,6 +127,7 @@ mod tests {
 
     use super::*;
     use crate::api::v2::assert_twins;
+    use serde_json::Value;
 
     #[test]
     fn every_message_converted_by_its_encoding_is_v2s_twin() {

@@ -5,8 +5,9 @@
 //! gRPC-web (<https://github.com/grpc/grpc/blob/master/doc/PROTOCOL-WEB.md>),
 //! binary or base64 (`-text`).
 //!
-//! Every protocol decodes into the same proto3 JSON request and renders the same
-//! handler answer; only the envelope differs:
+//! Every protocol reaches the same handler, which decodes the message in its
+//! codec (JSON or binary protobuf) and encodes the answer the same way; only
+//! the envelope differs:
 //! - Connect: the bare message; errors are a JSON body with an HTTP status.
 //! - gRPC and gRPC-web: one length-prefixed message (flag byte, 4-byte length).
 //!   Status goes in `grpc-status`/`grpc-message`: for gRPC in HTTP/2 trailers

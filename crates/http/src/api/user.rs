@@ -9,7 +9,7 @@
 //! `CreateUser` spells it, `{"password": {"password": "…"}}`.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde_json::{Value, json};
+use serde_json::json;
 use tessera_domain::names::{Description, DisplayName, Email};
 use tessera_domain::repo::{Page, PatFilter, PatSort, TextFilter, TextMethod, UserFilter, UserSort, UserType};
 use tessera_domain::user::{AccessTokenType, StateChange, User, UserKind, UserState};
@@ -18,7 +18,7 @@ use tessera_proto::zitadel::metadata::v2 as metadata_v2;
 use tessera_proto::zitadel::object::v2 as pb_object;
 use tessera_proto::zitadel::user::v2 as pb;
 
-use super::call::{Call, RestCall};
+use super::call::{Answer, Call, RestCall};
 use super::human::{HumanParts, unwrap_sdk_password};
 use super::v2::{
     details_of, from_ts, list_details_of, list_query, opt_username, pagination, pagination_response, required_id,
@@ -485,7 +485,7 @@ async fn delete_metadata(
 
 /// Dispatches a call (keys and secrets in `user_credentials`); `None` for an
 /// unknown method.
-pub async fn dispatch(method: &str, call: &Call) -> Option<Result<Value, ApiError>> {
+pub async fn dispatch(method: &str, call: &Call) -> Option<Result<Answer, ApiError>> {
     Some(match method {
         "CreateUser" => sdk_shapes_undone(call).as_ref().unwrap_or(call).run(create_user).await,
         "GetUserByID" => call.run(get_user).await,

@@ -4,12 +4,11 @@
 //! Dispatched from [`super::user`].
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde_json::Value;
 use tessera_domain::repo::{KeyFilter, KeySort};
 use tessera_domain::{KeyId, OrgId, UserId};
 use tessera_proto::zitadel::user::v2 as pb;
 
-use super::call::{Call, RestCall};
+use super::call::{Answer, Call, RestCall};
 use super::v2::{from_ts, pagination, pagination_response, required_id, time_filter_of, ts};
 use super::wire;
 use crate::error::{ApiError, ConnectCode, ServiceError};
@@ -122,7 +121,7 @@ async fn remove_secret(ctx: Ctx, req: pb::RemoveSecretRequest) -> Result<pb::Rem
 }
 
 /// Dispatches a call; `None` for an unknown method.
-pub async fn dispatch(method: &str, call: &Call) -> Option<Result<Value, ApiError>> {
+pub async fn dispatch(method: &str, call: &Call) -> Option<Result<Answer, ApiError>> {
     Some(match method {
         "AddKey" => call.run(add_key).await,
         "RemoveKey" => call.run(remove_key).await,

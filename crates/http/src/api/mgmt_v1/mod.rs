@@ -27,7 +27,6 @@ mod user_api;
 use std::collections::BTreeSet;
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde_json::Value;
 use tessera_core::keys::NewKey;
 use tessera_core::{Ctx, admins, applications, authorizations, keys, orgs, pats, projects, secrets, users};
 use tessera_domain::application::{ApiAuthMethod, AppName, AppState};
@@ -52,9 +51,9 @@ use tessera_proto::zitadel::project::v1 as project_v1;
 use tessera_proto::zitadel::user::v1 as user_v1;
 use tessera_proto::zitadel::v1 as object;
 
-use super::call::{Call, RestCall};
+use super::call::{Answer, Call, RestCall};
 use super::user::{ListUsersRequest, list_users_query};
-use crate::api::v2::{bounded_page, required_id, text_method_of};
+use crate::api::v2::{bounded_page, recode, required_id, text_method_of};
 use crate::error::{ApiError, GatewayError, ServiceError};
 // The handlers, one module per group of Terraform resources; they share this
 // module's context, helpers and imports (`use super::*`).
@@ -140,10 +139,10 @@ impl V1 {
 }
 
 /// Runs `handler` on `call` with the v1 context.
-async fn run<Req, Res, Fut>(call: &Call, handler: impl FnOnce(V1, Req) -> Fut) -> Result<Value, ApiError>
+async fn run<Req, Res, Fut>(call: &Call, handler: impl FnOnce(V1, Req) -> Fut) -> Result<Answer, ApiError>
 where
-    Req: serde::de::DeserializeOwned,
-    Res: serde::Serialize,
+    Req: prost::Message + Default + serde::de::DeserializeOwned,
+    Res: prost::Message + serde::Serialize,
     Fut: Future<Output = Result<Res, ApiError>>,
 {
     let org = org_header(call.request())?;
@@ -179,7 +178,7 @@ fn text(value: &str, method: i32, field: &str) -> Result<TextFilter, ApiError> {
 
 /// Hands `call` to the v1 method `method`; `None` for a method Tessera does
 /// not have (proto/METHODS.md lists the ones still to come).
-pub async fn dispatch(method: &str, call: &Call) -> Option<Result<Value, ApiError>> {
+pub async fn dispatch(method: &str, call: &Call) -> Option<Result<Answer, ApiError>> {
     Some(match method {
         "GetUserByID" => run(call, get_user_by_id).await,
         "ListUsers" => run(call, list_users).await,
@@ -302,15 +301,39 @@ async fn rest(
     let values: Vec<(&str, String)> =
         params.iter().map(|p| (*p, req.match_info().get(p).unwrap_or_default().to_owned())).collect();
     let call = RestCall::new(req, payload, &values).await?;
-    let value = dispatch(rpc, call.call()).await.unwrap_or_else(|| {
+    let answer = dispatch(rpc, call.call()).await.unwrap_or_else(|| {
         Err(ApiError::new(crate::error::ConnectCode::Unimplemented, format!("unknown method {SERVICE}/{rpc}")))
     })?;
-    Ok(super::call::ok(&value))
+    Ok(super::call::ok(answer))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// v1 `ListUsers` is read as v2's: every v1 query converts unchanged.
+    #[test]
+    fn v1_user_list_requests_are_twins_of_v2s() {
+        let text = |name: &str| serde_json::json!({name: {"userName": "a", "method": "TEXT_QUERY_METHOD_CONTAINS"}});
+        crate::api::v2::assert_twins::<mgmt::ListUsersRequest, ListUsersRequest>(serde_json::json!({
+            "query": {"offset": "5", "limit": 10, "asc": true},
+            "sortingColumn": "USER_FIELD_NAME_EMAIL",
+            "queries": [
+                text("userNameQuery"),
+                {"firstNameQuery": {"firstName": "f", "method": "TEXT_QUERY_METHOD_EQUALS"}},
+                {"lastNameQuery": {"lastName": "l", "method": "TEXT_QUERY_METHOD_EQUALS_IGNORE_CASE"}},
+                {"nickNameQuery": {"nickName": "n"}},
+                {"displayNameQuery": {"displayName": "d", "method": "TEXT_QUERY_METHOD_STARTS_WITH"}},
+                {"emailQuery": {"emailAddress": "e", "method": "TEXT_QUERY_METHOD_ENDS_WITH"}},
+                {"stateQuery": {"state": "USER_STATE_LOCKED"}},
+                {"typeQuery": {"type": "TYPE_MACHINE"}},
+                {"loginNameQuery": {"loginName": "x", "method": "TEXT_QUERY_METHOD_CONTAINS_IGNORE_CASE"}},
+                {"inUserIdsQuery": {"userIds": ["1", "2"]}},
+                {"orQuery": {"queries": [{"andQuery": {"queries": [{"notQuery": {"query": text("userNameQuery")}}]}}]}},
+                {"inUserEmailsQuery": {"userEmails": ["a@b"]}},
+            ],
+        }));
+    }
 
     #[test]
     fn every_rest_route_names_a_dispatched_method_of_the_proto() {

@@ -62,9 +62,10 @@ pub(super) async fn get_user_by_id(
     Ok(mgmt::GetUserByIdResponse { user: Some(wire_user(&user, has_secret)) })
 }
 
-/// v1 `ListUsers`: v1's `SearchQuery` is v2's under the same JSON names, so the
-/// request is read as v2's (same filters, same errors).
-pub(super) async fn list_users(v1: V1, req: ListUsersRequest) -> Result<mgmt::ListUsersResponse, ApiError> {
+/// v1 `ListUsers`: v1's request is v2's with fewer query types, under the same
+/// field numbers and names, so it is read as v2's (same filters, same errors).
+pub(super) async fn list_users(v1: V1, req: mgmt::ListUsersRequest) -> Result<mgmt::ListUsersResponse, ApiError> {
+    let req: ListUsersRequest = recode(&req)?;
     let (mut filters, sort, page) = list_users_query(&req)?;
     filters.push(tessera_domain::repo::UserFilter::Org(v1.org));
     let listed = users::list(&v1.ctx, filters, sort, page).await?;
