@@ -132,6 +132,9 @@ define_id!(
 define_id!(
     /// An authorization (ZITADEL's user grant): a user's roles on a project.
     AuthorizationId, "id");
+define_id!(
+    /// A federated credential of a machine user (`crate::federation`).
+    FederatedCredentialId, "credentialId");
 
 #[cfg(test)]
 mod tests {

@@ -12,6 +12,7 @@ pub mod authorization;
 pub mod cache;
 pub mod console_session;
 pub mod error;
+pub mod federation;
 pub mod id;
 pub mod instance;
 pub mod machine_key;
@@ -32,6 +33,6 @@ pub use id::{
     AccessTokenId, AdministratorId, AuditEventId, ConsoleSessionId, InstanceId, KeyId, OrgId, PatId, ProjectId,
     SecretId, SigningKeyId, UserId,
 };
-pub use id::{AppKeyId, ApplicationId, AuthorizationId};
+pub use id::{AppKeyId, ApplicationId, AuthorizationId, FederatedCredentialId};
 pub use rng::Rng;
 pub use time::{Clock, SystemClock, Timestamp};

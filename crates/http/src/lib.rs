@@ -14,6 +14,7 @@ pub mod health;
 pub mod metrics;
 pub mod oauth;
 pub mod observe;
+pub mod outbound;
 pub mod ratelimit;
 pub mod serve;
 pub mod state;

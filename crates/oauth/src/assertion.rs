@@ -263,7 +263,7 @@ struct Header {
 /// `aud` is a string or an array of strings (RFC 7519 §4.1.3).
 #[derive(Deserialize)]
 #[serde(untagged)]
-enum Audience {
+pub(crate) enum Audience {
     One(String),
     Many(Vec<String>),
 }
@@ -271,18 +271,18 @@ enum Audience {
 /// The registered claims Tessera reads. Derived deserialization refuses
 /// duplicated members, so `{"sub":"a","sub":"b"}` cannot mean two things.
 #[derive(Deserialize)]
-struct Claims {
-    iss: Option<String>,
-    sub: Option<String>,
-    aud: Option<Audience>,
-    exp: Option<serde_json::Number>,
-    nbf: Option<serde_json::Number>,
-    iat: Option<serde_json::Number>,
-    jti: Option<String>,
+pub(crate) struct Claims {
+    pub(crate) iss: Option<String>,
+    pub(crate) sub: Option<String>,
+    pub(crate) aud: Option<Audience>,
+    pub(crate) exp: Option<serde_json::Number>,
+    pub(crate) nbf: Option<serde_json::Number>,
+    pub(crate) iat: Option<serde_json::Number>,
+    pub(crate) jti: Option<String>,
 }
 
 /// A NumericDate (RFC 7519 §2): seconds since the epoch, possibly fractional.
-fn numeric_date(n: Option<&serde_json::Number>) -> Result<Option<Timestamp>, AssertionError> {
+pub(crate) fn numeric_date(n: Option<&serde_json::Number>) -> Result<Option<Timestamp>, AssertionError> {
     let Some(n) = n else { return Ok(None) };
     let secs = n.as_f64().filter(|f| f.is_finite()).ok_or(AssertionError::Malformed)?;
     // Saturating cast; an out-of-range value then fails the range check below.
@@ -322,15 +322,8 @@ pub fn parse_assertion(assertion: &str) -> Result<UnverifiedAssertion<'_>, Asser
     if assertion.len() > MAX_ASSERTION_LEN {
         return Err(AssertionError::TooLarge);
     }
-    // RFC 7515 §7.1: exactly three parts (five would be a JWE, not supported).
-    let mut parts = assertion.split('.');
-    let (Some(header_b64), Some(claims_b64), Some(signature), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(AssertionError::Malformed);
-    };
-    let signing_input = &assertion[..header_b64.len() + 1 + claims_b64.len()];
-    let header: Header = decode_json(header_b64)?;
+    let (signing_input, header_b64, claims_b64, signature) = split_jws(assertion)?;
+    let header: Header = decode_segment(header_b64)?;
 
     let alg = header.alg.as_deref().ok_or(AssertionError::Malformed)?;
     // RFC 7523 §3 item 9 / RFC 8725 §3.1: unsecured JWTs are never accepted.
@@ -349,7 +342,7 @@ pub fn parse_assertion(assertion: &str) -> Result<UnverifiedAssertion<'_>, Asser
     if header.crit.is_some() {
         return Err(AssertionError::CriticalHeader);
     }
-    let claims: Claims = decode_json(claims_b64)?;
+    let claims: Claims = decode_segment(claims_b64)?;
     Ok(UnverifiedAssertion {
         signing_input,
         signature,
@@ -362,7 +355,19 @@ pub fn parse_assertion(assertion: &str) -> Result<UnverifiedAssertion<'_>, Asser
     })
 }
 
-fn decode_json<T: for<'de> Deserialize<'de>>(b64: &str) -> Result<T, AssertionError> {
+/// The parts of a compact JWS (RFC 7515 §7.1): signing input, header,
+/// claims and signature, base64url. Exactly three parts: five would be a JWE,
+/// which is not supported.
+pub(crate) fn split_jws(token: &str) -> Result<(&str, &str, &str, &str), AssertionError> {
+    let mut parts = token.split('.');
+    let (Some(header), Some(claims), Some(signature), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(AssertionError::Malformed);
+    };
+    Ok((&token[..header.len() + 1 + claims.len()], header, claims, signature))
+}
+
+pub(crate) fn decode_segment<T: for<'de> Deserialize<'de>>(b64: &str) -> Result<T, AssertionError> {
     let bytes = URL_SAFE_NO_PAD.decode(b64).map_err(|_| AssertionError::Malformed)?;
     serde_json::from_slice(&bytes).map_err(|_| AssertionError::Malformed)
 }

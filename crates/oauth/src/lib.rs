@@ -20,6 +20,7 @@ pub mod assertion;
 mod caches;
 pub mod claims;
 pub mod credential;
+pub mod federation;
 pub mod grant;
 pub mod issue_log;
 pub mod jwt_access_token;
