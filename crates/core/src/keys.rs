@@ -151,7 +151,7 @@ async fn check_machine_user(ctx: &Ctx, repos: &dyn Repos, user: Option<User>) ->
     // Permission first, so that only callers with rights on the user learn its type.
     ctx.require_on_user(perm::USER_CREDENTIAL_WRITE, &user)?;
     if !user.is_machine() {
-        return Err(ServiceError::precondition("keys and secrets are for machine users only"));
+        return Err(ServiceError::precondition("keys, secrets and federated credentials are for machine users only"));
     }
     crate::containment::require_contains(ctx, repos, &user).await?;
     Ok(user)

@@ -19,6 +19,7 @@ pub mod authorizations;
 mod caches;
 mod containment;
 mod error;
+pub mod federation;
 pub mod keys;
 pub mod metadata;
 pub mod orgs;

@@ -603,3 +603,119 @@ async fn another_node_hears_of_a_committed_change() {
     wait_past(mark).await;
     follower.abort();
 }
+
+// ---------------------------------------------------------------------------
+// Federated credentials (`m0005_federated_credentials`)
+
+fn federated(
+    user: UserId,
+    issuer: &str,
+    subject: &str,
+    key_source: tessera_domain::federation::KeySource,
+) -> tessera_domain::federation::FederatedCredential {
+    use tessera_domain::federation::{Audience, ClaimCondition, FederatedCredential, Issuer, Subject};
+    let now = tessera_domain::time::truncate_to_micros(SystemClock.now());
+    FederatedCredential {
+        id: tessera_domain::FederatedCredentialId::new(),
+        user_id: user,
+        name: DisplayName::parse("name", "deploy from CI").unwrap(),
+        description: Description::parse("the production workflow").unwrap(),
+        issuer: Issuer::parse(issuer).unwrap(),
+        key_source,
+        subject: Subject::parse(subject).unwrap(),
+        audience: Audience::parse("https://id.example.com").unwrap(),
+        conditions: vec![
+            ClaimCondition::parse("repository_owner", "acme").unwrap(),
+            ClaimCondition::parse("ref", "refs/heads/*").unwrap(),
+        ],
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+#[tokio::test]
+async fn federated_credentials_round_trip_and_are_found_by_issuer_and_subject() {
+    use tessera_domain::federation::KeySource;
+    let db = TestDb::new().await;
+    let (store, o, m) = with_robot(&db).await;
+    let gh = "https://token.actions.githubusercontent.com";
+    let discovery = federated(m.id, gh, "repo:acme/deploy:environment:production", KeySource::Discovery);
+    let url = federated(
+        m.id,
+        "https://k8s.example",
+        "system:serviceaccount:ci:deployer",
+        KeySource::jwks_url("https://k8s.example/openid/v1/jwks").unwrap(),
+    );
+    let inline = federated(
+        m.id,
+        "https://k8s.internal",
+        "system:serviceaccount:ci:deployer",
+        KeySource::inline(r#"{"keys":[]}"#).unwrap(),
+    );
+    let tx = store.begin().await.unwrap();
+    for c in [&discovery, &url, &inline] {
+        tx.federated_credentials().insert(c).await.unwrap();
+    }
+    tx.audit().append(&audit("federated.added")).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let got = store.federated_credentials().get(url.id).await.unwrap().unwrap();
+    assert_eq!((&got.credential, got.org_id), (&url, o.id));
+    assert_eq!(
+        store.federated_credentials().list_for_user(m.id).await.unwrap(),
+        [discovery.clone(), url.clone(), inline]
+    );
+
+    let found = store.federated_credentials().find_for_exchange(gh, discovery.subject.as_str()).await.unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].credential, discovery);
+    assert_eq!(
+        (found[0].owner.user_id, found[0].owner.org_id, found[0].owner.user_state),
+        (m.id, o.id, UserState::Active)
+    );
+    // Exact: another subject, or the issuer with a trailing slash, finds nothing.
+    let other = "repo:acme/deploy:environment:staging";
+    assert!(store.federated_credentials().find_for_exchange(gh, other).await.unwrap().is_empty());
+    let slash = format!("{gh}/");
+    assert!(
+        store.federated_credentials().find_for_exchange(&slash, discovery.subject.as_str()).await.unwrap().is_empty()
+    );
+
+    // An update writes what changed; a delete removes.
+    let mut changed = discovery.clone();
+    changed.subject = tessera_domain::federation::Subject::parse(other).unwrap();
+    changed.conditions.clear();
+    let tx = store.begin().await.unwrap();
+    tx.federated_credentials().update(&discovery, &changed).await.unwrap();
+    tx.federated_credentials().delete(url.id).await.unwrap();
+    tx.audit().append(&audit("federated.changed")).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(store.federated_credentials().get(discovery.id).await.unwrap().unwrap().credential, changed);
+    assert!(store.federated_credentials().get(url.id).await.unwrap().is_none());
+    let tx = store.begin().await.unwrap();
+    let err = tx.federated_credentials().delete(url.id).await.unwrap_err();
+    assert!(matches!(err, RepoError::NotFound { .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn federated_credentials_go_with_their_user_and_need_one() {
+    use tessera_domain::federation::KeySource;
+    let db = TestDb::new().await;
+    let (store, _, m) = with_robot(&db).await;
+    let c = federated(m.id, "https://k8s.example", "system:serviceaccount:ci:deployer", KeySource::Discovery);
+    let tx = store.begin().await.unwrap();
+    tx.federated_credentials().insert(&c).await.unwrap();
+    tx.audit().append(&audit("federated.added")).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let tx = store.begin().await.unwrap();
+    tx.users().delete(m.id).await.unwrap();
+    tx.audit().append(&audit("user.deleted")).await.unwrap();
+    tx.commit().await.unwrap();
+    assert!(store.federated_credentials().get(c.id).await.unwrap().is_none());
+
+    let tx = store.begin().await.unwrap();
+    let orphan = federated(UserId::new(), "https://k8s.example", "s", KeySource::Discovery);
+    let err = tx.federated_credentials().insert(&orphan).await.unwrap_err();
+    assert!(matches!(err, RepoError::MissingReference { entity: "federated credential" }), "{err:?}");
+}

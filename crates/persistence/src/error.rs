@@ -22,6 +22,8 @@ pub(crate) const ADMIN: Entity =
 pub(crate) const PAT: Entity = Entity { name: "personal access token", unique: "the token id is taken" };
 pub(crate) const METADATA: Entity = Entity { name: "metadata", unique: "the key exists" };
 pub(crate) const MACHINE_KEY: Entity = Entity { name: "machine key", unique: "the key id is taken" };
+pub(crate) const FEDERATED_CREDENTIAL: Entity =
+    Entity { name: "federated credential", unique: "the credential id is taken" };
 pub(crate) const MACHINE_SECRET: Entity =
     Entity { name: "machine secret", unique: "the user already has a current secret" };
 pub(crate) const SIGNING_KEY: Entity =

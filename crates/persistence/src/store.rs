@@ -19,7 +19,9 @@ use tessera_domain::repo::{
     PatRepository, RepoError, RepoResult, Repos, RevokedJwtRepository, SigningKeyRepository, Store, Transaction,
     UsedJtiRepository, UserRepository,
 };
-use tessera_domain::repo::{ApplicationRepository, AuthorizationRepository, ProjectRepository};
+use tessera_domain::repo::{
+    ApplicationRepository, AuthorizationRepository, FederatedCredentialRepository, ProjectRepository,
+};
 
 use crate::error;
 use crate::migration::Migrator;
@@ -329,6 +331,9 @@ impl Repos for SeaStore {
     fn machine_secrets(&self) -> Box<dyn MachineSecretRepository + '_> {
         Box::new(Ctx::read(&self.read))
     }
+    fn federated_credentials(&self) -> Box<dyn FederatedCredentialRepository + '_> {
+        Box::new(Ctx::read(&self.read))
+    }
     fn signing_keys(&self) -> Box<dyn SigningKeyRepository + '_> {
         Box::new(Ctx::read(&self.read))
     }
@@ -439,6 +444,9 @@ impl Repos for SeaTransaction {
         Box::new(Ctx::tx(&self.tx, &self.state))
     }
     fn machine_secrets(&self) -> Box<dyn MachineSecretRepository + '_> {
+        Box::new(Ctx::tx(&self.tx, &self.state))
+    }
+    fn federated_credentials(&self) -> Box<dyn FederatedCredentialRepository + '_> {
         Box::new(Ctx::tx(&self.tx, &self.state))
     }
     fn signing_keys(&self) -> Box<dyn SigningKeyRepository + '_> {

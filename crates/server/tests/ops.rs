@@ -17,7 +17,6 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use common::{Spawn, TestApp, base_command, run};
 use serde_json::{Value, json};
-use tessera_persistence::{DatabaseOptions, SeaStore};
 
 /// `tessera <args>` on `app`'s configuration (data dir and database);
 /// returns (exit code, stdout, stderr).
@@ -42,15 +41,6 @@ fn succeeds(result: (i32, String, String)) -> String {
     let (code, out, err) = result;
     assert_eq!(code, 0, "stdout: {out}\nstderr: {err}");
     out
-}
-
-/// The actions of the audit trail's most recent events, newest first.
-async fn audit_actions(app: &TestApp) -> Vec<String> {
-    use tessera_domain::repo::Repos;
-    let store = SeaStore::connect(&DatabaseOptions::new(app.db.url())).await.unwrap();
-    let events = store.audit().recent(100).await.unwrap();
-    store.close().await;
-    events.into_iter().map(|e| e.action).collect()
 }
 
 fn masterkey_of(app: &TestApp) -> String {
@@ -216,7 +206,7 @@ async fn keys_rotate_makes_a_new_signer_while_the_old_key_keeps_verifying() {
     // Assert: a new kid, published beside the old one, signs new tokens.
     let new_kid = out.split_whitespace().nth(3).unwrap().to_owned();
     assert!(out.starts_with("created signing key ") && new_kid != old_kid, "{out}");
-    assert!(audit_actions(&app).await.contains(&"signing_key.rotated".to_owned()));
+    assert!(app.audit_actions().await.contains(&"signing_key.rotated".to_owned()));
     assert!(out.contains("signs from now") && out.contains("refresh_interval_secs (1 s)"), "{out}");
     eventually("the JWKS publishes both keys", || async {
         let kids = jwks_kids(&app).await;
@@ -279,7 +269,7 @@ async fn masterkey_rotate_reseals_the_keys_and_the_old_key_is_refused_afterwards
     let out = succeeds(tessera(&app, &[], &["masterkey", "rotate", "--new-key-file", &new_file]));
     assert!(out.contains("re-sealed 1 signing key(s)") && out.contains("start it again"), "{out}");
     assert!(!out.contains(&new_key) && !out.contains(&old_key), "no key material: {out}");
-    let actions = audit_actions(&app).await;
+    let actions = app.audit_actions().await;
     assert_eq!(actions[0], "masterkey.rotated");
     assert_eq!(actions.iter().filter(|a| *a == "masterkey.rotated").count(), 1, "refusals wrote nothing");
 

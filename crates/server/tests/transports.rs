@@ -279,6 +279,19 @@ MCowBQYDK2VwAyEA44Ti/3ZTWlr25L1iOWKFvUcVuQzL4t7iDnv9ghQ80iI=
 -----END PUBLIC KEY-----
 ";
 const USERS_BETA: &str = "zitadel.user.v2beta.UserService";
+const FEDERATION: &str = "tessera.federation.v1.FederationService";
+
+/// A federated credential of `user` (GitHub Actions, production).
+fn federated_credential(user: &str) -> Value {
+    json!({
+        "userId": user,
+        "name": "deploy",
+        "issuer": "https://token.actions.githubusercontent.com",
+        "subject": "repo:acme/deploy:environment:production",
+        "audience": "https://tessera.example",
+        "conditions": [{"claim": "ref", "pattern": "refs/heads/*"}],
+    })
+}
 const PROJECTS_BETA: &str = "zitadel.project.v2beta.ProjectService";
 const APPS_BETA: &str = "zitadel.app.v2beta.AppService";
 const AUTHZ_BETA: &str = "zitadel.authorization.v2beta.AuthorizationService";
@@ -298,6 +311,7 @@ struct Fixture {
     jwt_app: String,
     app_key: String,
     authorization: String,
+    federated: String,
     own_org: String,
     admin: String,
 }
@@ -378,6 +392,10 @@ impl Fixture {
             .as_str()
             .unwrap()
             .to_owned();
+        let federated = ok(app, admin, FEDERATION, "AddFederatedCredential", federated_credential(&user)).await["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
         let own_org =
             ok(app, admin, ORGS, "AddOrganization", json!({"name": format!("org-{n}")})).await["organizationId"]
                 .as_str()
@@ -394,6 +412,7 @@ impl Fixture {
             jwt_app,
             app_key,
             authorization,
+            federated,
             own_org,
             admin: admin.to_owned(),
         }
@@ -518,6 +537,15 @@ fn cases() -> Vec<Case> {
             "SetPersonalAccessTokenPolicy",
             |f| json!({"organizationId": f.own_org, "maxLifetime": "86400s"})
         ),
+        // tessera.federation.v1.FederationService
+        case!(FEDERATION, "AddFederatedCredential", |f| federated_credential(&f.user)),
+        case!(FEDERATION, "ListFederatedCredentials", |f| json!({"userId": f.user})),
+        case!(
+            FEDERATION,
+            "UpdateFederatedCredential",
+            |f| json!({"userId": f.user, "id": f.federated, "jwksUrl": "https://jwks.example/keys", "conditions": {}})
+        ),
+        case!(FEDERATION, "RemoveFederatedCredential", |f| json!({"userId": f.user, "id": f.federated})),
         // zitadel.project.v2.ProjectService
         case!(PROJECTS, "CreateProject", |f| json!({"organizationId": f.org, "name": format!("created-{}", f.n)})),
         case!(PROJECTS, "UpdateProject", |f| json!({"projectId": f.project, "name": format!("renamed-{}", f.n)})),

@@ -14,6 +14,7 @@ mod authorization;
 mod bookkeeping;
 mod common;
 mod credential;
+mod federation;
 mod org;
 mod pat;
 mod project;
@@ -25,6 +26,7 @@ pub use authorization::*;
 pub use bookkeeping::*;
 pub use common::*;
 pub use credential::*;
+pub use federation::*;
 pub use org::*;
 pub use pat::*;
 pub use project::*;
@@ -54,6 +56,8 @@ pub trait Repos: Send + Sync {
     fn machine_keys(&self) -> Box<dyn MachineKeyRepository + '_>;
     /// Machine users' client secrets.
     fn machine_secrets(&self) -> Box<dyn MachineSecretRepository + '_>;
+    /// Machine users' federated credentials.
+    fn federated_credentials(&self) -> Box<dyn FederatedCredentialRepository + '_>;
     /// Instance signing keys.
     fn signing_keys(&self) -> Box<dyn SigningKeyRepository + '_>;
     /// Opaque access tokens.

@@ -9,6 +9,7 @@ pub mod authorization;
 pub mod authorization_v2beta;
 pub mod call;
 pub mod connect;
+pub mod federation;
 pub mod human;
 pub mod internal_permission;
 pub mod mgmt_v1;

@@ -9,6 +9,7 @@ pub mod audit_event;
 pub mod authorization;
 pub mod authorization_role;
 pub mod console_session;
+pub mod federated_credential;
 pub mod instance;
 pub mod machine_key;
 pub mod machine_secret;

@@ -11,6 +11,7 @@ mod m0001_initial;
 mod m0002_jwt_profile;
 mod m0003_console_sessions;
 mod m0004_projects;
+mod m0005_federated_credentials;
 
 /// The ordered list of Tessera's migrations.
 pub struct Migrator;
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0002_jwt_profile::Migration),
             Box::new(m0003_console_sessions::Migration),
             Box::new(m0004_projects::Migration),
+            Box::new(m0005_federated_credentials::Migration),
         ]
     }
 

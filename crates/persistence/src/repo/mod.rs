@@ -7,6 +7,7 @@ mod application;
 mod audit;
 mod authorization;
 mod console_session;
+mod federated_credential;
 mod instance;
 mod jti;
 mod machine_key;

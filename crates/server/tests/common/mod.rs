@@ -221,6 +221,17 @@ impl TestApp {
         format!("{}{path}", self.address)
     }
 
+    /// The actions of the audit trail's most recent 100 events, newest first.
+    pub async fn audit_actions(&self) -> Vec<String> {
+        use tessera_domain::repo::Repos;
+        let store = tessera_persistence::SeaStore::connect(&tessera_persistence::DatabaseOptions::new(self.db.url()))
+            .await
+            .expect("the test database");
+        let events = store.audit().recent(100).await.expect("the audit trail");
+        store.close().await;
+        events.into_iter().map(|e| e.action).collect()
+    }
+
     /// The bootstrap admin's PAT.
     pub fn admin_pat(&self) -> String {
         std::fs::read_to_string(self.data_dir.join("admin.pat")).expect("admin.pat").trim().to_owned()
