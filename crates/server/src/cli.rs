@@ -151,6 +151,10 @@ pub enum ClientCommand {
     Users(UsersArgs),
     /// Personal access tokens of a running server (over its API).
     Pats(PatsArgs),
+    /// Federated credentials of machine users: external identity tokens
+    /// (GitHub Actions, Kubernetes, GitLab CI) they accept in place of a
+    /// secret (over the API; docs/federation.md).
+    Federation(Box<FederationArgs>),
 }
 
 impl ClientCommand {
@@ -160,6 +164,7 @@ impl ClientCommand {
         match self {
             Self::Users(a) => &a.client,
             Self::Pats(a) => &a.client,
+            Self::Federation(a) => &a.client,
         }
     }
 }
@@ -316,6 +321,126 @@ pub enum PatsAction {
         #[arg(long, value_name = "TOKEN_ID")]
         token: String,
     },
+}
+
+/// `tessera federation …`.
+#[derive(Debug, Args)]
+pub struct FederationArgs {
+    /// Server and credentials.
+    #[command(flatten)]
+    pub client: ClientArgs,
+    /// What to do.
+    #[command(subcommand)]
+    pub action: FederationAction,
+}
+
+/// Where a federated credential's keys come from, on the command line.
+#[derive(Debug, Clone, Default, Args)]
+pub struct KeySourceArgs {
+    /// The issuer's JWKS URL, for an issuer without OpenID Connect discovery.
+    #[arg(long, value_name = "URL", conflicts_with = "jwks_file")]
+    pub jwks_url: Option<String>,
+    /// A file holding the issuer's JWKS (public keys), for an issuer Tessera
+    /// cannot reach, such as a private cluster's.
+    #[arg(long, value_name = "FILE")]
+    pub jwks_file: Option<PathBuf>,
+}
+
+/// Federated credential commands.
+#[derive(Debug, Subcommand)]
+pub enum FederationAction {
+    /// Trust a token issuer for a machine user.
+    Add {
+        /// The machine user: its id, or its username when one user has it.
+        #[arg(long, value_name = "USER")]
+        user: String,
+        /// A name for people.
+        #[arg(long)]
+        name: String,
+        /// What it is for.
+        #[arg(long, default_value = "")]
+        description: String,
+        /// The issuer (`iss`), e.g. https://token.actions.githubusercontent.com.
+        #[arg(long, value_name = "URL")]
+        issuer: String,
+        /// The exact subject (`sub`), e.g. repo:acme/deploy:environment:production.
+        #[arg(long)]
+        subject: String,
+        /// The audience the token must name (default: the server's issuer URL).
+        #[arg(long)]
+        audience: Option<String>,
+        /// A condition on another claim, CLAIM=PATTERN (`*` matches any run of
+        /// characters); repeat for more, all must hold.
+        #[arg(long = "condition", value_name = "CLAIM=PATTERN", value_parser = parse_condition)]
+        conditions: Vec<(String, String)>,
+        /// Where the keys come from (default: the issuer's discovery document).
+        #[command(flatten)]
+        keys: KeySourceArgs,
+        /// Print only the new credential's id.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// List a user's federated credentials.
+    List {
+        /// The machine user: its id, or its username when one user has it.
+        #[arg(long, value_name = "USER")]
+        user: String,
+    },
+    /// Change a federated credential: the options given replace the stored values.
+    Update {
+        /// The machine user: its id, or its username when one user has it.
+        #[arg(long, value_name = "USER")]
+        user: String,
+        /// The credential's id (from `federation list`).
+        #[arg(long, value_name = "ID")]
+        id: String,
+        /// New name.
+        #[arg(long)]
+        name: Option<String>,
+        /// New description.
+        #[arg(long)]
+        description: Option<String>,
+        /// New issuer.
+        #[arg(long, value_name = "URL")]
+        issuer: Option<String>,
+        /// New subject.
+        #[arg(long)]
+        subject: Option<String>,
+        /// New audience.
+        #[arg(long)]
+        audience: Option<String>,
+        /// New conditions, CLAIM=PATTERN, replacing all of them.
+        #[arg(long = "condition", value_name = "CLAIM=PATTERN", value_parser = parse_condition)]
+        conditions: Vec<(String, String)>,
+        /// Remove every condition.
+        #[arg(long, conflicts_with = "conditions")]
+        no_conditions: bool,
+        /// Use the issuer's discovery document for its keys again.
+        #[arg(long, conflicts_with_all = ["jwks_url", "jwks_file"])]
+        discovery: bool,
+        /// New key source.
+        #[command(flatten)]
+        keys: KeySourceArgs,
+    },
+    /// Stop trusting an issuer; its tokens are refused at once.
+    Remove {
+        /// The machine user: its id, or its username when one user has it.
+        #[arg(long, value_name = "USER")]
+        user: String,
+        /// The credential's id (from `federation list`).
+        #[arg(long, value_name = "ID")]
+        id: String,
+    },
+}
+
+/// `CLAIM=PATTERN`.
+fn parse_condition(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((claim, pattern)) if !claim.is_empty() && !pattern.is_empty() => {
+            Ok((claim.to_owned(), pattern.to_owned()))
+        }
+        _ => Err("expected CLAIM=PATTERN, e.g. ref=refs/heads/main".to_owned()),
+    }
 }
 
 /// An expiration given on the command line.

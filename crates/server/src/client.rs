@@ -19,7 +19,9 @@ use chrono::Utc;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 
-use crate::cli::{ClientCommand, PatsAction, PatsArgs, UsersAction, UsersArgs};
+use crate::cli::{
+    ClientCommand, FederationAction, FederationArgs, KeySourceArgs, PatsAction, PatsArgs, UsersAction, UsersArgs,
+};
 
 /// The environment variable holding the token when `--token-file` is not given.
 pub const TOKEN_ENV: &str = "TESSERA_TOKEN";
@@ -31,6 +33,7 @@ pub const EXIT_FAILURE: u8 = 1;
 
 const USER_SERVICE: &str = "zitadel.user.v2.UserService";
 const ORG_SERVICE: &str = "zitadel.org.v2.OrganizationService";
+const FEDERATION_SERVICE: &str = "tessera.federation.v1.FederationService";
 
 /// Why a client command failed.
 #[derive(Debug)]
@@ -518,6 +521,139 @@ pub async fn pats(client: &Client, args: &PatsArgs) -> Result<Output, ClientErro
     }
 }
 
+/// Sets the key source of a federated credential request from the command
+/// line: `jwksUrl`, or `jwks` read from a file; nothing for discovery.
+fn set_key_source(body: &mut Value, keys: &KeySourceArgs) -> Result<(), ClientError> {
+    if let Some(url) = &keys.jwks_url {
+        body["jwksUrl"] = json!(url);
+    }
+    if let Some(path) = &keys.jwks_file {
+        let jwks = std::fs::read_to_string(path)
+            .map_err(|e| ClientError::Usage(format!("cannot read --jwks-file {}: {e}", path.display())))?;
+        body["jwks"] = json!(jwks.trim());
+    }
+    Ok(())
+}
+
+fn conditions_json(conditions: &[(String, String)]) -> Value {
+    conditions.iter().map(|(claim, pattern)| json!({"claim": claim, "pattern": pattern})).collect()
+}
+
+/// `tessera federation …` (docs/federation.md).
+///
+/// # Errors
+/// Any [`ClientError`].
+pub async fn federation(client: &Client, args: &FederationArgs) -> Result<Output, ClientError> {
+    let json_out = args.client.json;
+    match &args.action {
+        FederationAction::Add { user, name, description, issuer, subject, audience, conditions, keys, quiet } => {
+            let user = user_id(client, user).await?;
+            let mut body = json!({
+                "userId": user, "name": name, "description": description, "issuer": issuer, "subject": subject,
+                "audience": audience.clone().unwrap_or_default(), "conditions": conditions_json(conditions),
+            });
+            set_key_source(&mut body, keys)?;
+            let res = client.call(FEDERATION_SERVICE, "AddFederatedCredential", &body).await?;
+            if json_out {
+                return Ok(Output::json(&res));
+            }
+            let id = str_at(&res, &["id"]);
+            Ok(if *quiet {
+                Output::out(format!("{id}\n"))
+            } else {
+                Output::out(format!(
+                    "federated credential {id} for user {user}: tokens of {issuer} for {subject} with audience {}\n",
+                    str_at(&res, &["audience"])
+                ))
+            })
+        }
+        FederationAction::List { user } => {
+            let user = user_id(client, user).await?;
+            let res = client.call(FEDERATION_SERVICE, "ListFederatedCredentials", &json!({"userId": user})).await?;
+            if json_out {
+                return Ok(Output::json(&res));
+            }
+            let list = res.get("result").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+            let rows: Vec<Vec<String>> = list
+                .iter()
+                .map(|c| {
+                    let keys = if c.get("jwksUrl").is_some() {
+                        "jwks-url"
+                    } else if c.get("jwks").is_some() {
+                        "inline"
+                    } else {
+                        "discovery"
+                    };
+                    let conditions: Vec<String> = c
+                        .get("conditions")
+                        .and_then(Value::as_array)
+                        .map(Vec::as_slice)
+                        .unwrap_or_default()
+                        .iter()
+                        .map(|k| format!("{}={}", str_at(k, &["claim"]), str_at(k, &["pattern"])))
+                        .collect();
+                    vec![
+                        str_at(c, &["id"]).to_owned(),
+                        one_line(str_at(c, &["name"])),
+                        str_at(c, &["issuer"]).to_owned(),
+                        one_line(str_at(c, &["subject"])),
+                        keys.to_owned(),
+                        one_line(&conditions.join(" ")),
+                    ]
+                })
+                .collect();
+            Ok(Output::out(table(&["ID", "NAME", "ISSUER", "SUBJECT", "KEYS", "CONDITIONS"], &rows)))
+        }
+        FederationAction::Update {
+            user,
+            id,
+            name,
+            description,
+            issuer,
+            subject,
+            audience,
+            conditions,
+            no_conditions,
+            discovery,
+            keys,
+        } => {
+            let user = user_id(client, user).await?;
+            let mut body = json!({"userId": user, "id": id});
+            for (key, value) in [
+                ("name", name),
+                ("description", description),
+                ("issuer", issuer),
+                ("subject", subject),
+                ("audience", audience),
+            ] {
+                if let Some(v) = value {
+                    body[key] = json!(v);
+                }
+            }
+            if *no_conditions || !conditions.is_empty() {
+                body["conditions"] = json!({"conditions": conditions_json(conditions)});
+            }
+            if *discovery {
+                body["discovery"] = json!({});
+            }
+            set_key_source(&mut body, keys)?;
+            let res = client.call(FEDERATION_SERVICE, "UpdateFederatedCredential", &body).await?;
+            Ok(if json_out { Output::json(&res) } else { Output::out(format!("federated credential {id} changed\n")) })
+        }
+        FederationAction::Remove { user, id } => {
+            let user = user_id(client, user).await?;
+            let res = client
+                .call(FEDERATION_SERVICE, "RemoveFederatedCredential", &json!({"userId": user, "id": id}))
+                .await?;
+            Ok(if json_out {
+                Output::json(&res)
+            } else {
+                Output::out(format!("federated credential {id} no longer exists\n"))
+            })
+        }
+    }
+}
+
 /// Runs a client command to completion; `env_token` is the value of
 /// `TESSERA_TOKEN`.
 ///
@@ -535,6 +671,7 @@ pub fn run(command: &ClientCommand, env_token: Option<String>) -> Result<Output,
         match command {
             ClientCommand::Users(a) => users(&client, a).await,
             ClientCommand::Pats(a) => pats(&client, a).await,
+            ClientCommand::Federation(a) => federation(&client, a).await,
         }
     })
 }

@@ -261,3 +261,96 @@ async fn an_unreachable_server_is_one_line_and_exit_1() {
     assert!(run.stderr.starts_with("tessera: cannot reach http://127.0.0.1:9"), "{}", run.stderr);
     assert!(!run.stderr.contains(&admin));
 }
+
+/// `tessera federation add|list|update|remove` (docs/federation.md): a
+/// GitHub Actions credential with conditions, and a cluster's with its key
+/// set from a file.
+#[tokio::test]
+async fn federated_credentials_are_managed_from_the_command_line() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_pat();
+    let org = own_org(&app, &admin);
+    ok(as_token(&app, &admin, &["users", "create-machine", "--org", &org, "--username", "deployer"]));
+
+    let github = [
+        "federation",
+        "add",
+        "--user",
+        "deployer",
+        "--name",
+        "deploy",
+        "--issuer",
+        "https://token.actions.githubusercontent.com",
+        "--subject",
+        "repo:acme/deploy:environment:production",
+        "--condition",
+        "repository_owner=acme",
+        "--condition",
+        "ref=refs/heads/*",
+    ];
+    let added = ok(as_token(&app, &admin, &github)).stdout;
+    assert!(added.contains("tokens of https://token.actions.githubusercontent.com"), "{added}");
+    let jwks = app.data_dir.join("cluster-jwks.json");
+    std::fs::write(
+        &jwks,
+        r#"{"keys":[{"kty":"OKP","crv":"Ed25519","kid":"k1","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}]}"#,
+    )
+    .unwrap();
+    let cluster = [
+        "federation",
+        "add",
+        "--user",
+        "deployer",
+        "--name",
+        "cluster",
+        "--issuer",
+        "https://kubernetes.default.svc",
+        "--subject",
+        "system:serviceaccount:ci:deployer",
+        "--audience",
+        "tessera",
+        "--jwks-file",
+        jwks.to_str().unwrap(),
+        "-q",
+    ];
+    let id = ok(as_token(&app, &admin, &cluster)).stdout.trim().to_owned();
+    assert_eq!(id.len(), 36, "only the id: {id:?}");
+
+    let listed = ok(as_token(&app, &admin, &["federation", "list", "--user", "deployer"])).stdout;
+    assert!(listed.starts_with("ID "), "{listed}");
+    assert!(listed.contains("repository_owner=acme ref=refs/heads/*") && listed.contains("discovery"), "{listed}");
+    let row = listed.lines().find(|l| l.starts_with(&id)).expect("the cluster's row");
+    assert!(row.contains("inline") && row.contains("system:serviceaccount:ci:deployer"), "{listed}");
+
+    let update = ["federation", "update", "--user", "deployer", "--id", &id, "--jwks-url", "https://k8s.example/jwks"];
+    ok(as_token(&app, &admin, &update));
+    let got = json(as_token(&app, &admin, &["federation", "list", "--user", "deployer", "--json"]));
+    let cluster_json = got["result"].as_array().unwrap().iter().find(|c| c["id"] == id.as_str()).unwrap();
+    assert_eq!(cluster_json["jwksUrl"], "https://k8s.example/jwks");
+
+    let removed = ok(as_token(&app, &admin, &["federation", "remove", "--user", "deployer", "--id", &id])).stdout;
+    assert!(removed.contains("no longer exists"), "{removed}");
+    let listed = ok(as_token(&app, &admin, &["federation", "list", "--user", "deployer"])).stdout;
+    assert_eq!(listed.lines().count(), 2, "{listed}");
+
+    // A bad condition is a usage error before any call.
+    let bad = as_token(
+        &app,
+        &admin,
+        &[
+            "federation",
+            "add",
+            "--user",
+            "deployer",
+            "--name",
+            "x",
+            "--issuer",
+            "https://x",
+            "--subject",
+            "s",
+            "--condition",
+            "no-equals-sign",
+        ],
+    );
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+}
