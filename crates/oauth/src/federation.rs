@@ -284,6 +284,12 @@ impl UnverifiedExternal<'_> {
         self.kid.as_deref()
     }
 
+    /// The unverified `sub`, to find the credentials for it.
+    #[must_use]
+    pub fn subject(&self) -> Option<&str> {
+        self.claims.sub.as_deref().filter(|s| !s.is_empty())
+    }
+
     /// Checks the signature against `keys` (the issuer's key set) and the
     /// time claims against `now`.
     ///

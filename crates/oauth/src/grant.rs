@@ -32,10 +32,15 @@ use tessera_domain::repo::{CredentialOwner, RepoError, Store};
 use tessera_domain::user::{AccessTokenType, User};
 use tessera_domain::{AccessTokenId, Clock, ProjectId, SecretId, Timestamp, UserId};
 
+use tessera_domain::FederatedCredentialId;
+use tessera_domain::federation::{FederatedCredential, KeySource};
+
 use crate::assertion::{AssertionError, AssertionPolicy, CandidateKey, parse_assertion};
 use crate::caches;
 use crate::claims;
 use crate::credential::{Credential, CredentialKind, ParsedCredential};
+use crate::federation::keys::KeyCache;
+use crate::federation::{FederationError, FederationPolicy, parse_external};
 use crate::issue_log::{self, Issuance, IssueLog, Recorded};
 use crate::jwt_access_token::{self, AccessTokenClaims};
 use crate::keyring::KeyRing;
@@ -45,6 +50,14 @@ use crate::scope::{ScopeError, Scopes};
 pub const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 /// Grant type of client credentials (RFC 6749 §4.4).
 pub const CLIENT_CREDENTIALS: &str = "client_credentials";
+/// Grant type of token exchange (RFC 8693 §2.1).
+pub const TOKEN_EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
+/// RFC 8693 §3: a JWT, the `subject_token_type` of an external token.
+pub const TOKEN_TYPE_JWT: &str = "urn:ietf:params:oauth:token-type:jwt";
+/// RFC 8693 §3: an OpenID Connect ID token, also accepted as a subject token.
+pub const TOKEN_TYPE_ID_TOKEN: &str = "urn:ietf:params:oauth:token-type:id_token";
+/// RFC 8693 §3: what a token exchange issues (`issued_token_type`).
+pub const TOKEN_TYPE_ACCESS_TOKEN: &str = "urn:ietf:params:oauth:token-type:access_token";
 
 /// Which grant issues a token; it decides who the client is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,6 +66,9 @@ pub enum Grant {
     JwtBearer,
     /// RFC 6749 §4.4, [`CLIENT_CREDENTIALS`].
     ClientCredentials,
+    /// RFC 8693, [`TOKEN_EXCHANGE`], with an external token of a federated
+    /// credential.
+    TokenExchange,
 }
 
 impl Grant {
@@ -62,6 +78,7 @@ impl Grant {
         match self {
             Self::JwtBearer => JWT_BEARER,
             Self::ClientCredentials => CLIENT_CREDENTIALS,
+            Self::TokenExchange => TOKEN_EXCHANGE,
         }
     }
 
@@ -73,7 +90,7 @@ impl Grant {
     #[must_use]
     pub fn client_id(self, user: &User) -> String {
         match self {
-            Self::JwtBearer => user.id.to_string(),
+            Self::JwtBearer | Self::TokenExchange => user.id.to_string(),
             Self::ClientCredentials => user.username.to_string(),
         }
     }
@@ -234,6 +251,8 @@ pub struct TokenResponse {
     pub scope: String,
     /// An ID token when `openid` was granted.
     pub id_token: Option<String>,
+    /// RFC 8693 §2.2.1: what a token exchange issued.
+    pub issued_token_type: Option<&'static str>,
 }
 
 impl std::fmt::Debug for TokenResponse {
@@ -249,12 +268,40 @@ pub struct TokenService {
     clock: Arc<dyn Clock>,
     pub(crate) caches: Option<crate::caches::Caches>,
     log: Option<IssueLog>,
+    federation: Option<Arc<Federation>>,
+}
+
+/// Workload identity federation at the token endpoint (docs/federation.md):
+/// the issuers' key sets and the rules external tokens are checked by.
+#[derive(Debug)]
+pub struct Federation {
+    /// The issuers' key sets.
+    pub keys: KeyCache,
+    /// Skew and maximum token age.
+    pub policy: FederationPolicy,
+    /// The longest an access token issued for an external token lives (never
+    /// past the external token's own `exp`).
+    pub max_lifetime: Duration,
 }
 
 impl TokenService {
     /// A token service.
     pub fn new(config: TokenConfig, keys: Arc<KeyRing>, clock: Arc<dyn Clock>) -> Self {
-        Self { config, keys, clock, caches: None, log: None }
+        Self { config, keys, clock, caches: None, log: None, federation: None }
+    }
+
+    /// Accepts external tokens of federated credentials (token exchange, and
+    /// the JWT bearer grant with an external token as the assertion).
+    #[must_use]
+    pub fn with_federation(mut self, federation: Arc<Federation>) -> Self {
+        self.federation = Some(federation);
+        self
+    }
+
+    /// The federation settings, when enabled.
+    #[must_use]
+    pub fn federation(&self) -> Option<&Arc<Federation>> {
+        self.federation.as_ref()
     }
 
     /// Stores issued tokens through `log` (group commit) instead of one
@@ -304,6 +351,14 @@ impl TokenService {
         assertion: &str,
         scope: &str,
     ) -> Result<TokenResponse, GrantError> {
+        // An external token (its `iss` a URL) of a federated credential; a JWT
+        // Profile assertion's `iss` is the user id (RFC 7523 §3 item 1).
+        if self.federation.is_some()
+            && crate::federation::parse_external(assertion)
+                .is_ok_and(|t| t.issuer().is_ok_and(|i| i.starts_with("https://") || i.starts_with("http://")))
+        {
+            return self.federated(store, assertion, scope, Grant::JwtBearer).await;
+        }
         let now = self.clock.now();
         let policy = AssertionPolicy::new(&self.config.issuer, &self.config.token_endpoint).with_skew(self.config.skew);
         let refuse = |rule: AssertionError| GrantError::assertion(rule, &policy);
@@ -337,7 +392,85 @@ impl TokenService {
         };
         let user = self.user(store, user_id).await?;
         let scopes = Scopes::parse(scope, user.org_id)?;
-        self.issue(store, &user, scopes, jti, Grant::JwtBearer, now).await
+        let lifetime = self.config.access_token_lifetime;
+        self.issue(store, &user, scopes, jti, Grant::JwtBearer, now, lifetime, None).await
+    }
+
+    /// Exchanges an external token for the tokens its federated credential's
+    /// machine user would get from its key file (docs/federation.md): RFC 8693
+    /// token exchange, or the RFC 7523 JWT bearer grant with the external token
+    /// as the assertion. Only credentials whose own key source verified the
+    /// token may match it: a key set one administrator configured never makes
+    /// a token match another administrator's credential.
+    ///
+    /// # Errors
+    /// `invalid_grant` for every rule of `crate::federation` and for a user
+    /// that may not authenticate; `invalid_scope`; server errors.
+    pub async fn federated(
+        &self,
+        store: &dyn Store,
+        token: &str,
+        scope: &str,
+        grant: Grant,
+    ) -> Result<TokenResponse, GrantError> {
+        let Some(federation) = &self.federation else { return Err(GrantError::UnsupportedGrantType) };
+        let now = self.clock.now();
+        let refuse = |e: FederationError| GrantError::InvalidGrant(Refusal::new(e.description(), e.to_string()));
+        let parsed = parse_external(token).map_err(refuse)?;
+        let issuer = parsed.issuer().map_err(refuse)?;
+        let subject = parsed.subject().ok_or_else(|| refuse(FederationError::NoMatch))?;
+        let candidates = store.federated_credentials().find_for_exchange(issuer, subject).await?;
+        if candidates.is_empty() {
+            return Err(refuse(FederationError::UntrustedIssuer));
+        }
+        let mut sources: Vec<&KeySource> = Vec::new();
+        for c in &candidates {
+            if !sources.contains(&&c.credential.key_source) {
+                sources.push(&c.credential.key_source);
+            }
+        }
+        let (mut verified, mut matched, mut last) = (None, Vec::new(), FederationError::BadSignature);
+        for source in sources {
+            let checked =
+                match federation.keys.keys(&candidates[0].credential.issuer, source, parsed.key_id(), now).await {
+                    Ok(keys) => parsed.verify(&keys, &federation.policy, now),
+                    Err(e) => Err(e),
+                };
+            match checked {
+                Ok(v) => {
+                    matched.extend(candidates.iter().filter(|c| &c.credential.key_source == source));
+                    verified = Some(v);
+                }
+                Err(e) => last = e,
+            }
+        }
+        let verified = verified.ok_or_else(|| refuse(last))?;
+        let credentials: Vec<FederatedCredential> = matched.iter().map(|c| c.credential.clone()).collect();
+        let chosen = verified.select(&credentials).map_err(refuse)?;
+        let owner = &matched
+            .iter()
+            .find(|c| c.credential.id == chosen.id)
+            .ok_or_else(|| refuse(FederationError::NoMatch))?
+            .owner;
+        require_active(owner).map_err(|()| {
+            GrantError::grant("the user may not authenticate (it, or its organization, is not active)")
+        })?;
+        // `jti`s of external tokens live in their own namespace of the ledger.
+        let namespace = format!("federated:{}", URL_SAFE_NO_PAD.encode(Sha256::digest(issuer.as_bytes())));
+        let jti = match &verified.jti {
+            Some(jti) => Some(
+                UsedJti::new(namespace, jti.clone(), verified.replay_window_end())
+                    .map_err(|_| refuse(FederationError::InvalidJti))?,
+            ),
+            None => None,
+        };
+        let lifetime = self.config.access_token_lifetime.min(federation.max_lifetime).min(verified.expires_at - now);
+        if lifetime <= Duration::zero() {
+            return Err(refuse(FederationError::Expired));
+        }
+        let user = self.user(store, owner.user_id).await?;
+        let scopes = Scopes::parse(scope, user.org_id)?;
+        self.issue(store, &user, scopes, jti, grant, now, lifetime, Some(chosen.id)).await
     }
 
     /// RFC 6749 §4.4: a machine user authenticated by its client secret
@@ -356,7 +489,8 @@ impl TokenService {
         let now = self.clock.now();
         let user = self.authenticate_machine(store, client_id, secret, now).await?;
         let scopes = Scopes::parse(scope, user.org_id)?;
-        self.issue(store, &user, scopes, None, Grant::ClientCredentials, now).await
+        let lifetime = self.config.access_token_lifetime;
+        self.issue(store, &user, scopes, None, Grant::ClientCredentials, now, lifetime, None).await
     }
 
     /// Checks a machine user's client secret (`client_secret_basic` or
@@ -437,6 +571,7 @@ impl TokenService {
         found.map(|u| User::clone(&u)).ok_or_else(|| GrantError::grant("the user may not authenticate"))
     }
 
+    #[allow(clippy::too_many_arguments, reason = "one call per grant, each naming what it decided")]
     async fn issue(
         &self,
         store: &dyn Store,
@@ -445,11 +580,12 @@ impl TokenService {
         jti: Option<UsedJti>,
         grant: Grant,
         now: Timestamp,
+        lifetime: Duration,
+        federated: Option<FederatedCredentialId>,
     ) -> Result<TokenResponse, GrantError> {
         self.check_project_scopes(store, user, &scopes).await?;
         let client_id = grant.client_id(user);
         let audience = token_audience(&scopes, &self.config.api_audience, &client_id);
-        let lifetime = self.config.access_token_lifetime;
         let user_claims = claims::user_claims(store, user, &scopes).await?;
         let token_type = user.machine().map_or(AccessTokenType::Bearer, |m| m.access_token_type);
         let id = AccessTokenId::new();
@@ -490,19 +626,23 @@ impl TokenService {
             }
         };
 
+        let mut details = json!({"grant": grant.as_str(), "clientId": client_id, "scope": scopes.joined(), "type": token_type.as_str()});
+        if let Some(credential) = federated {
+            details["federatedCredentialId"] = json!(credential);
+        }
         let event = AuditEvent::new(now, Some(user.id), "token.issued", "access_token", id, Some(user.org_id))
-            .with_details(
-                json!({"grant": grant.as_str(), "clientId": client_id, "scope": scopes.joined(), "type": token_type.as_str()}),
-            );
+            .with_details(details);
         let issuance = Issuance { token: stored, jti, event, now };
         let recorded = match &self.log {
             Some(log) => log.record(issuance).await?,
             None => issue_log::write_one(store, &issuance).await?,
         };
         if recorded == Recorded::Replayed {
-            return Err(GrantError::grant(
-                "the assertion was already used (its jti was seen before): create a new one",
-            ));
+            return Err(GrantError::grant(if federated.is_some() {
+                "the token was already exchanged (its jti was seen before): get a new one"
+            } else {
+                "the assertion was already used (its jti was seen before): create a new one"
+            }));
         }
 
         let id_token = if scopes.openid {
@@ -516,6 +656,7 @@ impl TokenService {
             expires_in: lifetime.num_seconds(),
             scope: scopes.joined(),
             id_token,
+            issued_token_type: (grant == Grant::TokenExchange).then_some(TOKEN_TYPE_ACCESS_TOKEN),
         })
     }
 

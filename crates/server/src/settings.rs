@@ -48,6 +48,8 @@ pub struct Settings {
     pub cache: CacheSettings,
     /// Bounds on the work a client can cause (docs/security/model.md#limits).
     pub limits: LimitsSettings,
+    /// Workload identity federation (docs/federation.md).
+    pub federation: FederationSettings,
 }
 
 impl Default for Settings {
@@ -64,6 +66,7 @@ impl Default for Settings {
             signing_keys: SigningKeySettings::default(),
             cache: CacheSettings::default(),
             limits: LimitsSettings::default(),
+            federation: FederationSettings::default(),
         }
     }
 }
@@ -131,6 +134,35 @@ pub struct CacheSettings {
 impl Default for CacheSettings {
     fn default() -> Self {
         Self { ttl_ms: 1000, max_entries: 50_000 }
+    }
+}
+
+/// Workload identity federation: exchanging external identity tokens for
+/// access tokens (docs/federation.md).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct FederationSettings {
+    /// Comma-separated hosts the outbound client may reach over `http` and at
+    /// private or loopback addresses; for development and tests.
+    pub allow_hosts: String,
+    /// Oldest external token accepted, in seconds since its `iat`.
+    pub max_token_age_secs: u64,
+    /// Longest lifetime of an access token issued for an external token, in
+    /// seconds; never past the external token's own `exp`.
+    pub access_token_lifetime_secs: u64,
+}
+
+impl Default for FederationSettings {
+    fn default() -> Self {
+        Self { allow_hosts: String::new(), max_token_age_secs: 3600, access_token_lifetime_secs: 3600 }
+    }
+}
+
+impl FederationSettings {
+    /// The allow-list, one host per entry.
+    #[must_use]
+    pub fn allow_hosts(&self) -> Vec<String> {
+        self.allow_hosts.split(',').map(str::trim).filter(|h| !h.is_empty()).map(str::to_owned).collect()
     }
 }
 
@@ -306,6 +338,9 @@ pub const KNOWN_KEYS: &[&str] = &[
     "database.max_connections",
     "database.url",
     "external_url",
+    "federation.access_token_lifetime_secs",
+    "federation.allow_hosts",
+    "federation.max_token_age_secs",
     "limits.auth_failures_per_address_burst",
     "limits.auth_failures_per_address_per_second",
     "limits.auth_failures_per_client_burst",
@@ -556,6 +591,14 @@ impl Settings {
         for (key, value, max) in [
             ("tokens.access_token_lifetime_secs", self.tokens.access_token_lifetime_secs, 30 * 86_400),
             ("tokens.id_token_lifetime_secs", self.tokens.id_token_lifetime_secs, 30 * 86_400),
+        ] {
+            if value == 0 || value > max {
+                return Err(invalid(key, format!("must be between 1 and {max}")));
+            }
+        }
+        for (key, value, max) in [
+            ("federation.max_token_age_secs", self.federation.max_token_age_secs, 2 * 86_400),
+            ("federation.access_token_lifetime_secs", self.federation.access_token_lifetime_secs, 30 * 86_400),
         ] {
             if value == 0 || value > max {
                 return Err(invalid(key, format!("must be between 1 and {max}")));

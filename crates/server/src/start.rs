@@ -47,6 +47,9 @@ pub enum StartError {
     /// The bootstrap failed.
     #[error(transparent)]
     Bootstrap(#[from] bootstrap::BootstrapError),
+    /// The outbound HTTP client (federated issuers' key sets) cannot be built.
+    #[error("{0}")]
+    Outbound(String),
     /// The listen address is taken or invalid.
     #[error("cannot listen on {addr}: {source}; {}", bind_hint(source))]
     Bind {
@@ -287,10 +290,24 @@ pub async fn build(settings: Settings, clock: Arc<dyn Clock>, rng: Arc<dyn Rng>)
     // One writer commits the tokens of every waiting grant at once.
     let (issue_log, issue_writer) = IssueLog::new(store.clone(), ISSUE_BATCH);
     let issue_writer = tokio::spawn(issue_writer);
+    let outbound = tessera_http::outbound::Outbound::new(&tessera_http::outbound::OutboundConfig {
+        allow: settings.federation.allow_hosts(),
+        ..Default::default()
+    })
+    .map_err(StartError::Outbound)?;
+    let federation = tessera_oauth::grant::Federation {
+        keys: tessera_oauth::federation::keys::KeyCache::new(Arc::new(outbound), Default::default()),
+        policy: tessera_oauth::federation::FederationPolicy {
+            max_age: secs(settings.federation.max_token_age_secs),
+            ..Default::default()
+        },
+        max_lifetime: secs(settings.federation.access_token_lifetime_secs),
+    };
     let tokens = Arc::new(
         TokenService::new(config, keys.clone(), clock.clone())
             .with_cache(store.as_ref(), settings.cache_policy())
-            .with_issue_log(issue_log),
+            .with_issue_log(issue_log)
+            .with_federation(Arc::new(federation)),
     );
     // Other nodes' changes empty this node's caches (PostgreSQL only).
     let follower = store.follow_changes().map(tokio::spawn);

@@ -12,6 +12,7 @@ mod common;
 use api::{ADMINS, USERS, call, default_org, items, ok, snap};
 use common::TestApp;
 use serde_json::{Value, json};
+use tessera_domain::Clock as _;
 
 const FEDERATION: &str = "tessera.federation.v1.FederationService";
 const GITHUB: &str = "https://token.actions.githubusercontent.com";
@@ -213,4 +214,304 @@ async fn federated_credentials_need_permission_and_a_machine_user() {
     let human_id = human["result"][0]["userId"].as_str().unwrap();
     let (status, res) = call(&app, &admin, FEDERATION, "AddFederatedCredential", github(human_id)).await;
     assert_eq!((status, res["code"].as_str().unwrap()), (400, "failed_precondition"), "{res}");
+}
+
+// ---------------------------------------------------------------------------
+// The exchange: an in-test issuer on loopback, shaped like GitHub Actions or a
+// Kubernetes cluster, whose tokens are exchanged through both grants.
+
+const TOKEN_EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
+const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+const TOKEN_TYPE_JWT: &str = "urn:ietf:params:oauth:token-type:jwt";
+/// An ID token, and access to the management API.
+const SCOPE: &str = "openid urn:zitadel:iam:org:project:id:zitadel:aud";
+
+/// An OpenID Connect issuer on 127.0.0.1 with one P-256 key, serving its
+/// discovery document and key set, and counting key set fetches.
+struct Issuer {
+    url: String,
+    key: jsonwebtoken::EncodingKey,
+    fetches: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl Issuer {
+    async fn start() -> Self {
+        use p256::elliptic_curve::sec1::ToEncodedPoint as _;
+        use p256::pkcs8::{EncodePrivateKey as _, LineEnding};
+        let secret = p256::SecretKey::random(&mut rand::rngs::OsRng);
+        let pem = secret.to_pkcs8_pem(LineEnding::LF).unwrap();
+        let point = secret.public_key().to_encoded_point(false);
+        let b64 = |b: &[u8]| base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, b);
+        let jwks = json!({"keys": [{"kty": "EC", "crv": "P-256", "kid": "k1", "alg": "ES256", "use": "sig",
+                                    "x": b64(point.x().unwrap()), "y": b64(point.y().unwrap())}]});
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let discovery = json!({"issuer": url, "jwks_uri": format!("{url}/keys")});
+        let fetches = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = fetches.clone();
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut socket, _)) = listener.accept().await else { return };
+                let (discovery, jwks, counter) = (discovery.to_string(), jwks.to_string(), counter.clone());
+                tokio::spawn(async move {
+                    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+                    let mut buf = [0u8; 4096];
+                    let n = socket.read(&mut buf).await.unwrap_or(0);
+                    let request = String::from_utf8_lossy(&buf[..n]);
+                    let body = if request.starts_with("GET /.well-known/openid-configuration ") {
+                        discovery
+                    } else {
+                        counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        jwks
+                    };
+                    let answer = format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncache-control: max-age=3600\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                        body.len()
+                    );
+                    let _ = socket.write_all(answer.as_bytes()).await;
+                });
+            }
+        });
+        Self { url, key: jsonwebtoken::EncodingKey::from_ec_pem(pem.as_bytes()).unwrap(), fetches }
+    }
+
+    /// A token with `claims` over the defaults (`iss`, `iat`, `exp` in 10
+    /// minutes, a fresh `jti`), at the server's clock.
+    fn token(&self, app: &TestApp, claims: Value) -> String {
+        self.token_with(app, claims, json!({"alg": "ES256", "kid": "k1", "typ": "JWT"}))
+    }
+
+    fn token_with(&self, app: &TestApp, claims: Value, header: Value) -> String {
+        static JTI: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let now = app.clock().now().timestamp();
+        let mut all = json!({"iss": self.url, "iat": now, "nbf": now, "exp": now + 600,
+                             "jti": format!("jti-{}", JTI.fetch_add(1, std::sync::atomic::Ordering::SeqCst))});
+        for (k, v) in claims.as_object().unwrap() {
+            all[k] = v.clone();
+        }
+        let b64 = |b: &[u8]| base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, b);
+        let input = format!("{}.{}", b64(header.to_string().as_bytes()), b64(all.to_string().as_bytes()));
+        let sig = jsonwebtoken::crypto::sign(input.as_bytes(), &self.key, jsonwebtoken::Algorithm::ES256).unwrap();
+        format!("{input}.{sig}")
+    }
+}
+
+/// The server's issuer URL (the default audience).
+fn tessera_issuer(app: &TestApp) -> String {
+    format!("http://localhost:{}", app.address.rsplit(':').next().unwrap())
+}
+
+/// A server on a frozen clock whose outbound client may reach 127.0.0.1.
+async fn federating_app() -> TestApp {
+    common::Spawn::new().settings(|s| s.federation.allow_hosts = "127.0.0.1".into()).in_process().await
+}
+
+async fn token_endpoint(app: &TestApp, form: &[(&str, &str)]) -> (u16, Value) {
+    let res = app.client.post(app.url("/oauth/v2/token")).form(form).send().await.unwrap();
+    (res.status().as_u16(), res.json().await.unwrap())
+}
+
+async fn exchange(app: &TestApp, token: &str) -> (u16, Value) {
+    token_endpoint(
+        app,
+        &[
+            ("grant_type", TOKEN_EXCHANGE),
+            ("subject_token", token),
+            ("subject_token_type", TOKEN_TYPE_JWT),
+            ("scope", SCOPE),
+        ],
+    )
+    .await
+}
+
+async fn bearer_grant(app: &TestApp, token: &str) -> (u16, Value) {
+    token_endpoint(app, &[("grant_type", JWT_BEARER), ("assertion", token), ("scope", SCOPE)]).await
+}
+
+/// GitHub Actions' claims for acme/deploy's production environment.
+fn github_claims(app: &TestApp) -> Value {
+    json!({"sub": "repo:acme/deploy:environment:production", "aud": tessera_issuer(app),
+           "repository": "acme/deploy", "repository_owner": "acme", "ref": "refs/heads/main",
+           "environment": "production"})
+}
+
+async fn trust(app: &TestApp, user: &str, issuer: &Issuer, subject: &str, conditions: Value) -> String {
+    let body =
+        json!({"userId": user, "name": "ci", "issuer": issuer.url, "subject": subject, "conditions": conditions});
+    ok(app, &app.admin_pat(), FEDERATION, "AddFederatedCredential", body).await["id"].as_str().unwrap().to_owned()
+}
+
+/// The API answers the machine user's own `GetUserByID` with this token.
+async fn works(app: &TestApp, access_token: &str, user: &str) -> bool {
+    let (status, res) = call(app, access_token, USERS, "GetUserByID", json!({"userId": user})).await;
+    assert_eq!(status, 200, "{res}");
+    status == 200
+}
+
+#[tokio::test]
+async fn external_tokens_are_exchanged_through_both_grants_for_opaque_and_jwt_access_tokens() {
+    let app = federating_app().await;
+    let admin = app.admin_pat();
+    let org = default_org(&app, &admin).await;
+    let issuer = Issuer::start().await;
+
+    // GitHub-shaped: an opaque (bearer) user.
+    let deployer = machine(&app, &org, "deployer").await;
+    let conditions =
+        json!([{"claim": "repository_owner", "pattern": "acme"}, {"claim": "ref", "pattern": "refs/heads/*"}]);
+    trust(&app, &deployer, &issuer, "repo:acme/deploy:environment:production", conditions).await;
+    let (status, res) = exchange(&app, &issuer.token(&app, github_claims(&app))).await;
+    assert_eq!(status, 200, "{res}");
+    assert_eq!(res["issued_token_type"], "urn:ietf:params:oauth:token-type:access_token");
+    assert_eq!(res["token_type"], "Bearer");
+    let access = res["access_token"].as_str().unwrap();
+    assert!(access.starts_with("tsr_at_"), "{res}");
+    // Never longer than the external token (10 minutes).
+    assert!(res["expires_in"].as_i64().unwrap() <= 600, "{res}");
+    assert!(res["id_token"].is_string());
+    assert!(works(&app, access, &deployer).await);
+    // The JWT bearer grant takes the same kind of token as its assertion.
+    let (status, res) = bearer_grant(&app, &issuer.token(&app, github_claims(&app))).await;
+    assert_eq!(status, 200, "{res}");
+    assert!(res.get("issued_token_type").is_none(), "{res}");
+    assert!(works(&app, res["access_token"].as_str().unwrap(), &deployer).await);
+
+    // Kubernetes-shaped: a JWT user, `aud` an array, claims under `kubernetes.io`.
+    let body = json!({"organizationId": org, "username": "k8s-deployer",
+                      "machine": {"name": "k8s", "accessTokenType": "ACCESS_TOKEN_TYPE_JWT"}});
+    let k8s_user = ok(&app, &admin, USERS, "CreateUser", body).await["id"].as_str().unwrap().to_owned();
+    let conditions = json!([{"claim": "kubernetes.io.namespace", "pattern": "ci"}]);
+    trust(&app, &k8s_user, &issuer, "system:serviceaccount:ci:deployer", conditions).await;
+    let k8s = json!({"sub": "system:serviceaccount:ci:deployer", "aud": ["https://kubernetes.default.svc", tessera_issuer(&app)],
+                     "kubernetes.io": {"namespace": "ci", "serviceaccount": {"name": "deployer", "uid": "7b2f"}}});
+    for token in
+        [exchange(&app, &issuer.token(&app, k8s.clone())).await, bearer_grant(&app, &issuer.token(&app, k8s)).await]
+    {
+        let (status, res) = token;
+        assert_eq!(status, 200, "{res}");
+        let jwt = res["access_token"].as_str().unwrap();
+        assert_eq!(jwt.split('.').count(), 3, "a JWT access token: {res}");
+        assert!(works(&app, jwt, &k8s_user).await);
+    }
+    // Warm keys: one key set fetch for everything above.
+    assert_eq!(issuer.fetches.load(std::sync::atomic::Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn every_refusal_is_invalid_grant_and_removal_or_deactivation_counts_at_once() {
+    let app = federating_app().await;
+    let admin = app.admin_pat();
+    // An organization of its own, which the test deactivates.
+    let org = ok(&app, &admin, "zitadel.org.v2.OrganizationService", "AddOrganization", json!({"name": "builders"}))
+        .await["organizationId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let issuer = Issuer::start().await;
+    let user = machine(&app, &org, "deployer").await;
+    let credential = trust(
+        &app,
+        &user,
+        &issuer,
+        "repo:acme/deploy:environment:production",
+        json!([{"claim": "ref", "pattern": "refs/heads/*"}]),
+    )
+    .await;
+    let refused = |res: (u16, Value), why: &str| {
+        assert_eq!((res.0, res.1["error"].as_str().unwrap()), (400, "invalid_grant"), "{why}: {}", res.1);
+        res.1["error_description"].as_str().unwrap().to_owned()
+    };
+    let with = |change: Value| {
+        let mut c = github_claims(&app);
+        for (k, v) in change.as_object().unwrap() {
+            c[k] = v.clone();
+        }
+        c
+    };
+    let no_match = "no federated credential accepts the token";
+    assert_eq!(
+        refused(exchange(&app, &issuer.token(&app, with(json!({"aud": "https://elsewhere"})))).await, "aud"),
+        no_match
+    );
+    assert_eq!(
+        refused(
+            exchange(&app, &issuer.token(&app, with(json!({"sub": "repo:acme/other:environment:production"})))).await,
+            "sub"
+        ),
+        no_match
+    );
+    assert_eq!(
+        refused(exchange(&app, &issuer.token(&app, with(json!({"ref": "refs/tags/v1"})))).await, "condition"),
+        no_match
+    );
+    assert_eq!(
+        refused(exchange(&app, &issuer.token(&app, with(json!({"iss": "http://127.0.0.1:1"})))).await, "iss"),
+        no_match
+    );
+    let unknown_kid = issuer.token_with(&app, github_claims(&app), json!({"alg": "ES256", "kid": "rotated"}));
+    refused(exchange(&app, &unknown_kid).await, "kid");
+    let embedded =
+        issuer.token_with(&app, github_claims(&app), json!({"alg": "ES256", "kid": "k1", "jwk": {"kty": "EC"}}));
+    assert!(refused(exchange(&app, &embedded).await, "jwk").contains("names its own key"));
+    let now = app.clock().now().timestamp();
+    let expired = issuer.token(&app, with(json!({"iat": now - 700, "nbf": now - 700, "exp": now - 100})));
+    assert!(refused(exchange(&app, &expired).await, "exp").contains("expired"));
+    let old = issuer.token(&app, with(json!({"iat": now - 7200, "exp": now + 600})));
+    assert!(refused(exchange(&app, &old).await, "iat").contains("too old"));
+
+    // A token is exchanged once.
+    let token = issuer.token(&app, github_claims(&app));
+    assert_eq!(exchange(&app, &token).await.0, 200);
+    assert!(refused(exchange(&app, &token).await, "replay").contains("already"));
+
+    // Deactivating the user, then its organization, refuses at once; so does
+    // removing the credential.
+    ok(&app, &admin, USERS, "DeactivateUser", json!({"userId": user})).await;
+    refused(exchange(&app, &issuer.token(&app, github_claims(&app))).await, "deactivated user");
+    ok(&app, &admin, USERS, "ReactivateUser", json!({"userId": user})).await;
+    assert_eq!(exchange(&app, &issuer.token(&app, github_claims(&app))).await.0, 200);
+    ok(&app, &admin, "zitadel.org.v2.OrganizationService", "DeactivateOrganization", json!({"organizationId": org}))
+        .await;
+    refused(exchange(&app, &issuer.token(&app, github_claims(&app))).await, "deactivated organization");
+    ok(&app, &admin, "zitadel.org.v2.OrganizationService", "ActivateOrganization", json!({"organizationId": org}))
+        .await;
+    ok(&app, &admin, FEDERATION, "RemoveFederatedCredential", json!({"userId": user, "id": credential})).await;
+    assert_eq!(refused(exchange(&app, &issuer.token(&app, github_claims(&app))).await, "removed"), no_match);
+}
+
+#[tokio::test]
+async fn token_exchange_parameters_are_checked() {
+    let app = federating_app().await;
+    let issuer = Issuer::start().await;
+    let token = issuer.token(&app, github_claims(&app));
+    let cases: [(&[(&str, &str)], &str); 4] = [
+        (&[("grant_type", TOKEN_EXCHANGE), ("subject_token_type", TOKEN_TYPE_JWT)], "subject_token"),
+        (&[("grant_type", TOKEN_EXCHANGE), ("subject_token", &token)], "subject_token_type"),
+        (
+            &[
+                ("grant_type", TOKEN_EXCHANGE),
+                ("subject_token", &token),
+                ("subject_token_type", "urn:ietf:params:oauth:token-type:saml2"),
+            ],
+            "subject_token_type",
+        ),
+        (
+            &[
+                ("grant_type", TOKEN_EXCHANGE),
+                ("subject_token", &token),
+                ("subject_token_type", TOKEN_TYPE_JWT),
+                ("actor_token", &token),
+            ],
+            "actor_token",
+        ),
+    ];
+    for (form, named) in cases {
+        let (status, res) = token_endpoint(&app, form).await;
+        assert_eq!((status, res["error"].as_str().unwrap()), (400, "invalid_request"), "{named}: {res}");
+        assert!(res["error_description"].as_str().unwrap().contains(named), "{named}: {res}");
+        assert!(!res.to_string().contains(&token[..40]), "the token is never echoed");
+    }
+    let discovery: Value =
+        app.client.get(app.url("/.well-known/openid-configuration")).send().await.unwrap().json().await.unwrap();
+    assert!(discovery["grant_types_supported"].as_array().unwrap().contains(&json!(TOKEN_EXCHANGE)));
 }

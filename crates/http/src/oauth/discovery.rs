@@ -14,7 +14,7 @@ use openidconnect::{
     ResponseTypes, RevocationUrl, Scope, TokenUrl, UserInfoUrl,
 };
 use serde::{Deserialize, Serialize};
-use tessera_oauth::grant::JWT_BEARER;
+use tessera_oauth::grant::{JWT_BEARER, TOKEN_EXCHANGE};
 use tessera_oauth::scope;
 
 use super::{AUTHORIZE_PATH, INTROSPECT_PATH, JWKS_PATH, REVOKE_PATH, TOKEN_PATH, USERINFO_PATH};
@@ -131,6 +131,7 @@ pub fn metadata(issuer: &str) -> Result<TesseraProviderMetadata, openidconnect::
     .set_grant_types_supported(Some(vec![
         CoreGrantType::ClientCredentials,
         CoreGrantType::Extension(JWT_BEARER.to_owned()),
+        CoreGrantType::Extension(TOKEN_EXCHANGE.to_owned()),
     ]))
     .set_token_endpoint_auth_methods_supported(Some(vec![
         CoreClientAuthMethod::ClientSecretBasic,

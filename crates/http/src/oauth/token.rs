@@ -1,12 +1,18 @@
-//! `POST /oauth/v2/token` (RFC 6749 §3.2): the JWT Profile grant (RFC 7523 §2.1)
-//! and client credentials (RFC 6749 §4.4). Responses carry `Cache-Control:
-//! no-store` and `Pragma: no-cache` (RFC 6749 §5.1).
+//! `POST /oauth/v2/token` (RFC 6749 §3.2): the JWT Profile grant (RFC 7523 §2.1,
+//! which also takes an external token of a federated credential as its
+//! assertion), client credentials (RFC 6749 §4.4) and token exchange (RFC 8693
+//! §2.1, external tokens of federated credentials; docs/federation.md).
+//! Responses carry `Cache-Control: no-store` and `Pragma: no-cache` (RFC 6749
+//! §5.1).
 
 use actix_web::http::header::{self, CacheControl, CacheDirective};
 use actix_web::{HttpRequest, HttpResponse, web};
 use secrecy::ExposeSecret;
 use serde_json::json;
-use tessera_oauth::grant::{CLIENT_CREDENTIALS, JWT_BEARER, TokenResponse};
+use tessera_oauth::grant::{
+    CLIENT_CREDENTIALS, Grant, JWT_BEARER, TOKEN_EXCHANGE, TOKEN_TYPE_ACCESS_TOKEN, TOKEN_TYPE_ID_TOKEN,
+    TOKEN_TYPE_JWT, TokenResponse,
+};
 
 use super::form::{Form, client_id_hint, client_secret};
 use crate::AppState;
@@ -47,6 +53,27 @@ async fn grant(req: &HttpRequest, form: &Form, state: &AppState) -> Result<HttpR
                 .ok_or_else(|| OAuthError::invalid_client("client authentication is required"))?;
             state.tokens.client_credentials(store, &client.client_id, &client.secret, scope).await?
         }
+        // RFC 8693 §2.1: the subject token is the authentication, as the
+        // assertion is for the JWT bearer grant.
+        TOKEN_EXCHANGE => {
+            let subject_token = form.require("subject_token")?;
+            if !matches!(form.require("subject_token_type")?, TOKEN_TYPE_JWT | TOKEN_TYPE_ID_TOKEN) {
+                return Err(OAuthError::invalid_request(
+                    "subject_token_type must be urn:ietf:params:oauth:token-type:jwt or urn:ietf:params:oauth:token-type:id_token",
+                ));
+            }
+            if form.get("requested_token_type").is_some_and(|t| t != TOKEN_TYPE_ACCESS_TOKEN) {
+                return Err(OAuthError::invalid_request(
+                    "requested_token_type must be urn:ietf:params:oauth:token-type:access_token (or absent)",
+                ));
+            }
+            // RFC 8693 §2.1: delegation is not supported; saying so beats
+            // issuing a token that does not carry the actor.
+            if form.get("actor_token").is_some() || form.get("actor_token_type").is_some() {
+                return Err(OAuthError::invalid_request("actor_token is not supported: Tessera does not delegate"));
+            }
+            state.tokens.federated(store, subject_token, scope, Grant::TokenExchange).await?
+        }
         _ => return Err(OAuthError::unsupported_grant_type()),
     };
     Ok(render(&response))
@@ -61,6 +88,9 @@ fn render(r: &TokenResponse) -> HttpResponse {
     });
     if let Some(id_token) = &r.id_token {
         body["id_token"] = json!(id_token);
+    }
+    if let Some(issued) = r.issued_token_type {
+        body["issued_token_type"] = json!(issued);
     }
     HttpResponse::Ok()
         .insert_header(CacheControl(vec![CacheDirective::NoStore]))
