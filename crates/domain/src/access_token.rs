@@ -29,6 +29,9 @@ pub struct AccessToken {
     pub created_at: Timestamp,
     /// After this instant the token is rejected.
     pub expires_at: Timestamp,
+    /// The federated credential whose external token it was exchanged for
+    /// (`crate::federation`), reported by introspection.
+    pub federated_credential: Option<crate::FederatedCredentialId>,
 }
 
 impl AccessToken {

@@ -56,6 +56,9 @@ pub const TOKEN_EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchang
 pub const TOKEN_TYPE_JWT: &str = "urn:ietf:params:oauth:token-type:jwt";
 /// RFC 8693 §3: an OpenID Connect ID token, also accepted as a subject token.
 pub const TOKEN_TYPE_ID_TOKEN: &str = "urn:ietf:params:oauth:token-type:id_token";
+/// The member of JWT access tokens and introspection answers that names the
+/// federated credential a token was exchanged for (docs/federation.md).
+pub const FEDERATED_CREDENTIAL_CLAIM: &str = "urn:tessera:federated_credential_id";
 /// RFC 8693 §3: what a token exchange issues (`issued_token_type`).
 pub const TOKEN_TYPE_ACCESS_TOKEN: &str = "urn:ietf:params:oauth:token-type:access_token";
 
@@ -602,6 +605,7 @@ impl TokenService {
                     digest,
                     created_at: now,
                     expires_at: now + lifetime,
+                    federated_credential: federated,
                 };
                 (SecretString::from(token.expose_secret().to_owned()), Some(row))
             }
@@ -619,6 +623,11 @@ impl TokenService {
                 // As ZITADEL: only the urn:zitadel claims go into JWT access tokens.
                 for (k, v) in user_claims.iter().filter(|(k, _)| k.starts_with("urn:")) {
                     claims = claims.with_claim(k.clone(), v.clone()).map_err(|e| GrantError::Server(Box::new(e)))?;
+                }
+                if let Some(credential) = federated {
+                    claims = claims
+                        .with_claim(FEDERATED_CREDENTIAL_CLAIM, json!(credential))
+                        .map_err(|e| GrantError::Server(Box::new(e)))?;
                 }
                 let jwt = jwt_access_token::issue(&self.keys.signer(), &claims, now)
                     .map_err(|e| GrantError::Server(Box::new(e)))?;

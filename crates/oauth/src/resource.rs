@@ -226,6 +226,9 @@ impl TokenService {
         body.insert("iss".into(), json!(self.config().issuer));
         body.insert("jti".into(), json!(credential_id(&resolved)));
         body.insert("username".into(), json!(user.username));
+        if let Some(credential) = &resolved.federated_credential {
+            body.insert(crate::grant::FEDERATED_CREDENTIAL_CLAIM.into(), json!(credential));
+        }
         crate::claims::resource_owner(store, user.org_id, &mut body).await?;
         let grants = store.authorizations().user_roles_on_project(user.id, project).await?;
         roles::insert_role_claims(&mut body, &grants, &[project], &[]);

@@ -77,6 +77,8 @@ pub struct ResolvedToken {
     pub issued_at: Timestamp,
     /// When it expires.
     pub expires_at: Timestamp,
+    /// The federated credential it was exchanged for, if any.
+    pub federated_credential: Option<String>,
 }
 
 impl ResolvedToken {
@@ -256,6 +258,7 @@ impl Validator {
                     audience: vec![self.api_audience.clone()],
                     issued_at: pat.created_at,
                     expires_at: pat.expires_at,
+                    federated_credential: None,
                 };
                 self.remember(key, pat.digest, &resolved, ticket);
                 Ok(resolved)
@@ -286,6 +289,7 @@ impl Validator {
                     audience: at.audience,
                     issued_at: at.created_at,
                     expires_at: at.expires_at,
+                    federated_credential: at.federated_credential.map(|c| c.to_string()),
                 };
                 self.remember(key, digest, &resolved, ticket);
                 Ok(resolved)
@@ -321,6 +325,11 @@ impl Validator {
             auth: Authenticated { user_id: owner.user_id, org_id: owner.org_id, credential: CredentialRef::Jwt(id) },
             client_id: Some(claims.client_id.clone()),
             scopes: claims.scopes().map(str::to_owned).collect(),
+            federated_credential: claims
+                .extra
+                .get(crate::grant::FEDERATED_CREDENTIAL_CLAIM)
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_owned),
             audience: claims.aud,
             issued_at,
             expires_at,

@@ -90,6 +90,7 @@ fn access_token(user: UserId, expires_in: Duration) -> AccessToken {
         digest: SecretDigest::from_bytes([9; 32]),
         created_at: now,
         expires_at: now + expires_in,
+        federated_credential: None,
     }
 }
 

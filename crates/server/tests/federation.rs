@@ -9,7 +9,7 @@
 mod api;
 mod common;
 
-use api::{ADMINS, USERS, call, default_org, items, ok, snap};
+use api::{ADMINS, USERS, call, create_machine, create_org, default_org, items, ok, snap};
 use common::TestApp;
 use serde_json::{Value, json};
 use tessera_domain::Clock as _;
@@ -18,8 +18,7 @@ const FEDERATION: &str = "tessera.federation.v1.FederationService";
 const GITHUB: &str = "https://token.actions.githubusercontent.com";
 
 async fn machine(app: &TestApp, org: &str, username: &str) -> String {
-    let body = json!({"organizationId": org, "username": username, "machine": {"name": username}});
-    ok(app, &app.admin_pat(), USERS, "CreateUser", body).await["id"].as_str().unwrap().to_owned()
+    create_machine(app, &app.admin_pat(), org, username).await
 }
 
 /// A credential for GitHub Actions' production environment of `acme/deploy`.
@@ -402,11 +401,7 @@ async fn every_refusal_is_invalid_grant_and_removal_or_deactivation_counts_at_on
     let app = federating_app().await;
     let admin = app.admin_pat();
     // An organization of its own, which the test deactivates.
-    let org = ok(&app, &admin, "zitadel.org.v2.OrganizationService", "AddOrganization", json!({"name": "builders"}))
-        .await["organizationId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let org = create_org(&app, &admin, "builders").await;
     let issuer = Issuer::start().await;
     let user = machine(&app, &org, "deployer").await;
     let credential = trust(
@@ -514,4 +509,67 @@ async fn token_exchange_parameters_are_checked() {
     let discovery: Value =
         app.client.get(app.url("/.well-known/openid-configuration")).send().await.unwrap().json().await.unwrap();
     assert!(discovery["grant_types_supported"].as_array().unwrap().contains(&json!(TOKEN_EXCHANGE)));
+}
+
+/// Introspection (and a JWT access token's claims) name the federated
+/// credential a token was exchanged for.
+#[tokio::test]
+async fn introspection_names_the_federated_credential() {
+    let app = federating_app().await;
+    let admin = app.admin_pat();
+    let org = default_org(&app, &admin).await;
+    let issuer = Issuer::start().await;
+    let project = ok(&app, &admin, api::PROJECTS, "CreateProject", json!({"organizationId": org, "name": "billing"}))
+        .await["projectId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let body = json!({"projectId": project, "name": "api", "apiConfiguration": {"authMethodType": "API_AUTH_METHOD_TYPE_BASIC"}});
+    let api_app = ok(&app, &admin, api::APPS, "CreateApplication", body).await;
+    let (client_id, secret) = (
+        api_app["apiConfiguration"]["clientId"].as_str().unwrap().to_owned(),
+        api_app["apiConfiguration"]["clientSecret"].as_str().unwrap().to_owned(),
+    );
+    let scope = format!("urn:zitadel:iam:org:project:id:{project}:aud");
+    for (username, token_type) in [("opaque", "ACCESS_TOKEN_TYPE_BEARER"), ("jwt", "ACCESS_TOKEN_TYPE_JWT")] {
+        let body = json!({"organizationId": org, "username": username, "machine": {"name": username, "accessTokenType": token_type}});
+        let user = ok(&app, &admin, USERS, "CreateUser", body).await["id"].as_str().unwrap().to_owned();
+        let subject = format!("repo:acme/{username}:environment:production");
+        let credential = trust(&app, &user, &issuer, &subject, json!([])).await;
+        let external = issuer.token(&app, json!({"sub": subject, "aud": tessera_issuer(&app)}));
+        let (status, res) = token_endpoint(
+            &app,
+            &[
+                ("grant_type", TOKEN_EXCHANGE),
+                ("subject_token", &external),
+                ("subject_token_type", TOKEN_TYPE_JWT),
+                ("scope", &scope),
+            ],
+        )
+        .await;
+        assert_eq!(status, 200, "{res}");
+        let access = res["access_token"].as_str().unwrap();
+        let introspected: Value = app
+            .client
+            .post(app.url("/oauth/v2/introspect"))
+            .basic_auth(&client_id, Some(&secret))
+            .form(&[("token", access)])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(introspected["active"], true, "{introspected}");
+        assert_eq!(introspected["urn:tessera:federated_credential_id"], credential.as_str(), "{introspected}");
+        assert_eq!(introspected["client_id"], user.as_str(), "the user id, as for the JWT Profile");
+        if token_type == "ACCESS_TOKEN_TYPE_JWT" {
+            let payload = access.split('.').nth(1).unwrap();
+            let claims: Value = serde_json::from_slice(
+                &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, payload).unwrap(),
+            )
+            .unwrap();
+            assert_eq!(claims["urn:tessera:federated_credential_id"], credential.as_str(), "{claims}");
+        }
+    }
 }

@@ -23,6 +23,8 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     /// Expiration.
     pub expires_at: DateTimeUtc,
+    /// The federated credential it was exchanged for (migration m0005).
+    pub federated_credential_id: Option<Uuid>,
 }
 
 /// Relations.

@@ -1,8 +1,9 @@
 //! Federated credentials of machine users (workload identity federation,
-//! docs/federation.md).
+//! docs/federation.md), and the credential an opaque access token was
+//! exchanged for.
 
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::schema::{string_len, text, text_null, timestamp_with_time_zone, uuid};
+use sea_orm_migration::schema::{string_len, text, text_null, timestamp_with_time_zone, uuid, uuid_null};
 
 /// Creates `federated_credentials`.
 #[derive(DeriveMigrationName)]
@@ -60,10 +61,17 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
+        // No foreign key: a token outlives the removal of its credential, as
+        // it outlives the removal of the key that signed its assertion.
+        m.alter_table(
+            Table::alter().table("access_tokens").add_column(uuid_null("federated_credential_id")).to_owned(),
+        )
+        .await?;
         Ok(())
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.alter_table(Table::alter().table("access_tokens").drop_column("federated_credential_id").to_owned()).await?;
         m.drop_table(Table::drop().table("federated_credentials").to_owned()).await
     }
 }

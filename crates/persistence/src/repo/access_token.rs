@@ -26,6 +26,7 @@ struct AuthRow {
     digest: Vec<u8>,
     created_at: Timestamp,
     expires_at: Timestamp,
+    federated_credential_id: Option<Uuid>,
     user_state: String,
     user_kind: String,
     org_id: Uuid,
@@ -55,6 +56,7 @@ fn model(t: &AccessToken) -> RepoResult<access_token::ActiveModel> {
         digest: Set(t.digest.as_bytes().to_vec()),
         created_at: Set(t.created_at),
         expires_at: Set(t.expires_at),
+        federated_credential_id: Set(t.federated_credential.map(|c| *c.as_uuid())),
     })
 }
 
@@ -88,6 +90,7 @@ impl<C: ConnectionTrait + Send + Sync> AccessTokenRepository for Ctx<'_, C> {
                 access_token::Column::Digest,
                 access_token::Column::CreatedAt,
                 access_token::Column::ExpiresAt,
+                access_token::Column::FederatedCredentialId,
             ])
             .column_as(user::Column::State, "user_state")
             .column_as(user::Column::Kind, "user_kind")
@@ -111,6 +114,7 @@ impl<C: ConnectionTrait + Send + Sync> AccessTokenRepository for Ctx<'_, C> {
                 .ok_or_else(|| error::corrupt("access token digest", "wrong length"))?,
             created_at: r.created_at,
             expires_at: r.expires_at,
+            federated_credential: r.federated_credential_id.map(tessera_domain::FederatedCredentialId::from_uuid),
         };
         Ok(Some((token, owner(r.user_id, &r.user_state, &r.user_kind, r.org_id, &r.org_state)?)))
     }
