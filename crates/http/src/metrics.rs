@@ -98,6 +98,19 @@ impl Metrics {
         }
     }
 
+    /// The same metrics, plus workload identity federation's
+    /// (`tessera_federation_exchanges_total{result}`,
+    /// `tessera_federation_key_fetches_total`,
+    /// `tessera_federation_key_fetch_failures_total`), read from `federation`
+    /// at each scrape.
+    #[must_use]
+    pub fn with_federation(mut self, federation: Arc<tessera_oauth::grant::Federation>) -> Self {
+        if let Some(registry) = Arc::get_mut(&mut self.registry) {
+            registry.register_collector(Box::new(FederationCollector(federation)));
+        }
+        self
+    }
+
     /// The exposition text.
     #[must_use]
     pub fn render(&self) -> String {
@@ -105,6 +118,37 @@ impl Metrics {
         // Encoding into a String cannot fail.
         let _ = encode(&mut out, &self.registry);
         out
+    }
+}
+
+/// Encodes workload identity federation's counters at each scrape.
+#[derive(Debug)]
+struct FederationCollector(Arc<tessera_oauth::grant::Federation>);
+
+impl prometheus_client::collector::Collector for FederationCollector {
+    fn encode(&self, mut encoder: prometheus_client::encoding::DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        use prometheus_client::encoding::EncodeMetric as _;
+        use prometheus_client::metrics::counter::ConstCounter;
+        let exchanges = ConstCounter::new(0u64);
+        let mut family = encoder.encode_descriptor(
+            "federation_exchanges",
+            "External tokens presented for exchange, by outcome",
+            None,
+            exchanges.metric_type(),
+        )?;
+        for (result, n) in self.0.outcomes.snapshot() {
+            let labels = [("result", result)];
+            ConstCounter::new(n).encode(family.encode_family(&labels)?)?;
+        }
+        let (fetches, failures) = self.0.keys.fetch_counts();
+        for (name, help, n) in [
+            ("federation_key_fetches", "Fetches of federated issuers' key sets", fetches),
+            ("federation_key_fetch_failures", "Fetches of federated issuers' key sets that failed", failures),
+        ] {
+            let counter = ConstCounter::new(n);
+            counter.encode(encoder.encode_descriptor(name, help, None, counter.metric_type())?)?;
+        }
+        Ok(())
     }
 }
 

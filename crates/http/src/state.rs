@@ -36,9 +36,13 @@ pub struct AppState {
 impl AppState {
     /// State with a fresh metrics registry.
     pub fn new(core: Core, validator: Arc<Validator>, tokens: Arc<TokenService>) -> Self {
+        let metrics = match tokens.federation() {
+            Some(federation) => Metrics::new().with_federation(federation.clone()),
+            None => Metrics::new(),
+        };
         Self {
             core,
-            metrics: Metrics::new(),
+            metrics,
             validator,
             tokens,
             console: Arc::default(),

@@ -285,6 +285,54 @@ pub struct Federation {
     /// The longest an access token issued for an external token lives (never
     /// past the external token's own `exp`).
     pub max_lifetime: Duration,
+    /// Exchanges by outcome, for metrics.
+    pub outcomes: ExchangeOutcomes,
+}
+
+/// The outcomes an exchange is counted under
+/// (`tessera_federation_exchanges_total{result}`): `issued`, one per group of
+/// refusals ([`FederationError::label`]), `inactive` (user or organization),
+/// `invalid_scope` and `error`.
+pub const EXCHANGE_OUTCOMES: [&str; 14] = [
+    "issued",
+    "malformed",
+    "algorithm",
+    "untrusted_issuer",
+    "keys_unavailable",
+    "unknown_key",
+    "bad_signature",
+    "expired",
+    "too_old",
+    "replayed",
+    "no_match",
+    "inactive",
+    "invalid_scope",
+    "error",
+];
+
+/// Exchanges counted by outcome ([`EXCHANGE_OUTCOMES`]).
+#[derive(Debug, Default)]
+pub struct ExchangeOutcomes {
+    counts: [std::sync::atomic::AtomicU64; EXCHANGE_OUTCOMES.len()],
+}
+
+impl ExchangeOutcomes {
+    /// Counts one exchange with `outcome` (one of [`EXCHANGE_OUTCOMES`]).
+    pub fn record(&self, outcome: &str) {
+        if let Some(i) = EXCHANGE_OUTCOMES.iter().position(|o| *o == outcome) {
+            self.counts[i].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+
+    /// Every outcome with its count.
+    #[must_use]
+    pub fn snapshot(&self) -> Vec<(&'static str, u64)> {
+        EXCHANGE_OUTCOMES
+            .iter()
+            .zip(&self.counts)
+            .map(|(o, c)| (*o, c.load(std::sync::atomic::Ordering::Relaxed)))
+            .collect()
+    }
 }
 
 impl TokenService {
@@ -417,8 +465,30 @@ impl TokenService {
         grant: Grant,
     ) -> Result<TokenResponse, GrantError> {
         let Some(federation) = &self.federation else { return Err(GrantError::UnsupportedGrantType) };
+        let result = self.exchange(federation, store, token, scope, grant).await;
+        federation.outcomes.record(match &result {
+            Ok(_) => "issued",
+            // Refusals by a federation rule are counted where they happen.
+            Err(GrantError::InvalidGrant(_)) => return result,
+            Err(GrantError::InvalidScope(_)) => "invalid_scope",
+            Err(_) => "error",
+        });
+        result
+    }
+
+    async fn exchange(
+        &self,
+        federation: &Federation,
+        store: &dyn Store,
+        token: &str,
+        scope: &str,
+        grant: Grant,
+    ) -> Result<TokenResponse, GrantError> {
         let now = self.clock.now();
-        let refuse = |e: FederationError| GrantError::InvalidGrant(Refusal::new(e.description(), e.to_string()));
+        let refuse = |e: FederationError| {
+            federation.outcomes.record(e.label());
+            GrantError::InvalidGrant(Refusal::new(e.description(), e.to_string()))
+        };
         let parsed = parse_external(token).map_err(refuse)?;
         let issuer = parsed.issuer().map_err(refuse)?;
         let subject = parsed.subject().ok_or_else(|| refuse(FederationError::NoMatch))?;
@@ -456,6 +526,7 @@ impl TokenService {
             .ok_or_else(|| refuse(FederationError::NoMatch))?
             .owner;
         require_active(owner).map_err(|()| {
+            federation.outcomes.record("inactive");
             GrantError::grant("the user may not authenticate (it, or its organization, is not active)")
         })?;
         // `jti`s of external tokens live in their own namespace of the ledger.
@@ -473,7 +544,12 @@ impl TokenService {
         }
         let user = self.user(store, owner.user_id).await?;
         let scopes = Scopes::parse(scope, user.org_id)?;
-        self.issue(store, &user, scopes, jti, grant, now, lifetime, Some(chosen.id)).await
+        let issued = self.issue(store, &user, scopes, jti, grant, now, lifetime, Some(chosen.id)).await;
+        if let Err(GrantError::InvalidGrant(_)) = &issued {
+            // The only refusal `issue` makes: a `jti` seen before.
+            federation.outcomes.record("replayed");
+        }
+        issued
     }
 
     /// RFC 6749 §4.4: a machine user authenticated by its client secret

@@ -302,6 +302,7 @@ pub async fn build(settings: Settings, clock: Arc<dyn Clock>, rng: Arc<dyn Rng>)
             ..Default::default()
         },
         max_lifetime: secs(settings.federation.access_token_lifetime_secs),
+        outcomes: tessera_oauth::grant::ExchangeOutcomes::default(),
     };
     let tokens = Arc::new(
         TokenService::new(config, keys.clone(), clock.clone())

@@ -472,6 +472,28 @@ async fn every_refusal_is_invalid_grant_and_removal_or_deactivation_counts_at_on
         .await;
     ok(&app, &admin, FEDERATION, "RemoveFederatedCredential", json!({"userId": user, "id": credential})).await;
     assert_eq!(refused(exchange(&app, &issuer.token(&app, github_claims(&app))).await, "removed"), no_match);
+
+    // Every outcome is counted, and the key set was fetched once.
+    let metrics = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    for line in [
+        r#"tessera_federation_exchanges_total{result="issued"} 2"#,
+        // Another audience or an unmet condition.
+        r#"tessera_federation_exchanges_total{result="no_match"} 2"#,
+        // No credential for the issuer and subject: another subject, another
+        // issuer, the credential removed.
+        r#"tessera_federation_exchanges_total{result="untrusted_issuer"} 3"#,
+        r#"tessera_federation_exchanges_total{result="unknown_key"} 1"#,
+        r#"tessera_federation_exchanges_total{result="algorithm"} 1"#,
+        r#"tessera_federation_exchanges_total{result="expired"} 1"#,
+        r#"tessera_federation_exchanges_total{result="too_old"} 1"#,
+        r#"tessera_federation_exchanges_total{result="replayed"} 1"#,
+        r#"tessera_federation_exchanges_total{result="inactive"} 2"#,
+        // Discovery and key set: one fetch of the issuer's keys.
+        "tessera_federation_key_fetches_total 1",
+        "tessera_federation_key_fetch_failures_total 0",
+    ] {
+        assert!(metrics.lines().any(|l| l == line), "{line} in:\n{metrics}");
+    }
 }
 
 #[tokio::test]
