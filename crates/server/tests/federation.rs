@@ -595,3 +595,33 @@ async fn introspection_names_the_federated_credential() {
         }
     }
 }
+
+/// `openid-client` (panva), unchanged, performs the token exchange with the
+/// standard parameters and accepts the ID token, configured with the machine
+/// user's id as its client id.
+#[tokio::test]
+#[ignore = "needs Node and `npm ci` in crates/server/tests/node; set TESSERA_TEST_NODE and run with --ignored"]
+async fn openid_client_performs_the_token_exchange() {
+    let Some(node) = common::node_with(&["openid-client"]) else { return };
+    let app = federating_app().await;
+    let org = default_org(&app, &app.admin_pat()).await;
+    let issuer = Issuer::start().await;
+    let user = machine(&app, &org, "deployer").await;
+    trust(&app, &user, &issuer, "repo:acme/deploy:environment:production", json!([])).await;
+    let external = issuer.token(&app, github_claims(&app));
+    let out = tokio::process::Command::new(&node)
+        .arg(std::path::Path::new(common::NODE_DIR).join("token_exchange.mjs"))
+        .current_dir(common::NODE_DIR)
+        .env("TESSERA_ISSUER", tessera_issuer(&app))
+        .env("TESSERA_CLIENT_ID", &user)
+        .env("TESSERA_SUBJECT_TOKEN", &external)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .await
+        .expect("run node");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "openid-client refused: {}\n{stdout}", String::from_utf8_lossy(&out.stderr));
+    let seen: Value = serde_json::from_str(stdout.lines().last().unwrap_or_default()).unwrap();
+    assert_eq!(seen["issued_token_type"], "urn:ietf:params:oauth:token-type:access_token");
+    assert_eq!((seen["sub"].as_str(), seen["azp"].as_str()), (Some(user.as_str()), Some(user.as_str())));
+}

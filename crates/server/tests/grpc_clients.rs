@@ -28,22 +28,12 @@ use base64::engine::general_purpose::STANDARD;
 use common::TestApp;
 use serde_json::{Value, json};
 
-const NODE_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/node");
+use common::NODE_DIR;
 
 /// The node binary, or `None` (after saying why) when the tools are missing
 /// and the test may be skipped.
 fn node_with_clients() -> Option<String> {
-    let package = ["@zitadel/node", "@zitadel/client", "nice-grpc"]
-        .into_iter()
-        .find(|p| !Path::new(NODE_DIR).join("node_modules").join(p).is_dir());
-    let missing = match (std::env::var("TESSERA_TEST_NODE"), package) {
-        (Err(_), _) => "TESSERA_TEST_NODE does not name a node binary".to_owned(),
-        (Ok(_), Some(p)) => format!("{p} is not installed: run `npm ci` in {NODE_DIR}"),
-        (Ok(node), None) => return Some(node),
-    };
-    assert!(std::env::var("CI").as_deref() != Ok("true"), "CI=true but {missing} (.ci/run sets both up)");
-    eprintln!("skipping the Node client test: {missing}");
-    None
+    common::node_with(&["@zitadel/node", "@zitadel/client", "nice-grpc"])
 }
 
 /// What every case needs: a running server, an administrator's PAT, a machine

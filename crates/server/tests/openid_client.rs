@@ -25,21 +25,12 @@ use base64::engine::general_purpose::STANDARD;
 use common::TestApp;
 use serde_json::{Value, json};
 
-const NODE_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/node");
+use common::NODE_DIR;
 
 /// The node binary, or `None` (after saying why) when the tools are missing
 /// and the test may be skipped.
 fn node_with_openid_client() -> Option<String> {
-    let missing = match std::env::var("TESSERA_TEST_NODE") {
-        Err(_) => "TESSERA_TEST_NODE does not name a node binary".to_owned(),
-        Ok(_) if !Path::new(NODE_DIR).join("node_modules/openid-client").is_dir() => {
-            format!("openid-client is not installed: run `npm ci` in {NODE_DIR}")
-        }
-        Ok(node) => return Some(node),
-    };
-    assert!(std::env::var("CI").as_deref() != Ok("true"), "CI=true but {missing} (.ci/run sets both up)");
-    eprintln!("skipping the openid-client test: {missing}");
-    None
+    common::node_with(&["openid-client"])
 }
 
 #[tokio::test]

@@ -356,3 +356,24 @@ pub async fn connect(
     let body = res.json().await.unwrap_or(serde_json::Value::Null);
     (status, challenge, body)
 }
+
+/// The pinned Node packages of `tests/node`.
+pub const NODE_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/node");
+
+/// The node binary (`TESSERA_TEST_NODE`) when `packages` are installed under
+/// [`NODE_DIR`]; else `None`, after saying why, so that the test is skipped.
+///
+/// # Panics
+/// When something is missing and `CI=true` (`.ci/run` sets both up).
+#[allow(dead_code, reason = "only the Node client tests use it")]
+pub fn node_with(packages: &[&str]) -> Option<String> {
+    let package = packages.iter().find(|p| !Path::new(NODE_DIR).join("node_modules").join(p).is_dir());
+    let missing = match (std::env::var("TESSERA_TEST_NODE"), package) {
+        (Err(_), _) => "TESSERA_TEST_NODE does not name a node binary".to_owned(),
+        (Ok(_), Some(p)) => format!("{p} is not installed: run `npm ci` in {NODE_DIR}"),
+        (Ok(node), None) => return Some(node),
+    };
+    assert!(std::env::var("CI").as_deref() != Ok("true"), "CI=true but {missing} (.ci/run sets both up)");
+    eprintln!("skipping a Node client test: {missing}");
+    None
+}
