@@ -841,6 +841,64 @@ async fn bench(args: BenchArgs, binary: &Path) -> Result<()> {
         ));
     }
 
+    // Workload identity federation: external tokens of an ES256 issuer whose
+    // key set the credential holds inline (so the scenario needs no issuer
+    // server, and measures the exchange with its keys at hand), each with its
+    // own jti, signed before the clock starts.
+    let exchange = "token exchange (federated), opaque AT";
+    if args.only.as_deref().is_none_or(|o| exchange.contains(o)) {
+        use p256::elliptic_curve::sec1::ToEncodedPoint as _;
+        use p256::pkcs8::EncodePrivateKey as _;
+        let secret = p256::SecretKey::random(&mut rand::rngs::OsRng);
+        let point = secret.public_key().to_encoded_point(false);
+        let b64 = |b: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
+        let (x, y) = (point.x().context("x")?, point.y().context("y")?);
+        let jwks =
+            json!({"keys": [{"kty": "EC", "crv": "P-256", "kid": "bench", "alg": "ES256", "x": b64(x), "y": b64(y)}]});
+        let (issuer, subject) = ("https://ci.bench.example", "repo:bench/deploy:environment:production");
+        call(
+            &http,
+            &base,
+            &server.admin,
+            "tessera.federation.v1.FederationService/AddFederatedCredential",
+            json!({"userId": seed.user_id, "name": "bench", "issuer": issuer, "subject": subject, "jwks": jwks.to_string()}),
+        )
+        .await?;
+        let key = EncodingKey::from_ec_pem(secret.to_pkcs8_pem(LineEnding::LF)?.as_bytes())?;
+        let mut header = Header::new(Algorithm::ES256);
+        header.kid = Some("bench".into());
+        let now = chrono::Utc::now().timestamp();
+        let bodies: Arc<Vec<String>> = Arc::new(
+            (0..per_run)
+                .map(|i| {
+                    let claims = json!({"iss": issuer, "sub": subject, "aud": seed.issuer, "iat": now,
+                                        "exp": now + 3000, "jti": format!("x-{i}")});
+                    Ok(form_of(vec![
+                        ("grant_type", "urn:ietf:params:oauth:grant-type:token-exchange".into()),
+                        ("subject_token", jsonwebtoken::encode(&header, &claims, &key)?),
+                        ("subject_token_type", "urn:ietf:params:oauth:token-type:jwt".into()),
+                        ("scope", API_AUD.into()),
+                    ]))
+                })
+                .collect::<Result<_>>()?,
+        );
+        let u = url("/oauth/v2/token");
+        scenarios.push((
+            Scenario {
+                name: exchange.into(),
+                make: Arc::new(move |c, n| {
+                    c.post(&u)
+                        .header("content-type", "application/x-www-form-urlencoded")
+                        .body(bodies[n % bodies.len()].clone())
+                }),
+                check: token_body,
+                needle: Some("\"access_token\""),
+                http2: false,
+            },
+            false,
+        ));
+    }
+
     let clients: Vec<reqwest::Client> = (0..args.concurrency)
         .map(|_| reqwest::Client::builder().pool_max_idle_per_host(1).build())
         .collect::<Result<_, _>>()?;

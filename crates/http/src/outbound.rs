@@ -41,10 +41,12 @@ impl Default for OutboundConfig {
     }
 }
 
-/// The outbound client.
+/// The outbound client. The HTTP client itself (TLS roots and all) is built
+/// on the first fetch, so an instance that never federates never pays for it.
 #[derive(Clone)]
 pub struct Outbound {
-    client: reqwest::Client,
+    client: Arc<std::sync::OnceLock<Result<reqwest::Client, String>>>,
+    config: OutboundConfig,
     allow: Arc<Vec<String>>,
 }
 
@@ -127,16 +129,26 @@ impl reqwest::dns::Resolve for GuardedResolver {
 }
 
 impl Outbound {
-    /// Builds the client.
-    ///
-    /// # Errors
-    /// When the TLS backend cannot be set up.
-    pub fn new(config: &OutboundConfig) -> Result<Self, String> {
-        let allow = Arc::new(config.allow.clone());
-        let client = reqwest::Client::builder()
+    /// The client of `config`.
+    #[must_use]
+    pub fn new(config: &OutboundConfig) -> Self {
+        Self {
+            client: Arc::new(std::sync::OnceLock::new()),
+            config: config.clone(),
+            allow: Arc::new(config.allow.clone()),
+        }
+    }
+
+    /// The HTTP client, built on first use.
+    fn client(&self) -> Result<&reqwest::Client, FetchError> {
+        self.client.get_or_init(|| Self::build(&self.config, &self.allow)).as_ref().map_err(|e| FetchError(e.clone()))
+    }
+
+    fn build(config: &OutboundConfig, allow: &Arc<Vec<String>>) -> Result<reqwest::Client, String> {
+        reqwest::Client::builder()
             .connect_timeout(config.connect_timeout)
             .timeout(config.timeout)
-            .dns_resolver(Arc::new(GuardedResolver { allow: Arc::clone(&allow) }))
+            .dns_resolver(Arc::new(GuardedResolver { allow: Arc::clone(allow) }))
             .redirect(reqwest::redirect::Policy::custom(|attempt| {
                 let first = attempt.previous().first();
                 let same = first.is_some_and(|f| {
@@ -148,8 +160,7 @@ impl Outbound {
             }))
             .user_agent(concat!("tessera/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| format!("cannot build the outbound HTTP client: {e}"))?;
-        Ok(Self { client, allow })
+            .map_err(|e| format!("cannot build the outbound HTTP client: {e}"))
     }
 
     /// Checks `url` against the guards that need no resolution: scheme, and
@@ -191,7 +202,7 @@ impl FetchJson for Outbound {
         self.check(&parsed)?;
         let host = parsed.host_str().unwrap_or_default().to_owned();
         let mut res = self
-            .client
+            .client()?
             .get(parsed)
             .header(reqwest::header::ACCEPT, "application/json")
             .send()
@@ -277,7 +288,7 @@ mod tests {
 
     async fn fetch(allow: &[&str], url: &str) -> Result<Fetched, FetchError> {
         let config = OutboundConfig { allow: allow.iter().map(|s| (*s).to_owned()).collect(), ..Default::default() };
-        Outbound::new(&config).unwrap().get(url).await
+        Outbound::new(&config).get(url).await
     }
 
     /// A loopback server answering every request with `answer` (raw HTTP).

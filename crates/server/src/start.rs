@@ -47,9 +47,6 @@ pub enum StartError {
     /// The bootstrap failed.
     #[error(transparent)]
     Bootstrap(#[from] bootstrap::BootstrapError),
-    /// The outbound HTTP client (federated issuers' key sets) cannot be built.
-    #[error("{0}")]
-    Outbound(String),
     /// The listen address is taken or invalid.
     #[error("cannot listen on {addr}: {source}; {}", bind_hint(source))]
     Bind {
@@ -293,8 +290,7 @@ pub async fn build(settings: Settings, clock: Arc<dyn Clock>, rng: Arc<dyn Rng>)
     let outbound = tessera_http::outbound::Outbound::new(&tessera_http::outbound::OutboundConfig {
         allow: settings.federation.allow_hosts(),
         ..Default::default()
-    })
-    .map_err(StartError::Outbound)?;
+    });
     let federation = tessera_oauth::grant::Federation {
         keys: tessera_oauth::federation::keys::KeyCache::new(Arc::new(outbound), Default::default()),
         policy: tessera_oauth::federation::FederationPolicy {
