@@ -504,6 +504,22 @@ impl Seed {
     }
 }
 
+/// A token endpoint scenario: the `n`-th request posts the form `bodies[n]`
+/// (each used once while there are enough: a replayed `jti` is refused).
+fn token_scenario(name: &str, url: String, bodies: Arc<Vec<String>>) -> Scenario {
+    Scenario {
+        name: name.into(),
+        make: Arc::new(move |c, n| {
+            c.post(&url)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(bodies[n % bodies.len()].clone())
+        }),
+        check: token_body,
+        needle: Some("\"access_token\""),
+        http2: false,
+    }
+}
+
 /// Builds the `n`-th request of a scenario on a connection's client.
 type MakeRequest = Arc<dyn Fn(&reqwest::Client, usize) -> reqwest::RequestBuilder + Send + Sync>;
 
@@ -825,20 +841,7 @@ async fn bench(args: BenchArgs, binary: &Path) -> Result<()> {
                 })
                 .collect(),
         );
-        scenarios.push((
-            Scenario {
-                name: name.into(),
-                make: Arc::new(move |c, n| {
-                    c.post(&u)
-                        .header("content-type", "application/x-www-form-urlencoded")
-                        .body(bodies[n % bodies.len()].clone())
-                }),
-                check: token_body,
-                needle: Some("\"access_token\""),
-                http2: false,
-            },
-            jwt_tokens,
-        ));
+        scenarios.push((token_scenario(name, u, bodies), jwt_tokens));
     }
 
     // Workload identity federation: external tokens of an ES256 issuer whose
@@ -883,20 +886,7 @@ async fn bench(args: BenchArgs, binary: &Path) -> Result<()> {
                 .collect::<Result<_>>()?,
         );
         let u = url("/oauth/v2/token");
-        scenarios.push((
-            Scenario {
-                name: exchange.into(),
-                make: Arc::new(move |c, n| {
-                    c.post(&u)
-                        .header("content-type", "application/x-www-form-urlencoded")
-                        .body(bodies[n % bodies.len()].clone())
-                }),
-                check: token_body,
-                needle: Some("\"access_token\""),
-                http2: false,
-            },
-            false,
-        ));
+        scenarios.push((token_scenario(exchange, u, bodies), false));
     }
 
     let clients: Vec<reqwest::Client> = (0..args.concurrency)
