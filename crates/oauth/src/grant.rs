@@ -492,6 +492,12 @@ impl TokenService {
         let parsed = parse_external(token).map_err(refuse)?;
         let issuer = parsed.issuer().map_err(refuse)?;
         let subject = parsed.subject().ok_or_else(|| refuse(FederationError::NoMatch))?;
+        // No stored credential names a longer issuer or subject: no query for one.
+        if issuer.len() > tessera_domain::federation::MAX_URL_LEN
+            || subject.len() > tessera_domain::federation::MAX_SUBJECT_LEN
+        {
+            return Err(refuse(FederationError::UntrustedIssuer));
+        }
         let candidates = store.federated_credentials().find_for_exchange(issuer, subject).await?;
         if candidates.is_empty() {
             return Err(refuse(FederationError::UntrustedIssuer));
