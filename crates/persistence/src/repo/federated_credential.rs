@@ -45,10 +45,11 @@ fn corrupt(what: &'static str) -> impl FnOnce(tessera_domain::ValidationError) -
 /// The `conditions` column: `[{"claim": …, "pattern": …}, …]`.
 fn conditions_of(text: &str) -> RepoResult<Vec<ClaimCondition>> {
     let value: serde_json::Value = serde_json::from_str(text).map_err(|e| error::corrupt("federated conditions", e))?;
+    // A column that is not a list is corrupt, never "no conditions": reading
+    // it as empty would widen what the credential accepts.
     value
         .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or_default()
+        .ok_or_else(|| error::corrupt("federated conditions", "not a list"))?
         .iter()
         .map(|c| {
             ClaimCondition::parse(c["claim"].as_str().unwrap_or_default(), c["pattern"].as_str().unwrap_or_default())
@@ -202,5 +203,21 @@ impl<C: ConnectionTrait + Send + Sync> FederatedCredentialRepository for Ctx<'_,
                 })
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A corrupt `conditions` column is an error, never "no conditions",
+    /// which would widen what the credential accepts.
+    #[test]
+    fn corrupt_conditions_are_an_error_not_an_empty_list() {
+        assert_eq!(conditions_of(r#"[{"claim":"ref","pattern":"refs/heads/*"}]"#).unwrap().len(), 1);
+        assert!(conditions_of("[]").unwrap().is_empty());
+        for corrupt in ["{}", "null", "\"ref\"", "not json", r#"[{"claim":"ref"}]"#] {
+            assert!(conditions_of(corrupt).is_err(), "{corrupt}");
+        }
     }
 }
