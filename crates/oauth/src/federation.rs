@@ -115,9 +115,6 @@ pub enum FederationError {
     /// `jti` is empty, too long or has control characters.
     #[error("the token's jti is invalid")]
     InvalidJti,
-    /// The token's `jti` was exchanged before.
-    #[error("the token was already used")]
-    Replayed,
     /// No credential matches the token's subject, audience and conditions.
     #[error("no federated credential matches the token")]
     NoMatch,
@@ -153,7 +150,7 @@ impl FederationError {
             Self::BadSignature => "bad_signature",
             Self::MissingExpiry | Self::Expired | Self::NotYetValid => "expired",
             Self::MissingIssuedAt | Self::IssuedInFuture | Self::TooOld => "too_old",
-            Self::InvalidJti | Self::Replayed => "replayed",
+            Self::InvalidJti => "replayed",
             Self::NoMatch | Self::Ambiguous => "no_match",
         }
     }

@@ -108,7 +108,13 @@ pub struct KeyCache {
     flights: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     /// Fetches made, failed: for metrics.
     counters: Mutex<(u64, u64)>,
+    /// Inline key sets already parsed, by the SHA-256 of their text, so an
+    /// exchange does not parse its credential's set again.
+    inline: Mutex<HashMap<[u8; 32], Arc<JwkSet>>>,
 }
+
+/// Most parsed inline key sets kept; past it the map starts over.
+const MAX_INLINE_SETS: usize = 1024;
 
 impl std::fmt::Debug for KeyCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -133,6 +139,7 @@ impl KeyCache {
             entries: Mutex::new(HashMap::new()),
             flights: Mutex::new(HashMap::new()),
             counters: Mutex::new((0, 0)),
+            inline: Mutex::new(HashMap::new()),
         }
     }
 
@@ -156,9 +163,7 @@ impl KeyCache {
     ) -> Result<Arc<JwkSet>, FederationError> {
         let url = match source {
             // An inline set is the administrator's, parsed when it was set.
-            KeySource::Inline(text) => {
-                return parse_inline_jwks(text).map(Arc::new).map_err(|_| FederationError::KeysUnavailable);
-            }
+            KeySource::Inline(text) => return self.inline(text),
             KeySource::JwksUrl(url) => url.clone(),
             KeySource::Discovery => issuer.discovery_url(),
         };
@@ -205,6 +210,22 @@ impl KeyCache {
                 self.usable(entry, now).ok_or(FederationError::KeysUnavailable)
             }
         }
+    }
+
+    /// An inline key set, parsed once.
+    fn inline(&self, text: &str) -> Result<Arc<JwkSet>, FederationError> {
+        use sha2::Digest as _;
+        let key: [u8; 32] = sha2::Sha256::digest(text.as_bytes()).into();
+        let mut sets = self.inline.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(set) = sets.get(&key) {
+            return Ok(Arc::clone(set));
+        }
+        let set = Arc::new(parse_inline_jwks(text).map_err(|_| FederationError::KeysUnavailable)?);
+        if sets.len() >= MAX_INLINE_SETS {
+            sets.clear();
+        }
+        sets.insert(key, Arc::clone(&set));
+        Ok(set)
     }
 
     /// The cached keys, if still within [`KeyCacheConfig::max_stale`].
