@@ -94,6 +94,11 @@ impl<'a> Visitor<'a> {
         self.send(req).await
     }
 
+    async fn post_owned(&mut self, path: &str, form: &[(&str, String)]) -> Answer {
+        let req = self.client.post(self.app.url(path)).form(form);
+        self.send(req).await
+    }
+
     async fn login(&mut self, username: &str, password: &str) -> Answer {
         let page = self.get("/ui/console/login").await;
         assert_eq!(page.status, StatusCode::OK);
@@ -262,7 +267,7 @@ async fn read_only_administrators_see_no_buttons_and_get_403_on_posts() {
     assert!(!list.body.contains("data-testid=\"service-user-new\""));
     let detail = v.get(&format!("/ui/console/users/{robot}")).await;
     assert_eq!(detail.status, StatusCode::OK);
-    for hidden in ["pat-new", "service-user-delete", "service-user-deactivate", "roles-save"] {
+    for hidden in ["pat-new", "service-user-delete", "service-user-deactivate", "roles-save", "federation-new"] {
         assert!(!detail.body.contains(&format!("data-testid=\"{hidden}\"")), "{hidden} must be hidden");
     }
     let csrf = detail.csrf();
@@ -273,6 +278,10 @@ async fn read_only_administrators_see_no_buttons_and_get_403_on_posts() {
     assert!(!token.body.contains("tsr_pat_"));
     let delete = v.post(&format!("/ui/console/users/{robot}/delete"), &[("csrf", &csrf)]).await;
     assert_eq!(delete.status, StatusCode::FORBIDDEN);
+    let federate =
+        [("csrf", csrf.as_str()), ("name", "sneaky"), ("issuer", "https://issuer.example"), ("subject", "anyone")];
+    let federate = v.post(&format!("/ui/console/users/{robot}/federation"), &federate).await;
+    assert_eq!(federate.status, StatusCode::FORBIDDEN);
 }
 
 #[tokio::test]
@@ -472,6 +481,122 @@ async fn keys_are_downloaded_once_and_client_secrets_shown_once() {
     assert_eq!(token(secret).await, StatusCode::UNAUTHORIZED);
     assert!(v.get(&page).await.body.contains("data-testid=\"secret-none\""));
     assert!(!app.logs().contains("PRIVATE KEY"), "no key material in the log");
+}
+
+const FEDERATION: &str = "tessera.federation.v1.FederationService";
+
+/// The value of the first `data-testid` element's text in a page.
+fn text_of(body: &str, testid: &str) -> String {
+    let marker = format!("data-testid=\"{testid}\">");
+    let start = body.find(&marker).unwrap_or_else(|| panic!("no {testid} in the page")) + marker.len();
+    body[start..].split('<').next().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn federated_credentials_are_added_edited_and_removed_in_the_page() {
+    let app = TestApp::spawn().await;
+    let pat = app.admin_pat();
+    let org = default_org(&app, &pat).await;
+    let id = create_machine(&app, &pat, &org, "deployer").await;
+    let mut v = Visitor::new(&app);
+    assert_eq!(v.login("admin", &admin_password(&app)).await.status, StatusCode::SEE_OTHER);
+    let page = format!("/ui/console/users/{id}");
+    let detail = v.get(&page).await;
+    let csrf = detail.csrf();
+    assert!(detail.body.contains("data-testid=\"federation-new\"") && detail.body.contains("federation-empty"));
+    let blank = v.get(&format!("{page}?dialog=federation-new")).await;
+    assert!(blank.body.contains("data-testid=\"federation-dialog\""));
+    assert!(blank.body.contains(&format!("action=\"{page}/federation\"")));
+
+    // A refused form comes back with the reason and everything as typed.
+    let form = |subject: &'static str, conditions: &'static str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("name", "deploy from main".to_owned()),
+            ("description", "GitHub Actions, production".to_owned()),
+            ("issuer", "https://token.actions.githubusercontent.com".to_owned()),
+            ("keys", "discovery".to_owned()),
+            ("subject", subject.to_owned()),
+            ("audience", String::new()),
+            ("conditions", conditions.to_owned()),
+        ]
+    };
+    let bad = form("repo:acme/deploy:environment:production", "no equals sign");
+    let bad = v.post_owned(&format!("{page}/federation"), &bad).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(text_of(&bad.body, "federation-error").contains("claim=pattern"), "{}", bad.body);
+    assert!(bad.body.contains("value=\"repo:acme/deploy:environment:production\""), "the subject as typed");
+    assert!(bad.body.contains(">no equals sign</textarea>"), "the conditions as typed");
+
+    // Added: the audience defaults to this server's issuer URL, as on the API.
+    let conditions = "repository_owner=acme\r\nref = refs/heads/*\r\n";
+    let added = form("repo:acme/deploy:environment:production", conditions);
+    let added = v.post_owned(&format!("{page}/federation"), &added).await;
+    assert_eq!((added.status, added.location()), (StatusCode::SEE_OTHER, format!("{page}#federation").as_str()));
+    let listed = ok(&app, &pat, FEDERATION, "ListFederatedCredentials", json!({"userId": id})).await;
+    let stored = &listed["result"][0];
+    assert_eq!(stored["subject"], "repo:acme/deploy:environment:production");
+    assert_eq!(stored["description"], "GitHub Actions, production");
+    assert_eq!(
+        stored["conditions"],
+        json!([{"claim": "repository_owner", "pattern": "acme"}, {"claim": "ref", "pattern": "refs/heads/*"}])
+    );
+    assert!(stored["discovery"].is_object(), "{stored}");
+    let audience = stored["audience"].as_str().unwrap().to_owned();
+    assert!(audience.starts_with("http"), "{audience}");
+    let cred = stored["id"].as_str().unwrap().to_owned();
+    let shown = v.get(&page).await;
+    assert_eq!(text_of(&shown.body, "federation-row-name"), "deploy from main");
+    assert_eq!(text_of(&shown.body, "federation-row-subject"), "repo:acme/deploy:environment:production");
+    assert!(shown.body.contains("ref=refs/heads/*") && shown.body.contains(&audience));
+
+    // Edited: the dialog holds the stored values; the form replaces them all.
+    let edit = v.get(&format!("{page}?dialog=federation-edit&item={cred}")).await;
+    assert!(edit.body.contains(&format!("action=\"{page}/federation/{cred}\"")));
+    assert!(edit.body.contains("value=\"repo:acme/deploy:environment:production\""));
+    assert!(edit.body.contains(">repository_owner=acme\nref=refs/heads/*\n</textarea>"), "{}", edit.body);
+    let mut change = form("system:serviceaccount:ci:deployer", "");
+    change.retain(|(k, _)| *k != "keys");
+    change.extend([("keys", "jwks".to_owned()), ("jwks", "{\"keys\": \"not a list\"}".to_owned())]);
+    let refused = v.post_owned(&format!("{page}/federation/{cred}"), &change).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert!(refused.body.contains("federation-error") && refused.body.contains(&format!("{page}/federation/{cred}\"")));
+    // An inline key set as large as the API allows still reaches the use
+    // case (the form limit is above it); a larger one is refused by its rule.
+    change.retain(|(k, _)| *k != "jwks");
+    change.push(("jwks", format!("{{\"keys\": [], \"pad\": \"{}\"}}", "%".repeat(17 * 1024))));
+    let large = v.post_owned(&format!("{page}/federation/{cred}"), &change).await;
+    assert_eq!(large.status, StatusCode::BAD_REQUEST);
+    assert!(text_of(&large.body, "federation-error").contains("16 KiB"), "{}", large.body);
+    change.retain(|(k, _)| *k != "keys" && *k != "jwks");
+    change.extend([("keys", "jwks_url".to_owned()), ("jwks_url", "https://k8s.example/openid/v1/jwks".to_owned())]);
+    let saved = v.post_owned(&format!("{page}/federation/{cred}"), &change).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let listed = ok(&app, &pat, FEDERATION, "ListFederatedCredentials", json!({"userId": id})).await;
+    let stored = &listed["result"][0];
+    assert_eq!(stored["subject"], "system:serviceaccount:ci:deployer");
+    assert_eq!(stored["jwksUrl"], "https://k8s.example/openid/v1/jwks");
+    assert!(stored.get("conditions").is_none_or(|c| c == &json!([])), "{stored}");
+
+    // An unknown credential is not found, in the dialog and on a post.
+    let missing = "00000000-0000-4000-8000-000000000000";
+    assert_eq!(v.get(&format!("{page}?dialog=federation-edit&item={missing}")).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(v.get(&format!("{page}?dialog=federation-edit&item=junk")).await.status, StatusCode::NOT_FOUND);
+
+    // Removed after the confirmation dialog.
+    let confirm = v.get(&format!("{page}?dialog=federation-remove&item={cred}")).await;
+    assert!(
+        confirm.body.contains("confirm-dialog") && confirm.body.contains(&format!("{page}/federation/{cred}/remove"))
+    );
+    let removed = v.post(&format!("{page}/federation/{cred}/remove"), &[("csrf", &csrf)]).await;
+    assert_eq!(removed.status, StatusCode::SEE_OTHER);
+    assert!(v.get(&page).await.body.contains("federation-empty"));
+    let again = v.post(&format!("{page}/federation/{cred}/remove"), &[("csrf", &csrf)]).await;
+    assert_eq!(again.status, StatusCode::NOT_FOUND);
+    let actions = app.audit_actions().await;
+    for action in ["federated_credential.added", "federated_credential.changed", "federated_credential.removed"] {
+        assert!(actions.iter().any(|a| a == action), "{action} in {actions:?}");
+    }
 }
 
 #[tokio::test]

@@ -2,7 +2,8 @@
 //! (chromedriver). One browser session walks the seed's flow — log in, create a
 //! service user, create an access token with an expiration date, read it from
 //! the dialog, close it — and proves the token works on the API and is gone from
-//! the page; then the same in German, and a failed login.
+//! the page; adds a federated credential and removes it; then the same in
+//! German, and a failed login.
 //!
 //! Needs Debian's `chromium` and `chromium-driver` (`.ci/run` installs them).
 //! Without them the test fails when `CI=true` and is skipped with a message
@@ -211,6 +212,35 @@ async fn works_on_the_api(app: &TestApp, token: &str) {
     assert_eq!(status, 200, "the PAT from the console works on the API: {body}");
 }
 
+/// On a service user's page: "+ New" federated credential, filled and added;
+/// the row shows it; "Remove" and the confirmation take it away.
+async fn federated_credential(c: &Client) {
+    by_testid(c, "federation-new").await.click().await.unwrap();
+    by_testid(c, "federation-dialog").await;
+    // Only the fields of the chosen key source show.
+    assert!(!by_testid(c, "federation-jwks-url").await.is_displayed().await.unwrap());
+    let keys = by_testid(c, "federation-keys").await;
+    keys.select_by_value("jwks_url").await.unwrap();
+    assert!(by_testid(c, "federation-jwks-url").await.is_displayed().await.unwrap());
+    keys.select_by_value("discovery").await.unwrap();
+    assert!(!by_testid(c, "federation-jwks").await.is_displayed().await.unwrap());
+    by_testid(c, "federation-name").await.send_keys("deploy from main").await.unwrap();
+    by_testid(c, "federation-issuer").await.send_keys("https://token.actions.githubusercontent.com").await.unwrap();
+    by_testid(c, "federation-subject").await.send_keys("repo:acme/deploy:environment:production").await.unwrap();
+    by_testid(c, "federation-conditions").await.send_keys("repository_owner=acme\nref=refs/heads/main").await.unwrap();
+    screenshot(c, "console-federation-dialog").await;
+    by_testid(c, "federation-save").await.click().await.unwrap();
+    let subject = by_testid(c, "federation-row-subject").await.text().await.unwrap();
+    assert_eq!(subject, "repo:acme/deploy:environment:production");
+    c.execute("document.getElementById('federation').scrollIntoView()", vec![]).await.unwrap();
+    screenshot(c, "console-federation").await;
+
+    by_testid(c, "federation-remove").await.click().await.unwrap();
+    by_testid(c, "confirm-dialog").await;
+    by_testid(c, "confirm").await.click().await.unwrap();
+    by_testid(c, "federation-empty").await;
+}
+
 async fn flow(c: &Client, app: &TestApp) {
     let password = std::fs::read_to_string(app.data_dir.join("admin.password")).unwrap().trim().to_owned();
 
@@ -246,6 +276,7 @@ async fn flow(c: &Client, app: &TestApp) {
     let expires = by_testid(c, "pat-expires").await.text().await.unwrap();
     assert_eq!(expires, format!("{date} 23:59 UTC"), "expiration date and time");
     works_on_the_api(app, &token).await;
+    federated_credential(c).await;
     assert!(!app.logs().contains(&token), "the token is never logged");
     let stored = c.execute("return localStorage.length + sessionStorage.length", vec![]).await.unwrap();
     assert_eq!(stored, json!(0), "nothing in browser storage");

@@ -5,11 +5,13 @@
 //! Pages call the same application services as the API (`tessera_core`), so
 //! every action checks the same permissions. Templates are compiled with the
 //! crate (askama) and escape HTML by default; the only scripts are
-//! `assets/console.js` (clipboard, the organization switcher), served by Tessera
-//! itself under a strict `Content-Security-Policy`. Everything but the clipboard
+//! `assets/console.js` (clipboard, the organization switcher, showing only the
+//! fields of a chosen option), served by Tessera itself under a strict
+//! `Content-Security-Policy`. Everything but the clipboard
 //! works without JavaScript: dialogs are server-rendered pages.
 
 mod credentials;
+mod federation;
 pub mod i18n;
 mod pages;
 mod projects;
@@ -117,6 +119,17 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/users/{id}/secret", web::post().to(credentials::add_secret))
             .route("/users/{id}/secret/remove", web::post().to(credentials::remove_secret))
             .route("/users/{id}/roles", web::post().to(pages::save_roles))
+            .service(
+                web::resource("/users/{id}/federation")
+                    .app_data(web::FormConfig::default().limit(federation::FORM_LIMIT))
+                    .route(web::post().to(federation::add)),
+            )
+            .service(
+                web::resource("/users/{id}/federation/{credential}")
+                    .app_data(web::FormConfig::default().limit(federation::FORM_LIMIT))
+                    .route(web::post().to(federation::update)),
+            )
+            .route("/users/{id}/federation/{credential}/remove", web::post().to(federation::remove))
             .route("/projects", web::get().to(projects::list))
             .route("/projects", web::post().to(projects::create))
             .route("/projects/{id}", web::get().to(projects::show))

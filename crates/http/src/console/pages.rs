@@ -566,6 +566,10 @@ pub enum Dialog {
     SecretCreated(String, String),
     /// Confirm removing the client secret.
     SecretRemove,
+    /// The add or edit form of a federated credential.
+    Federation(Box<super::federation::FederationDialog>),
+    /// Confirm removing a federated credential.
+    FederationRemove(String),
 }
 
 struct KeyRow {
@@ -584,6 +588,7 @@ struct UserPage {
     state_actions: Vec<(&'static str, &'static str)>,
     pats: Vec<PatRow>,
     keys: Vec<KeyRow>,
+    federated: Vec<super::federation::FederationRow>,
     secret_created: Option<String>,
     roles: Vec<(&'static str, bool)>,
     dialog: Dialog,
@@ -661,6 +666,8 @@ pub(super) async fn render_user(req: &HttpRequest, caller: &ConsoleCaller, user:
             expires: (k.key.expires_at - now < far).then(|| fmt_time(k.key.expires_at)),
         })
         .collect();
+    let federated =
+        tessera_core::federation::list(ctx, user.id).await?.iter().map(super::federation::FederationRow::of).collect();
     // Shown only to callers who may read the user (checked by the caller of
     // this function); the digest never leaves the store.
     let secret_created = ctx
@@ -698,6 +705,7 @@ pub(super) async fn render_user(req: &HttpRequest, caller: &ConsoleCaller, user:
         state_actions,
         pats,
         keys,
+        federated,
         secret_created,
         roles,
         dialog,
@@ -728,6 +736,9 @@ pub async fn user(
             "key-new" => Dialog::KeyNew,
             "key-remove" => Dialog::KeyRemove(KeyId::parse(&q.item).map_err(ServiceError::from)?.to_string()),
             "secret-remove" => Dialog::SecretRemove,
+            "federation-new" => super::federation::dialog(&state, &caller, user.id, None).await?,
+            "federation-edit" => super::federation::dialog(&state, &caller, user.id, Some(&q.item)).await?,
+            "federation-remove" => super::federation::remove_dialog(&q.item)?,
             _ => Dialog::None,
         };
         render_user(&req, &caller, &user, dialog).await

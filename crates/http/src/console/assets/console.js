@@ -9,6 +9,19 @@ document.addEventListener("DOMContentLoaded", function () {
     select.addEventListener("change", function () { select.form.submit(); });
   });
 
+  // A select with data-reveals shows only the fields that belong to its
+  // choice: [data-revealed-by=<select name>][data-reveal-value=<value>]. Without
+  // JavaScript every field shows and the server reads the chosen one.
+  document.querySelectorAll("select[data-reveals]").forEach(function (select) {
+    var update = function () {
+      document.querySelectorAll("[data-revealed-by=\"" + select.name + "\"]").forEach(function (field) {
+        field.hidden = field.getAttribute("data-reveal-value") !== select.value;
+      });
+    };
+    select.addEventListener("change", update);
+    update();
+  });
+
   // Copy-to-clipboard buttons: data-copy-target names the element to copy.
   document.querySelectorAll("[data-copy-target]").forEach(function (button) {
     button.addEventListener("click", function () {
