@@ -192,7 +192,7 @@ pub async fn list(
         instance: grants.allows(perm::IAM_MEMBER_READ, Target::Instance),
         orgs: grants.orgs_with(perm::ORG_MEMBER_READ),
         projects,
-        own_user: Some(ctx.actor.user_id),
+        own_user: ctx.actor.own_user(perm::ORG_MEMBER_READ),
     };
     Ok(ctx.core.store.admins().list(&AdminQuery { filters, visibility, sort, page }).await?)
 }

@@ -20,7 +20,11 @@ use crate::{Ctx, ServiceError, ServiceResult, load_grants};
 /// # Errors
 /// `permission_denied`, database errors.
 pub(crate) async fn require_contains(ctx: &Ctx, repos: &dyn Repos, target: &User) -> ServiceResult<()> {
-    if target.id == ctx.actor.user_id {
+    let own = target.id == ctx.actor.user_id;
+    // A user may change itself, except through a scoped token: that token
+    // must not give its user a credential or a change beyond its scope
+    // (docs/pat-hygiene.md), so it is checked like another administrator.
+    if own && ctx.actor.grants.limit().is_none() {
         return Ok(());
     }
     let theirs = load_grants(repos, target.id).await?;
@@ -37,6 +41,9 @@ pub(crate) async fn require_contains(ctx: &Ctx, repos: &dyn Repos, target: &User
     }
     match ctx.actor.grants.first_uncovered(&theirs, |p| project_orgs.get(&p).copied()) {
         None => Ok(()),
+        Some(role) if own => Err(ServiceError::denied(format!(
+            "this token's scope withholds rights of its user's role {role}: a scoped token cannot change its own user beyond its scope"
+        ))),
         Some(role) => Err(ServiceError::denied(format!(
             "the user holds {role}, which you lack: only an administrator with at least the same rights may change it"
         ))),

@@ -100,7 +100,7 @@ pub async fn list(
     page: Page,
 ) -> ServiceResult<Listed<MachineKeyWithOwner>> {
     let visibility =
-        Visibility { orgs: ctx.actor.grants.orgs_with(perm::USER_READ), own_user: Some(ctx.actor.user_id) };
+        Visibility { orgs: ctx.actor.grants.orgs_with(perm::USER_READ), own_user: ctx.actor.own_user(perm::USER_READ) };
     Ok(ctx.core.store.machine_keys().list(&KeyQuery { filters, visibility, sort, page }).await?)
 }
 

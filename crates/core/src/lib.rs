@@ -72,6 +72,15 @@ impl Actor {
         self.grants.allows(permission, target)
     }
 
+    /// The actor's own user, for the lists that always show a caller itself
+    /// (`own_user` of a visibility) under `permission`: `None` when the token's
+    /// scope withholds `permission` on the actor's organization.
+    #[must_use]
+    pub fn own_user(&self, permission: &str) -> Option<UserId> {
+        let limit = self.grants.limit();
+        limit.is_none_or(|l| l.allows(permission, Target::Org(self.org_id))).then_some(self.user_id)
+    }
+
     /// The server acting for `user` of `org` with `grants`, without a
     /// credential: the bootstrap and the operator commands.
     #[must_use]
@@ -182,7 +191,9 @@ impl Ctx {
     /// # Errors
     /// `permission_denied`.
     pub fn require_on_user(&self, permission: &'static str, user: &User) -> ServiceResult<()> {
-        if user.id == self.actor.user_id {
+        // A scoped token acts on its own user only as far as its scope reaches
+        // (docs/pat-hygiene.md).
+        if user.id == self.actor.user_id && self.actor.own_user(permission).is_some() {
             return Ok(());
         }
         self.require(permission, Target::Org(user.org_id))

@@ -2,14 +2,15 @@
 
 use serde_json::json;
 use tessera_domain::pat::PersonalAccessToken;
-use tessera_domain::permission::perm;
-use tessera_domain::repo::{Listed, Page, PatFilter, PatQuery, PatSort, PatWithOwner, Visibility};
+use tessera_domain::permission::{Permission, Target, perm};
+use tessera_domain::repo::{Listed, Page, PatFilter, PatQuery, PatSort, PatWithOwner, Transaction, Visibility};
 use tessera_domain::time::far_future;
-use tessera_domain::{PatId, Timestamp, UserId};
+use tessera_domain::token_scope::{MAX_ORGS, MAX_PROJECTS, Preset, TokenScope};
+use tessera_domain::{OrgId, PatId, ProjectId, Timestamp, UserId};
 use tessera_oauth::credential::{Credential, CredentialKind, IssuedCredential};
 
 use crate::ServiceError;
-use crate::{Ctx, ServiceResult, users};
+use crate::{Ctx, ServiceResult, load_grants, users};
 
 /// Issues a PAT for a machine user (`user.credential.write` on its organization,
 /// or the user itself). The token is returned here and never again.
@@ -19,15 +20,22 @@ use crate::{Ctx, ServiceResult, users};
 /// 9999-12-31 — unless the organization limits PAT lifetimes (a Tessera
 /// extension), in which case the expiration is required and must lie within it.
 ///
+/// With `scope` the token is fine-grained (docs/pat-hygiene.md): the scope must
+/// ask for nothing the user lacks ([`ScopeRequest`]); an organization may
+/// require one. A caller that is itself a fine-grained token creates only
+/// tokens inside its own scope.
+///
 /// # Errors
-/// As above, plus `permission_denied`.
+/// As above, plus `permission_denied` (also for a scope beyond the user's or
+/// the caller's rights).
 pub async fn add(
     ctx: &Ctx,
     user_id: UserId,
     expires_at: Option<Timestamp>,
+    scope: Option<ScopeRequest>,
 ) -> ServiceResult<(PersonalAccessToken, IssuedCredential)> {
     let now = ctx.now();
-    let (pat, token) = mint(ctx, user_id, expires_at);
+    let (mut pat, token) = mint(ctx, user_id, expires_at);
     ctx.checkpoint("pat.created", *user_id.as_uuid()).await;
     let tx = ctx.begin().await?;
     // ZITADEL answers a missing user with failed_precondition here.
@@ -42,6 +50,24 @@ pub async fn add(
         return Err(ServiceError::invalid("expirationDate must be in the future"));
     }
     let org = tx.orgs().get(user.org_id).await?.ok_or_else(|| ServiceError::not_found("organization not found"))?;
+    pat.scope = match scope {
+        Some(request) => within_rights(tx.as_ref(), user.id, request).await?,
+        None => None,
+    };
+    if pat.scope.is_none() && org.pat_require_scope {
+        return Err(ServiceError::invalid(
+            "this organization requires fine-grained tokens: name a scope (organizations, projects or permissions)",
+        ));
+    }
+    // A scoped token creates tokens only inside its own scope, so it cannot
+    // mint itself (or anyone) a wider one.
+    if let Some(own) = ctx.actor.grants.limit()
+        && !pat.scope.as_ref().is_some_and(|s| own.contains(s))
+    {
+        return Err(ServiceError::denied(
+            "a scoped token can only create tokens within its own scope: name a scope inside it",
+        ));
+    }
     if let Some(max) = org.pat_max_lifetime {
         let limit = describe_lifetime(max);
         match expires_at {
@@ -60,13 +86,93 @@ pub async fn add(
     }
     tx.pats().insert(&pat).await?;
     tx.audit()
-        .append(
-            &ctx.event("pat.created", "personal_access_token", pat.id, Some(user.org_id))
-                .with_details(json!({"userId": user.id, "expiresAt": pat.expires_at})),
-        )
+        .append(&ctx.event("pat.created", "personal_access_token", pat.id, Some(user.org_id)).with_details(
+            json!({"userId": user.id, "expiresAt": pat.expires_at, "scope": pat.scope.as_ref().map(scope_details)}),
+        ))
         .await?;
     tx.commit().await?;
     Ok((pat, token))
+}
+
+/// A scope as audit details and API answers show it.
+#[must_use]
+pub fn scope_details(scope: &TokenScope) -> serde_json::Value {
+    json!({"organizationIds": scope.orgs(), "projectIds": scope.projects(), "permissions": scope.permissions()})
+}
+
+/// The scope asked for when a PAT is created: permissions named one by one
+/// must all be the user's; presets contribute those of their permissions the
+/// user holds.
+#[derive(Debug, Clone, Default)]
+pub struct ScopeRequest {
+    /// The organizations it reaches.
+    pub orgs: Vec<OrgId>,
+    /// The projects it reaches.
+    pub projects: Vec<ProjectId>,
+    /// Permissions named one by one.
+    pub permissions: Vec<Permission>,
+    /// Named sets of permissions.
+    pub presets: Vec<Preset>,
+}
+
+/// The scope `request` asks for, checked against what `user` holds: each
+/// named organization and project is one the user holds a role on; each
+/// named permission is one a role of the user grants on a resource the scope
+/// reaches; a preset adds those of its permissions the user holds there (and
+/// fails when that is none: an empty permission list would mean "all").
+/// `None` for a request that names nothing. Read in the transaction that
+/// stores the token, after the user's lock.
+async fn within_rights(tx: &dyn Transaction, user: UserId, request: ScopeRequest) -> ServiceResult<Option<TokenScope>> {
+    let ScopeRequest { orgs, projects, permissions, presets } = request;
+    if orgs.len() > MAX_ORGS || projects.len() > MAX_PROJECTS {
+        return Err(ServiceError::invalid(format!(
+            "a scope names at most {MAX_ORGS} organizations and {MAX_PROJECTS} projects"
+        )));
+    }
+    let grants = load_grants(tx, user).await?;
+    let mut targets: Vec<Target> = orgs.iter().map(|o| Target::Org(*o)).collect();
+    for project in &projects {
+        let found = tx.projects().get(*project).await?;
+        let org = found
+            .map(|p| p.org_id)
+            .ok_or_else(|| ServiceError::invalid(format!("scope names project {project}, which does not exist")))?;
+        targets.push(Target::Project { org, project: *project });
+    }
+    let reaches = |t: Target| grants.pairs().iter().any(|(s, _)| s.covers(t));
+    if let Some(t) = targets.iter().find(|t| !reaches(**t)) {
+        let named = match t {
+            Target::Org(o) => format!("organization {o}"),
+            Target::Project { project, .. } => format!("project {project}"),
+            Target::Instance => "the instance".to_owned(),
+        };
+        return Err(ServiceError::denied(format!(
+            "the user holds no role on {named}: a token cannot reach what its user cannot"
+        )));
+    }
+    let held = |p: &str| {
+        if targets.is_empty() {
+            grants.pairs().iter().any(|(_, role)| role.grants(p))
+        } else {
+            targets.iter().any(|t| grants.allows(p, *t))
+        }
+    };
+    if let Some(p) = permissions.iter().find(|p| !held(p)) {
+        return Err(ServiceError::denied(format!(
+            "the user lacks {p} where the scope reaches: a token cannot carry a right its user lacks"
+        )));
+    }
+    let mut all = permissions;
+    for preset in presets {
+        let mut from_preset: Vec<Permission> = preset.permissions().into_iter().filter(|p| held(p)).collect();
+        if from_preset.is_empty() {
+            return Err(ServiceError::denied(format!(
+                "the user holds none of the permissions of the preset {} where the scope reaches",
+                preset.as_str()
+            )));
+        }
+        all.append(&mut from_preset);
+    }
+    Ok(TokenScope::new(orgs, projects, &all)?)
 }
 
 /// A new PAT of `user_id` and its `tsr_pat_` token, not yet stored: the id and
@@ -83,6 +189,7 @@ pub fn mint(ctx: &Ctx, user_id: UserId, expires_at: Option<Timestamp>) -> (Perso
         expires_at: expires_at.unwrap_or_else(far_future),
         created_at: ctx.now(),
         last_used_at: None,
+        scope: None,
     };
     (pat, token)
 }
@@ -109,7 +216,7 @@ pub async fn list(
     page: Page,
 ) -> ServiceResult<Listed<PatWithOwner>> {
     let visibility =
-        Visibility { orgs: ctx.actor.grants.orgs_with(perm::USER_READ), own_user: Some(ctx.actor.user_id) };
+        Visibility { orgs: ctx.actor.grants.orgs_with(perm::USER_READ), own_user: ctx.actor.own_user(perm::USER_READ) };
     Ok(ctx.core.store.pats().list(&PatQuery { filters, visibility, sort, page }).await?)
 }
 

@@ -94,7 +94,7 @@ pub(crate) fn visibility(ctx: &Ctx, permission: &'static str, own: bool) -> Proj
     ProjectVisibility {
         orgs: grants.orgs_with(permission),
         projects: grants.projects_with(permission),
-        own_user: own.then_some(ctx.actor.user_id),
+        own_user: if own { ctx.actor.own_user(permission) } else { None },
     }
 }
 

@@ -195,7 +195,7 @@ pub async fn get(ctx: &Ctx, id: UserId) -> ServiceResult<User> {
 /// Database errors only.
 pub async fn list(ctx: &Ctx, filters: Vec<UserFilter>, sort: UserSort, page: Page) -> ServiceResult<Listed<User>> {
     let visibility =
-        Visibility { orgs: ctx.actor.grants.orgs_with(perm::USER_READ), own_user: Some(ctx.actor.user_id) };
+        Visibility { orgs: ctx.actor.grants.orgs_with(perm::USER_READ), own_user: ctx.actor.own_user(perm::USER_READ) };
     Ok(ctx.core.store.users().list(&UserQuery { filters, visibility, sort, page }).await?)
 }
 

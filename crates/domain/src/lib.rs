@@ -26,6 +26,7 @@ pub mod repo;
 pub mod rng;
 pub mod signing_key;
 pub mod time;
+pub mod token_scope;
 pub mod user;
 
 pub use error::ValidationError;

@@ -51,6 +51,9 @@ pub struct Organization {
     /// Tessera extension: the longest lifetime a personal access token issued in
     /// this organization may have. `None` means no limit (ZITADEL's behaviour).
     pub pat_max_lifetime: Option<Duration>,
+    /// Tessera extension: personal access tokens issued in this organization
+    /// must be fine-grained (name a scope, docs/pat-hygiene.md).
+    pub pat_require_scope: bool,
     /// Creation time.
     pub created_at: Timestamp,
     /// Last change.
@@ -66,6 +69,7 @@ impl Organization {
             name,
             state: OrgState::Active,
             pat_max_lifetime: None,
+            pat_require_scope: false,
             created_at: now,
             updated_at: now,
         }

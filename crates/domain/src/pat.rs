@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use crate::token_scope::TokenScope;
 use crate::{PatId, Timestamp, UserId};
 
 /// SHA-256 digest of an opaque credential (DESIGN.md §4). Deliberately without
@@ -53,6 +54,9 @@ pub struct PersonalAccessToken {
     pub created_at: Timestamp,
     /// Last successful use, recorded in batches (may lag by a few seconds).
     pub last_used_at: Option<Timestamp>,
+    /// The scope a fine-grained token is limited to; `None`: all rights of
+    /// its user.
+    pub scope: Option<TokenScope>,
 }
 
 impl PersonalAccessToken {

@@ -6,7 +6,9 @@
 //! ZITADEL's roles gets the same answers here.
 
 use std::fmt;
+use std::sync::Arc;
 
+use crate::token_scope::TokenScope;
 use crate::{OrgId, ProjectId, ValidationError};
 
 /// A permission string such as `user.write`.
@@ -285,50 +287,90 @@ fn checked(role: Role) -> impl Iterator<Item = &'static str> {
     role.permissions().iter().copied().filter(|p| perm::ALL.contains(p))
 }
 
-/// Everything a caller may do: its roles with the scope each was granted on.
+/// Everything a caller may do: its roles with the scope each was granted on,
+/// narrowed by the scope of the token it called with, if that token has one
+/// ([`TokenScope`]: what the roles allow **and** what the scope allows).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Grants(Vec<(Scope, Role)>);
+pub struct Grants {
+    pairs: Vec<(Scope, Role)>,
+    limit: Option<Arc<TokenScope>>,
+}
 
 impl Grants {
     /// Grants from (scope, role) pairs.
     #[must_use]
     pub fn new(grants: Vec<(Scope, Role)>) -> Self {
-        Self(grants)
+        Self { pairs: grants, limit: None }
     }
 
     /// No rights at all.
     #[must_use]
     pub fn none() -> Self {
-        Self(Vec::new())
+        Self::new(Vec::new())
     }
 
-    /// The (scope, role) pairs.
+    /// These grants narrowed to `limit` (none: unchanged).
+    #[must_use]
+    pub fn limited(mut self, limit: Option<Arc<TokenScope>>) -> Self {
+        self.limit = limit;
+        self
+    }
+
+    /// The token scope these grants are narrowed to, if any.
+    #[must_use]
+    pub fn limit(&self) -> Option<&TokenScope> {
+        self.limit.as_deref()
+    }
+
+    /// The (scope, role) pairs, before any limit.
     #[must_use]
     pub fn pairs(&self) -> &[(Scope, Role)] {
-        &self.0
+        &self.pairs
     }
 
-    /// Whether some role grants `permission` on a scope that covers `target`.
+    /// Whether the limit, if any, lets `permission` on `target` through.
+    fn within_limit(&self, permission: &str, target: Target) -> bool {
+        self.limit.as_ref().is_none_or(|l| l.allows(permission, target))
+    }
+
+    /// Whether some role grants `permission` on a scope that covers `target`,
+    /// and the limit lets it through.
     #[must_use]
     pub fn allows(&self, permission: &str, target: Target) -> bool {
-        self.0.iter().any(|(scope, role)| role.grants(permission) && scope.covers(target))
+        self.within_limit(permission, target)
+            && self.pairs.iter().any(|(scope, role)| role.grants(permission) && scope.covers(target))
     }
 
-    /// The organizations in which `permission` is granted organization-wide.
+    /// The organizations in which `permission` is granted organization-wide
+    /// (and that the limit reaches).
     #[must_use]
     pub fn orgs_with(&self, permission: &str) -> OrgFilter {
         let mut orgs = Vec::new();
-        for (scope, role) in &self.0 {
+        let mut everywhere = false;
+        for (scope, role) in &self.pairs {
             if !role.grants(permission) {
                 continue;
             }
             match scope {
-                Scope::Instance => return OrgFilter::All,
+                Scope::Instance => everywhere = true,
                 Scope::Org(o) if !orgs.contains(o) => orgs.push(*o),
                 _ => {}
             }
         }
-        OrgFilter::Only(orgs)
+        match self.limit.as_deref() {
+            None if everywhere => OrgFilter::All,
+            None => OrgFilter::Only(orgs),
+            Some(l) if !l.carries(permission) => OrgFilter::Only(Vec::new()),
+            Some(l) if !l.limits_resources() => {
+                if everywhere {
+                    OrgFilter::All
+                } else {
+                    OrgFilter::Only(orgs)
+                }
+            }
+            Some(l) if everywhere => OrgFilter::Only(l.orgs().to_vec()),
+            Some(l) => OrgFilter::Only(orgs.into_iter().filter(|o| l.orgs().contains(o)).collect()),
+        }
     }
 
     /// The first of `other`'s roles that grants a permission these grants lack
@@ -339,7 +381,7 @@ impl Grants {
     /// project is checked as a project alone.
     #[must_use]
     pub fn first_uncovered(&self, other: &Self, project_org: impl Fn(ProjectId) -> Option<OrgId>) -> Option<Role> {
-        other.0.iter().find_map(|(scope, role)| {
+        other.pairs.iter().find_map(|(scope, role)| {
             let target = match *scope {
                 Scope::Instance => Target::Instance,
                 Scope::Org(org) => Target::Org(org),
@@ -347,9 +389,13 @@ impl Grants {
                     Some(org) => Target::Project { org, project },
                     None => {
                         let held = |p: &str| {
-                            self.0
-                                .iter()
-                                .any(|(s, r)| r.grants(p) && (*s == Scope::Instance || *s == Scope::Project(project)))
+                            let reached = self.limit.as_ref().is_none_or(|l| {
+                                l.carries(p) && (!l.limits_resources() || l.projects().contains(&project))
+                            });
+                            reached
+                                && self.pairs.iter().any(|(s, r)| {
+                                    r.grants(p) && (*s == Scope::Instance || *s == Scope::Project(project))
+                                })
                         };
                         return (!checked(*role).all(held)).then_some(*role);
                     }
@@ -360,14 +406,23 @@ impl Grants {
     }
 
     /// The projects on which `permission` is granted through a project role.
+    ///
+    /// A limit that names resources keeps only the projects it names: the
+    /// organization of a project is not known here, so a project reached only
+    /// through a named organization is left out (the caller sees less, never
+    /// more).
     #[must_use]
     pub fn projects_with(&self, permission: &str) -> Vec<ProjectId> {
-        self.0
+        if self.limit.as_ref().is_some_and(|l| !l.carries(permission)) {
+            return Vec::new();
+        }
+        self.pairs
             .iter()
             .filter_map(|(scope, role)| match scope {
                 Scope::Project(p) if role.grants(permission) => Some(*p),
                 _ => None,
             })
+            .filter(|p| self.limit.as_ref().is_none_or(|l| !l.limits_resources() || l.projects().contains(p)))
             .collect()
     }
 }
@@ -734,7 +789,40 @@ const PROJECT_OWNER_VIEWER: &[&str] = &[
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, reason = "a test: a failed step must fail it")]
     use super::*;
+
+    /// A token scope only ever takes away: every answer of limited grants is
+    /// the roles' answer and the scope's.
+    #[test]
+    fn a_limit_narrows_every_answer() {
+        let (a, b) = (OrgId::new(), OrgId::new());
+        let (p, q) = (ProjectId::new(), ProjectId::new());
+        let roles = vec![(Scope::Instance, Role::IamOwner), (Scope::Project(p), Role::ProjectOwner)];
+        let scope = TokenScope::new(vec![a], vec![p], &["user.read", "project.read"]).unwrap().map(Arc::new);
+        let limited = Grants::new(roles.clone()).limited(scope);
+        assert!(limited.allows(perm::USER_READ, Target::Org(a)));
+        assert!(!limited.allows(perm::USER_WRITE, Target::Org(a)), "a permission the scope lacks");
+        assert!(!limited.allows(perm::USER_READ, Target::Org(b)), "an organization the scope lacks");
+        assert!(!limited.allows(perm::IAM_READ, Target::Instance));
+        assert!(limited.allows(perm::PROJECT_READ, Target::Project { org: b, project: p }));
+        assert!(!limited.allows(perm::PROJECT_READ, Target::Project { org: b, project: q }));
+        assert_eq!(limited.orgs_with(perm::USER_READ), OrgFilter::Only(vec![a]), "instance role, one org");
+        assert_eq!(limited.orgs_with(perm::USER_WRITE), OrgFilter::Only(vec![]));
+        assert_eq!(limited.projects_with(perm::PROJECT_READ), vec![p]);
+        assert!(limited.projects_with(perm::PROJECT_WRITE).is_empty());
+        // Containment: the limited grants no longer cover an owner of `b`.
+        let owner_b = Grants::new(vec![(Scope::Org(b), Role::OrgOwner)]);
+        assert!(Grants::new(roles.clone()).first_uncovered(&owner_b, |_| None).is_none());
+        assert!(limited.first_uncovered(&owner_b, |_| None).is_some());
+        // A limit without resources keeps every resource of the roles.
+        let perms_only = TokenScope::new(vec![], vec![], &["user.read"]).unwrap().map(Arc::new);
+        let everywhere = Grants::new(roles).limited(perms_only);
+        assert_eq!(everywhere.orgs_with(perm::USER_READ), OrgFilter::All);
+        assert!(
+            everywhere.allows(perm::USER_READ, Target::Org(b)) && !everywhere.allows(perm::USER_WRITE, Target::Org(b))
+        );
+    }
 
     #[test]
     fn containment_compares_permissions_on_the_same_resource() {

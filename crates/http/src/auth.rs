@@ -141,7 +141,9 @@ impl FromRequest for Caller {
                 }
                 Err(AuthError::Store(e)) => return Err(e.into()),
             };
-            let grants = grants_of(&state.core, auth.user_id).await?;
+            // A fine-grained PAT acts with its user's current rights narrowed to
+            // its scope (docs/pat-hygiene.md).
+            let grants = grants_of(&state.core, auth.user_id).await?.limited(auth.scope);
             Ok(Caller(Actor { user_id: auth.user_id, org_id: auth.org_id, credential: Some(auth.credential), grants }))
         })
     }

@@ -35,6 +35,10 @@ use crate::grant::{CLIENT_AUTH_FAILED, GrantError, Refusal, TokenService, assert
 use crate::roles;
 use crate::validator::{AuthError, CredentialRef, ResolvedToken, Validator};
 
+/// The introspection member that shows a fine-grained PAT's scope
+/// (docs/pat-hygiene.md).
+pub const PAT_SCOPE_CLAIM: &str = "urn:tessera:pat_scope";
+
 /// The client assertion type of RFC 7523 §2.2.
 pub const JWT_BEARER_CLIENT_ASSERTION: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
@@ -228,6 +232,14 @@ impl TokenService {
         body.insert("username".into(), json!(user.username));
         if let Some(credential) = &resolved.federated_credential {
             body.insert(crate::grant::FEDERATED_CREDENTIAL_CLAIM.into(), json!(credential));
+        }
+        if let Some(scope) = &resolved.auth.scope {
+            let value = json!({
+                "organizationIds": scope.orgs(),
+                "projectIds": scope.projects(),
+                "permissions": scope.permissions(),
+            });
+            body.insert(PAT_SCOPE_CLAIM.into(), value);
         }
         crate::claims::resource_owner(store, user.org_id, &mut body).await?;
         let grants = store.authorizations().user_roles_on_project(user.id, project).await?;

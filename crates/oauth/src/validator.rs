@@ -27,6 +27,7 @@ use chrono::Duration;
 use tessera_domain::cache::{CachePolicy, EpochCache, ReadTicket};
 use tessera_domain::pat::SecretDigest;
 use tessera_domain::repo::{CredentialOwner, RepoError, Store};
+use tessera_domain::token_scope::TokenScope;
 use tessera_domain::{AccessTokenId, Clock, ConsoleSessionId, OrgId, PatId, Timestamp, UserId};
 use uuid::Uuid;
 
@@ -58,6 +59,9 @@ pub struct Authenticated {
     pub org_id: OrgId,
     /// The credential used.
     pub credential: CredentialRef,
+    /// The scope a fine-grained PAT is limited to (docs/pat-hygiene.md); `None`
+    /// for every other credential.
+    pub scope: Option<Arc<TokenScope>>,
 }
 
 /// Everything known about a live bearer credential.
@@ -143,9 +147,19 @@ struct Verified {
     resolved: Arc<ResolvedToken>,
 }
 
-/// The scopes a PAT carries: it acts with all rights of its user on the API.
-fn pat_scopes() -> Vec<String> {
-    ["openid", "profile", "email", ZITADEL_API_AUDIENCE_SCOPE].map(str::to_owned).to_vec()
+/// Each permission of a fine-grained PAT is listed in its `scope` as this
+/// prefix and the permission's name (docs/pat-hygiene.md).
+pub const PERMISSION_SCOPE_PREFIX: &str = "urn:tessera:permission:";
+
+/// The scopes a PAT carries: it acts on the API with all rights of its user,
+/// or those its scope lets through, each named.
+fn pat_scopes(scope: Option<&TokenScope>) -> Vec<String> {
+    let mut scopes: Vec<String> =
+        ["openid", "profile", "email", ZITADEL_API_AUDIENCE_SCOPE].map(str::to_owned).to_vec();
+    if let Some(scope) = scope {
+        scopes.extend(scope.permissions().iter().map(|p| format!("{PERMISSION_SCOPE_PREFIX}{p}")));
+    }
+    scopes
 }
 
 fn live(owner: &CredentialOwner) -> Result<(), AuthError> {
@@ -252,9 +266,10 @@ impl Validator {
                         user_id: owner.user_id,
                         org_id: owner.org_id,
                         credential: CredentialRef::Pat(id),
+                        scope: pat.scope.clone().map(Arc::new),
                     },
                     client_id: None,
-                    scopes: pat_scopes(),
+                    scopes: pat_scopes(pat.scope.as_ref()),
                     audience: vec![self.api_audience.clone()],
                     issued_at: pat.created_at,
                     expires_at: pat.expires_at,
@@ -283,6 +298,7 @@ impl Validator {
                         user_id: owner.user_id,
                         org_id: owner.org_id,
                         credential: CredentialRef::AccessToken(id),
+                        scope: None,
                     },
                     client_id: Some(at.client_id),
                     scopes: at.scopes,
@@ -322,7 +338,12 @@ impl Validator {
             _ => return Err(AuthError::InvalidToken),
         };
         let resolved = ResolvedToken {
-            auth: Authenticated { user_id: owner.user_id, org_id: owner.org_id, credential: CredentialRef::Jwt(id) },
+            auth: Authenticated {
+                user_id: owner.user_id,
+                org_id: owner.org_id,
+                credential: CredentialRef::Jwt(id),
+                scope: None,
+            },
             client_id: Some(claims.client_id.clone()),
             scopes: claims.scopes().map(str::to_owned).collect(),
             federated_credential: claims

@@ -66,6 +66,7 @@ fn pat(user: UserId, expires_in: Duration) -> PersonalAccessToken {
         expires_at: now + expires_in,
         created_at: now,
         last_used_at: None,
+        scope: None,
     }
 }
 
@@ -211,6 +212,7 @@ async fn organizations_round_trip_and_list() {
     let store = db.store().await;
     let mut a = org("Alpha");
     a.pat_max_lifetime = Some(Duration::days(90));
+    a.pat_require_scope = true;
     let b = org("Beta");
     seed(&store, &a, &[]).await;
     seed(&store, &b, &[]).await;
@@ -427,6 +429,20 @@ async fn credential_lookup_reports_owner_state_in_one_read() {
     assert!(!owner.is_active());
 
     assert!(store.pats().find_for_auth(PatId::new()).await.unwrap().is_none());
+
+    // A fine-grained token's scope comes back with it, in the check and the list.
+    let mut scoped = pat(m.id, Duration::days(1));
+    let limit = tessera_domain::token_scope::TokenScope::new(vec![o.id], vec![], &["user.read", "user.write"]);
+    scoped.scope = limit.unwrap();
+    let tx = store.begin().await.unwrap();
+    tx.pats().insert(&scoped).await.unwrap();
+    tx.audit().append(&audit("pat.added")).await.unwrap();
+    tx.commit().await.unwrap();
+    let (found, _) = store.pats().find_for_auth(scoped.id).await.unwrap().unwrap();
+    assert_eq!(found.scope, scoped.scope);
+    assert!(found.scope.is_some());
+    assert_eq!(store.pats().get(scoped.id).await.unwrap().unwrap().pat.scope, scoped.scope);
+    assert_eq!(store.pats().get(token.id).await.unwrap().unwrap().pat.scope, None);
 }
 
 #[tokio::test]

@@ -296,6 +296,22 @@ pub enum PatsAction {
         /// (`2030-01-01`, midnight UTC) or an RFC 3339 time. Default: none.
         #[arg(long, value_parser = parse_expiry, value_name = "WHEN")]
         expires: Option<Expiry>,
+        /// Limit the token to this organization (id or name) and its
+        /// projects; repeatable. Any of --org, --project, --permission or
+        /// --preset makes a fine-grained token (docs/pat-hygiene.md).
+        #[arg(long = "org", value_name = "ORG")]
+        orgs: Vec<String>,
+        /// Limit the token to this project (id); repeatable.
+        #[arg(long = "project", value_name = "PROJECT_ID")]
+        projects: Vec<String>,
+        /// A permission the token carries (`user.read`, `project.write`, …);
+        /// repeatable. Without any, it carries all of its user's.
+        #[arg(long = "permission", value_name = "PERMISSION")]
+        permissions: Vec<String>,
+        /// A named set of permissions: read-only, user-manager or
+        /// project-manager; repeatable.
+        #[arg(long = "preset", value_name = "PRESET")]
+        presets: Vec<String>,
         /// Print nothing but the token (no notice on standard error).
         #[arg(long, short)]
         quiet: bool,

@@ -413,6 +413,32 @@ pub async fn org_id(client: &Client, arg: &str) -> Result<String, ClientError> {
     }
 }
 
+/// A fine-grained token's scope in a table cell: `all` for a token with all
+/// rights of its user, else how many organizations, projects and permissions
+/// it names (`--json` shows them).
+fn scope_summary(scope: &Value) -> String {
+    let count = |member: &str| scope.get(member).and_then(Value::as_array).map_or(0, Vec::len);
+    if scope.is_null() {
+        return "all".to_owned();
+    }
+    let part = |n: usize, one: &str, many: &str, none: &str| match n {
+        0 => none.to_owned(),
+        1 => format!("1 {one}"),
+        n => format!("{n} {many}"),
+    };
+    let resources = if count("organizationIds") + count("projectIds") == 0 {
+        "everywhere".to_owned()
+    } else {
+        format!(
+            "{}, {}",
+            part(count("organizationIds"), "org", "orgs", "0 orgs"),
+            part(count("projectIds"), "project", "projects", "0 projects")
+        )
+    };
+    let perms = part(count("permissions"), "permission", "permissions", "all permissions");
+    format!("{resources}; {perms}")
+}
+
 /// The usernames of `ids` (those the token may read), for tables.
 async fn usernames(client: &Client, ids: &[&str]) -> std::collections::HashMap<String, String> {
     let mut ids: Vec<&str> = ids.iter().copied().filter(|id| !id.is_empty()).collect();
@@ -440,11 +466,23 @@ async fn usernames(client: &Client, ids: &[&str]) -> std::collections::HashMap<S
 pub async fn pats(client: &Client, args: &PatsArgs) -> Result<Output, ClientError> {
     let json_out = args.client.json;
     match &args.action {
-        PatsAction::Add { user, expires, quiet } => {
+        PatsAction::Add { user, expires, orgs, projects, permissions, presets, quiet } => {
             let user = &user_id(client, user).await?;
             let mut body = json!({"userId": user});
             if let Some(e) = expires {
                 body["expirationDate"] = json!(e.resolve(Utc::now()).to_rfc3339());
+            }
+            if !(orgs.is_empty() && projects.is_empty() && permissions.is_empty() && presets.is_empty()) {
+                let mut org_ids = Vec::with_capacity(orgs.len());
+                for org in orgs {
+                    org_ids.push(org_id(client, org).await?);
+                }
+                body["tesseraScope"] = json!({
+                    "organizationIds": org_ids,
+                    "projectIds": projects,
+                    "permissions": permissions,
+                    "presets": presets,
+                });
             }
             let res = client.call(USER_SERVICE, "AddPersonalAccessToken", &body).await?;
             if json_out {
@@ -493,11 +531,12 @@ pub async fn pats(client: &Client, args: &PatsArgs) -> Result<Output, ClientErro
                         when(str_at(p, &["creationDate"])),
                         when(str_at(p, &["expirationDate"])),
                         when(str_at(p, &["lastUsedDate"])),
+                        scope_summary(&p["tesseraScope"]),
                     ]
                 })
                 .collect();
             Ok(Output {
-                stdout: table(&["ID", "USER", "ORGANIZATION", "CREATED", "EXPIRES", "LAST USED"], &rows),
+                stdout: table(&["ID", "USER", "ORGANIZATION", "CREATED", "EXPIRES", "LAST USED", "SCOPE"], &rows),
                 stderr: more_notice(rows.len(), *offset, &res["pagination"]["totalResult"]),
             })
         }

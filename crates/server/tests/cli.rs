@@ -136,6 +136,36 @@ async fn an_admin_creates_a_machine_user_issues_lists_uses_and_removes_its_pat()
 }
 
 #[tokio::test]
+async fn pats_add_makes_fine_grained_tokens_and_pats_list_shows_their_scope() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_pat();
+    let org = own_org(&app, &admin);
+    let read_only = ok(as_token(
+        &app,
+        &admin,
+        &["pats", "add", "--user", "admin-sa", "--org", &org, "--preset", "read-only", "-q"],
+    ))
+    .stdout
+    .trim()
+    .to_owned();
+    assert!(read_only.starts_with("tsr_pat_"));
+    ok(as_token(&app, &read_only, &["users", "list"]));
+    let refused = as_token(&app, &read_only, &["users", "create-machine", "--org", &org, "--username", "nope"]);
+    assert_eq!(refused.code, 1);
+    assert!(refused.stderr.starts_with("tessera: permission_denied: "), "{}", refused.stderr);
+
+    let listed = ok(as_token(&app, &admin, &["pats", "list", "--user", "admin-sa"])).stdout;
+    assert!(listed.lines().next().unwrap().ends_with("SCOPE"), "{listed}");
+    assert!(listed.lines().any(|l| l.ends_with(" all")), "the bootstrap token: {listed}");
+    assert!(listed.lines().any(|l| l.contains("1 org, 0 projects; ") && l.ends_with(" permissions")), "{listed}");
+
+    // A permission that is not one is refused before anything is created.
+    let bad = as_token(&app, &admin, &["pats", "add", "--user", "admin-sa", "--permission", "user.reed"]);
+    assert_eq!(bad.code, 1);
+    assert!(bad.stderr.starts_with("tessera: invalid_argument: ") && bad.stderr.contains("unknown permission"));
+}
+
+#[tokio::test]
 async fn server_errors_are_one_line_with_the_connect_code_and_exit_1() {
     let app = TestApp::spawn().await;
     let admin = app.admin_pat();

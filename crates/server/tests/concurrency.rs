@@ -393,10 +393,10 @@ async fn raced_pat_creation_and_removal_keep_every_answer_true() {
     let w = World::new().await;
     let user = w.machine("tokens").await;
     for round in 0..ROUNDS / 5 {
-        let (pat, _) = pats::add(&w.ctx(), user.id, None).await.unwrap();
+        let (pat, _) = pats::add(&w.ctx(), user.id, None, None).await.unwrap();
         let (added, removed) = w
             .race(
-                move |a| async move { pats::add(&a, user.id, None).await },
+                move |a| async move { pats::add(&a, user.id, None, None).await },
                 move |b| async move { pats::remove(&b, user.id, pat.id).await },
             )
             .await;

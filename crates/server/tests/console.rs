@@ -483,6 +483,51 @@ async fn keys_are_downloaded_once_and_client_secrets_shown_once() {
     assert!(!app.logs().contains("PRIVATE KEY"), "no key material in the log");
 }
 
+#[tokio::test]
+async fn a_fine_grained_access_token_is_issued_in_the_page() {
+    let app = TestApp::spawn().await;
+    let pat = app.admin_pat();
+    let org = default_org(&app, &pat).await;
+    let id = create_machine(&app, &pat, &org, "ops").await;
+    grant(&app, &pat, &id, json!({"organizationId": org}), &["ORG_OWNER"]).await;
+    let mut v = Visitor::new(&app);
+    assert_eq!(v.login("admin", &admin_password(&app)).await.status, StatusCode::SEE_OTHER);
+    let page = format!("/ui/console/users/{id}");
+    let dialog = v.get(&format!("{page}?dialog=pat-new")).await;
+    let csrf = dialog.csrf();
+    assert!(
+        dialog.body.contains("data-testid=\"pat-access\"") && dialog.body.contains("<option value=\"full\" selected>")
+    );
+    assert!(dialog.body.contains(&format!("name=\"org\" value=\"{org}\"")), "the user's organization is offered");
+    assert!(dialog.body.contains("data-testid=\"pat-permission-user.read\""));
+
+    // Custom access without a permission would mean every permission: refused.
+    let empty = v.post(&format!("{page}/pats"), &[("csrf", &csrf), ("access", "custom")]).await;
+    assert_eq!(empty.status, StatusCode::BAD_REQUEST);
+    assert!(!empty.body.contains("tsr_pat_"));
+
+    // Read only on the organization: the token reads and may not write.
+    let shown = v.post(&format!("{page}/pats"), &[("csrf", &csrf), ("access", "read-only"), ("org", &org)]).await;
+    assert_eq!(shown.status, StatusCode::OK);
+    let start = shown.body.find("data-testid=\"pat-token\">").unwrap() + 24;
+    let token = shown.body[start..].split('<').next().unwrap().to_owned();
+    assert!(token.starts_with("tsr_pat_"), "{token}");
+    ok(&app, &token, USERS, "ListUsers", json!({"query": {"limit": 1}})).await;
+    let body = json!({"organizationId": org, "username": "nope", "machine": {"name": "nope"}});
+    let (status, _) = api::call(&app, &token, USERS, "CreateUser", body).await;
+    assert_eq!(status, 403);
+
+    // The list tells the two kinds apart.
+    let listed = v.get(&page).await;
+    assert!(listed.body.contains("<small>Tessera: "), "the scope names the organization: {}", listed.body);
+
+    // Custom permissions.
+    let form =
+        [("csrf", csrf.as_str()), ("access", "custom"), ("permission", "user.read"), ("permission", "user.write")];
+    assert_eq!(v.post(&format!("{page}/pats"), &form).await.status, StatusCode::OK);
+    assert!(v.get(&page).await.body.contains("<small>user.read, user.write</small>"));
+}
+
 const FEDERATION: &str = "tessera.federation.v1.FederationService";
 
 /// The value of the first `data-testid` element's text in a page.

@@ -182,6 +182,16 @@ async fn create_user_and_pat(c: &Client, username: &str, expiration: Option<&str
             .await
             .unwrap();
     }
+    // Full access is the default; chosen permissions show only when asked for.
+    let access = by_testid(c, "pat-access").await;
+    assert_eq!(access.prop("value").await.unwrap().as_deref(), Some("full"));
+    assert!(!by_testid(c, "pat-permission-user.read").await.is_displayed().await.unwrap());
+    access.select_by_value("custom").await.unwrap();
+    assert!(by_testid(c, "pat-permission-user.read").await.is_displayed().await.unwrap());
+    if labels.0 == "Add" {
+        screenshot(c, "console-pat-new").await;
+    }
+    access.select_by_value("full").await.unwrap();
     let add = by_testid(c, "pat-add").await;
     assert_eq!(add.text().await.unwrap(), labels.0);
     add.click().await.unwrap();

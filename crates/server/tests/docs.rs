@@ -1,6 +1,7 @@
 //! The user guides run as written: every fenced block marked `runnable`
 //! (```` ```sh runnable ```` or ```` ```python runnable ````) of the README,
-//! `docs/service-accounts.md` and `docs/resource-server.md` is executed, in
+//! `docs/service-accounts.md`, `docs/resource-server.md` and
+//! `docs/pat-hygiene.md` is executed, in
 //! order, in one `bash -euo pipefail` script per document, against a fresh
 //! server — so a snippet that fails, or that uses a variable no earlier block
 //! set, fails the test.
@@ -207,6 +208,12 @@ async fn the_service_account_quick_start_runs_as_written() {
 #[ignore = "needs bash, curl, jq, openssl and Python with zitadel-client; cargo xtask ci runs it with --include-ignored"]
 async fn the_resource_server_quick_start_runs_as_written() {
     run_doc("docs/resource-server.md").await;
+}
+
+#[tokio::test]
+#[ignore = "needs bash, curl, jq, openssl and Python with zitadel-client; cargo xtask ci runs it with --include-ignored"]
+async fn the_pat_hygiene_guide_runs_as_written() {
+    run_doc("docs/pat-hygiene.md").await;
 }
 
 /// The harness itself: it finds only the marked blocks, keeps their order, and

@@ -285,6 +285,32 @@ async fn pats_opaque_and_jwt_access_tokens_introspect_with_the_users_project_rol
 /// RFC 7662 §2.2 `client_id` per grant, as in ZITADEL: client credentials
 /// tokens name the username they authenticated with, opaque (stored with the
 /// token) and JWT (its claim) alike; JWT Profile tokens name the user id.
+/// A fine-grained PAT introspects with its permissions in `scope` and its
+/// whole scope in `urn:tessera:pat_scope` (docs/pat-hygiene.md).
+#[tokio::test]
+async fn a_fine_grained_pat_introspects_with_its_scope() {
+    let w = world().await;
+    ok(
+        &w.app,
+        &w.admin,
+        "zitadel.internal_permission.v2.InternalPermissionService",
+        "CreateAdministrator",
+        json!({"userId": w.user, "resource": {"organizationId": w.org}, "roles": ["ORG_OWNER_VIEWER"]}),
+    )
+    .await;
+    let scope = json!({"organizationIds": [w.org], "permissions": ["user.read", "project.read"]});
+    let added =
+        ok(&w.app, &w.admin, USERS, "AddPersonalAccessToken", json!({"userId": w.user, "tesseraScope": scope})).await;
+    let (status, _, body) = w.introspect(&[("token", added["token"].as_str().unwrap())]).await;
+    assert_eq!(status, 200, "{body}");
+    insta::assert_json_snapshot!("introspect_fine_grained_pat", scrub(&w, &body));
+    let scopes = body["scope"].as_str().unwrap();
+    assert!(
+        scopes.contains("urn:tessera:permission:user.read") && scopes.contains("urn:tessera:permission:project.read")
+    );
+    assert_eq!(body["urn:tessera:pat_scope"]["organizationIds"], json!([w.org]));
+}
+
 #[tokio::test]
 async fn introspection_names_the_client_of_each_grant() {
     let w = world().await;

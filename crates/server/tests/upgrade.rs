@@ -125,4 +125,9 @@ async fn the_current_binary_migrates_a_previous_release_database_and_loses_nothi
     let (status, _) = api::call(&app, &pat, USERS, "GetUserByID", json!({"userId": user})).await;
     assert!(status == 200 || status == 403, "the new PAT authenticates ({status})");
     ok(&app, &admin, PROJECTS, "CreateProject", json!({"organizationId": org, "name": "after-upgrade"})).await;
+    let scope = json!({"organizationIds": [org], "presets": ["read-only"]});
+    let scoped =
+        ok(&app, &admin, USERS, "AddPersonalAccessToken", json!({"userId": sa_id, "tesseraScope": scope})).await;
+    let scoped = scoped["token"].as_str().unwrap();
+    ok(&app, scoped, USERS, "GetUserByID", json!({"userId": user})).await;
 }

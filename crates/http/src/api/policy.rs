@@ -3,9 +3,10 @@
 //! transport like the rest of the API.
 //!
 //! - `GetPersonalAccessTokenPolicy {organizationId}` →
-//!   `{organizationId, maxLifetime}` (`policy.read`)
-//! - `SetPersonalAccessTokenPolicy {organizationId, maxLifetime}` →
-//!   `{organizationId, maxLifetime, changeDate}` (`policy.write`)
+//!   `{organizationId, maxLifetime, requireScope}` (`policy.read`)
+//! - `SetPersonalAccessTokenPolicy {organizationId, maxLifetime, requireScope}`
+//!   → `{organizationId, maxLifetime, changeDate, requireScope}`
+//!   (`policy.write`; an absent `requireScope` keeps the stored one)
 //!
 //! The messages are the generated ones of `proto/tessera/policy/v1`.
 //!
@@ -51,7 +52,11 @@ async fn get_pat_policy(
 ) -> Result<pb::GetPersonalAccessTokenPolicyResponse, ApiError> {
     let org = org_or_own(&ctx, &req.organization_id)?;
     let org = policy::get_pat_policy(&ctx, org).await?;
-    Ok(pb::GetPersonalAccessTokenPolicyResponse { organization_id: org.id.to_string(), max_lifetime: limit(&org) })
+    Ok(pb::GetPersonalAccessTokenPolicyResponse {
+        organization_id: org.id.to_string(),
+        max_lifetime: limit(&org),
+        require_scope: org.pat_require_scope,
+    })
 }
 
 async fn set_pat_policy(
@@ -60,11 +65,12 @@ async fn set_pat_policy(
 ) -> Result<pb::SetPersonalAccessTokenPolicyResponse, ApiError> {
     let org = org_or_own(&ctx, &req.organization_id)?;
     let max = max_lifetime(req.max_lifetime)?;
-    let org = policy::set_pat_policy(&ctx, org, max).await?;
+    let org = policy::set_pat_policy(&ctx, org, max, req.require_scope).await?;
     Ok(pb::SetPersonalAccessTokenPolicyResponse {
         organization_id: org.id.to_string(),
         max_lifetime: limit(&org),
         change_date: Some(org.updated_at.into()),
+        require_scope: org.pat_require_scope,
     })
 }
 

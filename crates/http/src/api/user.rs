@@ -10,10 +10,13 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
+use tessera_core::pats::ScopeRequest;
 use tessera_domain::names::{Description, DisplayName, Email};
 use tessera_domain::repo::{Page, PatFilter, PatSort, TextFilter, TextMethod, UserFilter, UserSort, UserType};
+use tessera_domain::token_scope::{Preset, TokenScope, permission};
 use tessera_domain::user::{AccessTokenType, StateChange, User, UserKind, UserState};
-use tessera_domain::{OrgId, PatId, UserId};
+use tessera_domain::{OrgId, PatId, ProjectId, UserId};
+use tessera_proto::tessera::pat::v1::PersonalAccessTokenScope as PatScopePb;
 use tessera_proto::zitadel::metadata::v2 as metadata_v2;
 use tessera_proto::zitadel::object::v2 as pb_object;
 use tessera_proto::zitadel::user::v2 as pb;
@@ -344,6 +347,34 @@ async fn delete_user(ctx: Ctx, req: pb::DeleteUserRequest) -> Result<pb::DeleteU
 // ----------------------------------------------------------------------------
 // Personal access tokens
 
+/// The scope of `AddPersonalAccessToken`'s Tessera extension, its names
+/// checked (what the user holds is checked by the use case).
+fn token_scope(s: &PatScopePb) -> Result<ScopeRequest, ServiceError> {
+    let orgs = s
+        .organization_ids
+        .iter()
+        .map(|v| required_id("tesseraScope.organizationIds", v, OrgId::parse))
+        .collect::<Result<Vec<_>, _>>()?;
+    let projects = s
+        .project_ids
+        .iter()
+        .map(|v| required_id("tesseraScope.projectIds", v, ProjectId::parse))
+        .collect::<Result<Vec<_>, _>>()?;
+    let permissions = s.permissions.iter().map(|p| permission(p)).collect::<Result<Vec<_>, _>>()?;
+    let presets = s.presets.iter().map(|p| Preset::parse(p)).collect::<Result<Vec<_>, _>>()?;
+    Ok(ScopeRequest { orgs, projects, permissions, presets })
+}
+
+/// A stored scope on the wire (presets are already permissions).
+fn wire_scope(s: &TokenScope) -> PatScopePb {
+    PatScopePb {
+        organization_ids: s.orgs().iter().map(ToString::to_string).collect(),
+        project_ids: s.projects().iter().map(ToString::to_string).collect(),
+        permissions: s.permissions().iter().map(|p| (*p).to_owned()).collect(),
+        presets: Vec::new(),
+    }
+}
+
 /// `AddPersonalAccessToken`: the token, once.
 async fn add_pat(
     ctx: Ctx,
@@ -354,7 +385,8 @@ async fn add_pat(
         None => None,
         some => Some(from_ts(some).ok_or_else(|| ServiceError::invalid("expirationDate is not a valid time"))?),
     };
-    let (pat, token) = pats::add(&ctx, user, expires).await?;
+    let scope = req.tessera_scope.as_ref().map(token_scope).transpose()?;
+    let (pat, token) = pats::add(&ctx, user, expires, scope).await?;
     Ok(pb::AddPersonalAccessTokenResponse {
         creation_date: ts(pat.created_at),
         token_id: pat.id.to_string(),
@@ -428,6 +460,7 @@ async fn list_pats(
                 organization_id: p.org_id.to_string(),
                 expiration_date: ts(p.pat.expires_at),
                 last_used_date: p.pat.last_used_at.and_then(ts),
+                tessera_scope: p.pat.scope.as_ref().map(wire_scope),
             })
             .collect(),
     })

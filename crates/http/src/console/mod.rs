@@ -14,6 +14,7 @@ mod credentials;
 mod federation;
 pub mod i18n;
 mod pages;
+mod pat_scope;
 mod projects;
 pub mod session;
 pub mod throttle;

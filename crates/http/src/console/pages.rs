@@ -544,6 +544,8 @@ struct PatRow {
     created: String,
     expires: Option<String>,
     last_used: Option<String>,
+    /// What a fine-grained token reaches; `None`: full access.
+    scope: Option<String>,
 }
 
 /// The dialog open on top of the detail page.
@@ -552,8 +554,8 @@ pub enum Dialog {
     None,
     /// Confirm deleting the user.
     Delete,
-    /// The "+ New" access token form.
-    PatNew,
+    /// The "+ New" access token form, with the scopes it offers.
+    PatNew(Box<super::pat_scope::PatScopeChoices>),
     /// The new token, shown once.
     PatCreated(String),
     /// Confirm removing a token.
@@ -644,6 +646,7 @@ pub(super) async fn render_user(req: &HttpRequest, caller: &ConsoleCaller, user:
     let page_spec = Page { offset: 0, limit: Page::MAX_LIMIT, asc: true };
     let far = chrono::Duration::days(365 * 1000);
     let now = ctx.now();
+    let nav = nav(req, caller).await?;
     let pats = pats::list(ctx, vec![PatFilter::User(user.id)], PatSort::CreatedAt, page_spec)
         .await?
         .items
@@ -653,6 +656,7 @@ pub(super) async fn render_user(req: &HttpRequest, caller: &ConsoleCaller, user:
             created: fmt_time(p.pat.created_at),
             expires: (p.pat.expires_at - now < far).then(|| fmt_time(p.pat.expires_at)),
             last_used: p.pat.last_used_at.map(fmt_time),
+            scope: super::pat_scope::summary(p.pat.scope.as_ref(), &nav.orgs),
         })
         .collect();
     let keys = keys::list(ctx, vec![KeyFilter::User(user.id)], KeySort::CreatedAt, page_spec)
@@ -699,7 +703,7 @@ pub(super) async fn render_user(req: &HttpRequest, caller: &ConsoleCaller, user:
     let grants = &ctx.actor;
     let tomorrow = (now + chrono::Duration::days(1)).format("%Y-%m-%d").to_string();
     let p = UserPage {
-        l: layout(req, Some(nav(req, caller).await?)),
+        l: layout(req, Some(nav)),
         csrf: caller.csrf.clone(),
         u,
         state_actions,
@@ -731,7 +735,7 @@ pub async fn user(
         let item = || PatId::parse(&q.item).map(|id| id.to_string()).map_err(ServiceError::from);
         let dialog = match q.dialog.as_str() {
             "delete" => Dialog::Delete,
-            "pat-new" => Dialog::PatNew,
+            "pat-new" => Dialog::PatNew(Box::new(super::pat_scope::choices(&req, &caller, &user).await?)),
             "pat-remove" => Dialog::PatRemove(item()?),
             "key-new" => Dialog::KeyNew,
             "key-remove" => Dialog::KeyRemove(KeyId::parse(&q.item).map_err(ServiceError::from)?.to_string()),
@@ -840,15 +844,6 @@ pub async fn delete_user(
 // ---------------------------------------------------------------------------
 // Access tokens
 
-/// The "+ New" access token form.
-#[derive(Deserialize)]
-pub struct PatForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    expiration: String,
-}
-
 /// A date from the picker as the end of that day in UTC (the token works through
 /// the whole chosen day); `None` for an empty field.
 pub(super) fn end_of_day(date: &str) -> Result<Option<Timestamp>, ServiceError> {
@@ -869,15 +864,18 @@ pub async fn add_pat(
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<String>,
-    form: web::Form<PatForm>,
+    body: web::Bytes,
 ) -> HttpResponse {
     page(&req, async {
         let caller = caller(&state, &req).await?;
-        csrf(&caller, &form.csrf)?;
+        // The CSRF check comes first, whatever else the form holds.
+        let presented = form_urlencoded::parse(&body).find(|(k, _)| k == "csrf").map(|(_, v)| v.into_owned());
+        csrf(&caller, &presented.unwrap_or_default())?;
+        let form = super::pat_scope::parse(&body)?;
         let id = user_id(&path)?;
         let user = service_user(&caller, id).await?;
         let expires = end_of_day(&form.expiration)?;
-        let (_, token) = pats::add(&caller.ctx, id, expires).await?;
+        let (_, token) = pats::add(&caller.ctx, id, expires, form.scope).await?;
         render_user(&req, &caller, &user, Dialog::PatCreated(token.expose_secret().to_owned())).await
     })
     .await

@@ -17,6 +17,8 @@ pub struct Model {
     pub state: String,
     /// Tessera's PAT lifetime limit, in seconds.
     pub pat_max_lifetime_secs: Option<i64>,
+    /// Whether PATs must be fine-grained.
+    pub pat_require_scope: bool,
     /// Creation time.
     pub created_at: DateTimeUtc,
     /// Last change.

@@ -19,6 +19,8 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     /// Last use (batched).
     pub last_used_at: Option<DateTimeUtc>,
+    /// The scope of a fine-grained token (JSON); NULL: all rights of its user.
+    pub scope: Option<String>,
 }
 
 /// Relations.

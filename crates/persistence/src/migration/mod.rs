@@ -12,6 +12,7 @@ mod m0002_jwt_profile;
 mod m0003_console_sessions;
 mod m0004_projects;
 mod m0005_federated_credentials;
+mod m0006_pat_scopes;
 
 /// The ordered list of Tessera's migrations.
 pub struct Migrator;
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0003_console_sessions::Migration),
             Box::new(m0004_projects::Migration),
             Box::new(m0005_federated_credentials::Migration),
+            Box::new(m0006_pat_scopes::Migration),
         ]
     }
 

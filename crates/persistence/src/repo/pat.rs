@@ -11,8 +11,9 @@ use tessera_domain::pat::{PersonalAccessToken, SecretDigest};
 use tessera_domain::repo::{
     CredentialOwner, Listed, PatFilter, PatQuery, PatRepository, PatSort, PatWithOwner, RepoResult,
 };
+use tessera_domain::token_scope::TokenScope;
 use tessera_domain::user::UserState;
-use tessera_domain::{OrgId, PatId, Timestamp, UserId};
+use tessera_domain::{OrgId, PatId, ProjectId, Timestamp, UserId};
 use uuid::Uuid;
 
 use super::{Ctx, expect_one};
@@ -28,6 +29,7 @@ struct Row {
     expires_at: Timestamp,
     created_at: Timestamp,
     last_used_at: Option<Timestamp>,
+    scope: Option<String>,
     org_id: Uuid,
 }
 
@@ -40,10 +42,44 @@ struct AuthRow {
     expires_at: Timestamp,
     created_at: Timestamp,
     last_used_at: Option<Timestamp>,
+    scope: Option<String>,
     org_id: Uuid,
     user_state: String,
     user_kind: String,
     org_state: String,
+}
+
+/// The stored form of a scope: `{"orgs": […], "projects": […], "permissions": […]}`.
+fn scope_text(scope: &TokenScope) -> String {
+    serde_json::json!({
+        "orgs": scope.orgs(),
+        "projects": scope.projects(),
+        "permissions": scope.permissions(),
+    })
+    .to_string()
+}
+
+/// A stored scope, checked as when it was set: a scope that does not parse,
+/// or names an unknown permission, is corrupt (read as "no scope" it would
+/// grant more than was configured).
+fn parse_scope(text: &str) -> RepoResult<TokenScope> {
+    let corrupt = |why: String| error::corrupt("token scope", why);
+    let stored: serde_json::Value = serde_json::from_str(text).map_err(|e| corrupt(e.to_string()))?;
+    let strings = |member: &str| -> RepoResult<Vec<String>> {
+        let list = stored.get(member).and_then(serde_json::Value::as_array);
+        let list = list.ok_or_else(|| corrupt(format!("{member} is not a list")))?;
+        list.iter()
+            .map(|v| v.as_str().map(str::to_owned).ok_or_else(|| corrupt(format!("{member} holds a non-string"))))
+            .collect()
+    };
+    let uuids = |member: &str| -> RepoResult<Vec<Uuid>> {
+        strings(member)?.iter().map(|s| Uuid::try_parse(s).map_err(|e| corrupt(format!("{member}: {e}")))).collect()
+    };
+    let orgs = uuids("orgs")?.into_iter().map(OrgId::from_uuid).collect();
+    let projects = uuids("projects")?.into_iter().map(ProjectId::from_uuid).collect();
+    TokenScope::new(orgs, projects, &strings("permissions")?)
+        .map_err(|e| corrupt(e.to_string()))?
+        .ok_or_else(|| corrupt("an empty scope".to_owned()))
 }
 
 fn token(
@@ -53,6 +89,7 @@ fn token(
     expires_at: Timestamp,
     created_at: Timestamp,
     last_used_at: Option<Timestamp>,
+    scope: Option<&str>,
 ) -> RepoResult<PersonalAccessToken> {
     Ok(PersonalAccessToken {
         id: PatId::from_uuid(id),
@@ -61,12 +98,13 @@ fn token(
         expires_at,
         created_at,
         last_used_at,
+        scope: scope.map(parse_scope).transpose()?,
     })
 }
 
 fn with_owner(r: Row) -> RepoResult<PatWithOwner> {
     Ok(PatWithOwner {
-        pat: token(r.id, r.user_id, &r.digest, r.expires_at, r.created_at, r.last_used_at)?,
+        pat: token(r.id, r.user_id, &r.digest, r.expires_at, r.created_at, r.last_used_at, r.scope.as_deref())?,
         org_id: OrgId::from_uuid(r.org_id),
     })
 }
@@ -95,6 +133,7 @@ fn select_with_owner() -> sea_orm::Select<pat::Entity> {
             pat::Column::ExpiresAt,
             pat::Column::CreatedAt,
             pat::Column::LastUsedAt,
+            pat::Column::Scope,
         ])
         .column_as(user::Column::OrgId, "org_id")
         .join(JoinType::InnerJoin, pat::Relation::User.def())
@@ -110,6 +149,9 @@ impl<C: ConnectionTrait + Send + Sync> PatRepository for Ctx<'_, C> {
             expires_at: Set(p.expires_at),
             created_at: Set(p.created_at),
             last_used_at: Set(p.last_used_at),
+            // NULL by default: left out when there is none, so that inserts of
+            // this release also fit the previous release's schema.
+            scope: p.scope.as_ref().map_or(sea_orm::ActiveValue::NotSet, |s| Set(Some(scope_text(s)))),
         };
         pat::Entity::insert(model)
             .exec_without_returning(self.write()?)
@@ -148,7 +190,10 @@ impl<C: ConnectionTrait + Send + Sync> PatRepository for Ctx<'_, C> {
             org_id: OrgId::from_uuid(r.org_id),
             org_state: OrgState::parse(&r.org_state).map_err(|e| error::corrupt("organization state", e))?,
         };
-        Ok(Some((token(r.id, r.user_id, &r.digest, r.expires_at, r.created_at, r.last_used_at)?, owner)))
+        Ok(Some((
+            token(r.id, r.user_id, &r.digest, r.expires_at, r.created_at, r.last_used_at, r.scope.as_deref())?,
+            owner,
+        )))
     }
 
     async fn delete(&self, id: PatId) -> RepoResult<()> {
@@ -204,5 +249,31 @@ impl<C: ConnectionTrait + Send + Sync> PatRepository for Ctx<'_, C> {
             .await
             .map_err(|e| error::map(error::PAT, e))?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A stored scope reads back as written; a corrupt one is an error, never
+    /// "no scope", which would give the token all rights of its user.
+    #[test]
+    fn scopes_round_trip_and_corrupt_ones_are_errors() {
+        let org = OrgId::from_uuid(Uuid::from_u128(1));
+        let project = ProjectId::from_uuid(Uuid::from_u128(2));
+        let scope = TokenScope::new(vec![org], vec![project], &["user.read"]).unwrap().unwrap();
+        assert_eq!(parse_scope(&scope_text(&scope)).unwrap(), scope);
+        for corrupt in [
+            "{}",
+            "null",
+            "not json",
+            r#"{"orgs": [], "projects": [], "permissions": []}"#,
+            r#"{"orgs": ["x"], "projects": [], "permissions": []}"#,
+            r#"{"orgs": [], "projects": [], "permissions": ["user.reed"]}"#,
+            r#"{"orgs": [], "projects": [], "permissions": "user.read"}"#,
+        ] {
+            assert!(parse_scope(corrupt).is_err(), "{corrupt}");
+        }
     }
 }

@@ -239,7 +239,7 @@ pub(super) async fn add_pat(
 ) -> Result<mgmt::AddPersonalAccessTokenResponse, ApiError> {
     let user = v1.user("userId", &req.user_id).await?;
     let expires = from_ts(req.expiration_date, "expirationDate")?;
-    let (pat, token) = pats::add(&v1.ctx, user.id, expires).await?;
+    let (pat, token) = pats::add(&v1.ctx, user.id, expires, None).await?;
     Ok(mgmt::AddPersonalAccessTokenResponse {
         token_id: pat.id.to_string(),
         token: token.expose_secret().to_owned(),

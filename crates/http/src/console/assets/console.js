@@ -10,12 +10,13 @@ document.addEventListener("DOMContentLoaded", function () {
   });
 
   // A select with data-reveals shows only the fields that belong to its
-  // choice: [data-revealed-by=<select name>][data-reveal-value=<value>]. Without
-  // JavaScript every field shows and the server reads the chosen one.
+  // choice: [data-revealed-by=<select name>][data-reveal-value=<values>], the
+  // values separated by spaces. Without JavaScript every field shows and the
+  // server reads what the choice needs.
   document.querySelectorAll("select[data-reveals]").forEach(function (select) {
     var update = function () {
       document.querySelectorAll("[data-revealed-by=\"" + select.name + "\"]").forEach(function (field) {
-        field.hidden = field.getAttribute("data-reveal-value") !== select.value;
+        field.hidden = field.getAttribute("data-reveal-value").split(" ").indexOf(select.value) < 0;
       });
     };
     select.addEventListener("change", update);
