@@ -11,6 +11,7 @@ pub mod client_addr;
 pub mod console;
 pub mod error;
 pub mod health;
+pub mod leaks;
 pub mod metrics;
 pub mod oauth;
 pub mod observe;
@@ -29,6 +30,7 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) + Clon
         cfg.app_data(web::Data::new(state))
             .configure(health::routes)
             .configure(oauth::routes)
+            .configure(leaks::routes)
             .configure(console::routes)
             .configure(api::routes);
     }

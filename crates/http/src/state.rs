@@ -31,6 +31,8 @@ pub struct AppState {
     pub body_timeout: std::time::Duration,
     /// Rate limits on failed client authentication ([`crate::ratelimit`]).
     pub limiter: Arc<FailureLimiter>,
+    /// Leaked-token reports ([`crate::leaks`]).
+    pub leaks: Arc<crate::leaks::Leaks>,
 }
 
 impl AppState {
@@ -49,7 +51,15 @@ impl AppState {
             proxies: Arc::default(),
             body_timeout: std::time::Duration::from_secs(10),
             limiter: Arc::default(),
+            leaks: Arc::default(),
         }
+    }
+
+    /// The same state taking leaked-token reports as `leaks` says.
+    #[must_use]
+    pub fn with_leaks(mut self, leaks: crate::leaks::Leaks) -> Self {
+        self.leaks = Arc::new(leaks);
+        self
     }
 
     /// The same state believing the forwarding headers of `proxies`.

@@ -26,6 +26,7 @@ pub mod issue_log;
 pub mod jwt_access_token;
 pub mod keyfile;
 pub mod keyring;
+pub mod leaks;
 pub mod password;
 pub mod resource;
 pub mod roles;

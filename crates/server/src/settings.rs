@@ -50,6 +50,8 @@ pub struct Settings {
     pub limits: LimitsSettings,
     /// Workload identity federation (docs/federation.md).
     pub federation: FederationSettings,
+    /// Leaked-token reports from secret scanning (docs/pat-hygiene.md).
+    pub secret_scanning: SecretScanningSettings,
 }
 
 impl Default for Settings {
@@ -67,8 +69,23 @@ impl Default for Settings {
             cache: CacheSettings::default(),
             limits: LimitsSettings::default(),
             federation: FederationSettings::default(),
+            secret_scanning: SecretScanningSettings::default(),
         }
     }
+}
+
+/// Leaked-token reports from GitHub's secret scanning partner program
+/// (docs/pat-hygiene.md). The endpoint is served only when one of the two
+/// names a key list.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct SecretScanningSettings {
+    /// URL of GitHub's key list
+    /// (`https://api.github.com/meta/public_keys/secret_scanning`), fetched
+    /// with the outbound client.
+    pub github_keys_url: String,
+    /// A file holding the key list in the same format, read at start.
+    pub github_keys_file: String,
 }
 
 /// Bounds on the work a client can cause (DESIGN.md §8,
@@ -353,6 +370,8 @@ pub const KNOWN_KEYS: &[&str] = &[
     "log.format",
     "log.level",
     "masterkey",
+    "secret_scanning.github_keys_file",
+    "secret_scanning.github_keys_url",
     "server.host",
     "server.port",
     "server.shutdown_timeout_secs",
@@ -621,6 +640,23 @@ impl Settings {
         }
         if let Err(e) = self.rotation_policy() {
             return Err(invalid("signing_keys.publish_ahead_secs", e));
+        }
+        if !self.secret_scanning.github_keys_url.is_empty() && !self.secret_scanning.github_keys_file.is_empty() {
+            return Err(invalid(
+                "secret_scanning.github_keys_url",
+                "set either github_keys_url or github_keys_file, not both",
+            ));
+        }
+        let file = &self.secret_scanning.github_keys_file;
+        if !file.is_empty() {
+            let text =
+                std::fs::read(file).map_err(|e| invalid("secret_scanning.github_keys_file", format!("{file}: {e}")))?;
+            tessera_oauth::leaks::PartnerKeys::parse(&text)
+                .map_err(|e| invalid("secret_scanning.github_keys_file", format!("{file}: {e}")))?;
+        }
+        let url = &self.secret_scanning.github_keys_url;
+        if !(url.is_empty() || url.starts_with("https://") || url.starts_with("http://")) {
+            return Err(invalid("secret_scanning.github_keys_url", "must be an https:// URL"));
         }
         if self.bootstrap.org_name.trim().is_empty() {
             return Err(invalid("bootstrap.org_name", "must not be empty"));

@@ -67,6 +67,28 @@ pub enum StartError {
     /// The SIGTERM/SIGINT handlers cannot be installed.
     #[error("cannot install the shutdown signal handlers: {0}")]
     Signals(std::io::Error),
+    /// The secret scanning key list file cannot be read.
+    #[error("secret_scanning.github_keys_file (TESSERA_SECRET_SCANNING__GITHUB_KEYS_FILE): {0}")]
+    SecretScanning(String),
+}
+
+/// The leaked-token endpoint's keys as the settings name them.
+fn leaks(
+    settings: &crate::settings::SecretScanningSettings,
+    outbound: Arc<tessera_http::outbound::Outbound>,
+) -> Result<tessera_http::leaks::Leaks, StartError> {
+    use tessera_http::leaks::{KeySource, Leaks};
+    if !settings.github_keys_file.is_empty() {
+        let path = &settings.github_keys_file;
+        let text = std::fs::read(path).map_err(|e| StartError::SecretScanning(format!("cannot read {path}: {e}")))?;
+        let keys = tessera_oauth::leaks::PartnerKeys::parse(&text)
+            .map_err(|e| StartError::SecretScanning(format!("{path}: {e}")))?;
+        return Ok(Leaks::github(KeySource::Fixed(keys)));
+    }
+    if !settings.github_keys_url.is_empty() {
+        return Ok(Leaks::github(KeySource::Url { url: settings.github_keys_url.clone(), fetch: outbound }));
+    }
+    Ok(Leaks::default())
 }
 
 /// What to do when the listen address cannot be bound.
@@ -287,12 +309,13 @@ pub async fn build(settings: Settings, clock: Arc<dyn Clock>, rng: Arc<dyn Rng>)
     // One writer commits the tokens of every waiting grant at once.
     let (issue_log, issue_writer) = IssueLog::new(store.clone(), ISSUE_BATCH);
     let issue_writer = tokio::spawn(issue_writer);
-    let outbound = tessera_http::outbound::Outbound::new(&tessera_http::outbound::OutboundConfig {
+    let outbound = Arc::new(tessera_http::outbound::Outbound::new(&tessera_http::outbound::OutboundConfig {
         allow: settings.federation.allow_hosts(),
         ..Default::default()
-    });
+    }));
+    let leaks = leaks(&settings.secret_scanning, outbound.clone())?;
     let federation = tessera_oauth::grant::Federation {
-        keys: tessera_oauth::federation::keys::KeyCache::new(Arc::new(outbound), Default::default()),
+        keys: tessera_oauth::federation::keys::KeyCache::new(outbound, Default::default()),
         policy: tessera_oauth::federation::FederationPolicy {
             max_age: secs(settings.federation.max_token_age_secs),
             ..Default::default()
@@ -315,7 +338,8 @@ pub async fn build(settings: Settings, clock: Arc<dyn Clock>, rng: Arc<dyn Rng>)
         // Checked when the settings were loaded.
         .with_trusted_proxies(settings.trusted_proxies().unwrap_or_default())
         .with_body_timeout(std::time::Duration::from_millis(settings.limits.body_timeout_ms))
-        .with_rate_limits(settings.rate_policy());
+        .with_rate_limits(settings.rate_policy())
+        .with_leaks(leaks);
     let usage = state.validator.usage().clone();
     let (stop_flusher, flusher_stop) = tokio::sync::watch::channel(());
     let flusher = tokio::spawn(flush_usage_forever(store.clone(), usage.clone(), flusher_stop));

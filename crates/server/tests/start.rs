@@ -113,6 +113,25 @@ fn a_bad_config_value_is_one_line_naming_the_key() {
 }
 
 #[test]
+fn an_unreadable_secret_scanning_key_list_is_one_line_naming_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("keys.json");
+    std::fs::write(&bad, r#"{"public_keys": [{"key_identifier": "k", "key": "not PEM"}]}"#).unwrap();
+    for path in [bad.to_str().unwrap(), "/nonexistent/keys.json"] {
+        let (code, stderr) = start_failing(&[
+            ("TESSERA_SECRET_SCANNING__GITHUB_KEYS_FILE", path),
+            ("TESSERA_MASTERKEY", "0123456789abcdef0123456789abcdef"),
+        ]);
+        assert_eq!(code, Some(2), "{stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+        assert!(stderr.contains("TESSERA_SECRET_SCANNING__GITHUB_KEYS_FILE"), "{stderr}");
+    }
+    let (code, stderr) = start_failing(&[("TESSERA_SECRET_SCANNING__GITHUB_KEYS_URL", "ftp://keys")]);
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("TESSERA_SECRET_SCANNING__GITHUB_KEYS_URL"), "{stderr}");
+}
+
+#[test]
 fn an_unknown_database_scheme_is_a_config_error() {
     let (code, stderr) = start_failing(&[("TESSERA_DATABASE__URL", "mysql://root@localhost/t")]);
     assert_eq!(code, Some(2));
