@@ -100,7 +100,12 @@ pub async fn revoke_leaked(
             id.to_string()
         }
         Removal::Secret(id) => {
-            tx.machine_secrets().delete_for_user(user).await?;
+            // Removing a user's secrets removes them all: only while the
+            // reported one is still among them, so that a secret generated
+            // after the lookup is not taken with it.
+            if tx.machine_secrets().find_for_auth(id).await?.is_some() {
+                tx.machine_secrets().delete_for_user(user).await?;
+            }
             id.to_string()
         }
     };
