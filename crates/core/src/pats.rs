@@ -87,17 +87,11 @@ pub async fn add(
     tx.pats().insert(&pat).await?;
     tx.audit()
         .append(&ctx.event("pat.created", "personal_access_token", pat.id, Some(user.org_id)).with_details(
-            json!({"userId": user.id, "expiresAt": pat.expires_at, "scope": pat.scope.as_ref().map(scope_details)}),
+            json!({"userId": user.id, "expiresAt": pat.expires_at, "scope": pat.scope.as_ref().map(TokenScope::to_json)}),
         ))
         .await?;
     tx.commit().await?;
     Ok((pat, token))
-}
-
-/// A scope as audit details and API answers show it.
-#[must_use]
-pub fn scope_details(scope: &TokenScope) -> serde_json::Value {
-    json!({"organizationIds": scope.orgs(), "projectIds": scope.projects(), "permissions": scope.permissions()})
 }
 
 /// The scope asked for when a PAT is created: permissions named one by one

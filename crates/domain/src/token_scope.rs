@@ -168,6 +168,13 @@ impl TokenScope {
         &self.permissions
     }
 
+    /// The scope as introspection and the audit trail show it:
+    /// `{"organizationIds", "projectIds", "permissions"}`.
+    #[must_use]
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({"organizationIds": self.orgs, "projectIds": self.projects, "permissions": self.permissions})
+    }
+
     /// Whether the scope names resources (organizations or projects).
     #[must_use]
     pub fn limits_resources(&self) -> bool {

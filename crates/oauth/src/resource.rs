@@ -234,12 +234,7 @@ impl TokenService {
             body.insert(crate::grant::FEDERATED_CREDENTIAL_CLAIM.into(), json!(credential));
         }
         if let Some(scope) = &resolved.auth.scope {
-            let value = json!({
-                "organizationIds": scope.orgs(),
-                "projectIds": scope.projects(),
-                "permissions": scope.permissions(),
-            });
-            body.insert(PAT_SCOPE_CLAIM.into(), value);
+            body.insert(PAT_SCOPE_CLAIM.into(), scope.to_json());
         }
         crate::claims::resource_owner(store, user.org_id, &mut body).await?;
         let grants = store.authorizations().user_roles_on_project(user.id, project).await?;

@@ -555,7 +555,7 @@ pub enum Dialog {
     /// Confirm deleting the user.
     Delete,
     /// The "+ New" access token form, with the scopes it offers.
-    PatNew(Box<super::pat_scope::PatScopeChoices>),
+    PatNew,
     /// The new token, shown once.
     PatCreated(String),
     /// Confirm removing a token.
@@ -589,6 +589,8 @@ struct UserPage {
     u: UserView,
     state_actions: Vec<(&'static str, &'static str)>,
     pats: Vec<PatRow>,
+    /// What the "+ New" access token dialog offers, when it is open.
+    pat_choices: Option<super::pat_scope::PatScopeChoices>,
     keys: Vec<KeyRow>,
     federated: Vec<super::federation::FederationRow>,
     secret_created: Option<String>,
@@ -659,6 +661,10 @@ pub(super) async fn render_user(req: &HttpRequest, caller: &ConsoleCaller, user:
             scope: super::pat_scope::summary(p.pat.scope.as_ref(), &nav.orgs),
         })
         .collect();
+    let pat_choices = match dialog {
+        Dialog::PatNew => Some(super::pat_scope::choices(caller, user, &nav.orgs).await?),
+        _ => None,
+    };
     let keys = keys::list(ctx, vec![KeyFilter::User(user.id)], KeySort::CreatedAt, page_spec)
         .await?
         .items
@@ -708,6 +714,7 @@ pub(super) async fn render_user(req: &HttpRequest, caller: &ConsoleCaller, user:
         u,
         state_actions,
         pats,
+        pat_choices,
         keys,
         federated,
         secret_created,
@@ -735,7 +742,7 @@ pub async fn user(
         let item = || PatId::parse(&q.item).map(|id| id.to_string()).map_err(ServiceError::from);
         let dialog = match q.dialog.as_str() {
             "delete" => Dialog::Delete,
-            "pat-new" => Dialog::PatNew(Box::new(super::pat_scope::choices(&req, &caller, &user).await?)),
+            "pat-new" => Dialog::PatNew,
             "pat-remove" => Dialog::PatRemove(item()?),
             "key-new" => Dialog::KeyNew,
             "key-remove" => Dialog::KeyRemove(KeyId::parse(&q.item).map_err(ServiceError::from)?.to_string()),

@@ -9,7 +9,7 @@ use tessera_domain::permission::{Target, perm};
 use tessera_domain::token_scope::{Preset, TokenScope, permission};
 use tessera_domain::user::User;
 
-use super::pages::{OrgOption, PageError, nav};
+use super::pages::{OrgOption, PageError};
 use super::session::ConsoleCaller;
 use crate::error::ServiceError;
 
@@ -22,20 +22,20 @@ pub struct PatScopeChoices {
     pub(super) permissions: &'static [&'static str],
 }
 
-/// The choices for `user`'s new token.
+/// The choices for `user`'s new token: of `visible` (the organizations of the
+/// caller's switcher, already loaded for the page), those the user holds a
+/// role on.
 pub(super) async fn choices(
-    req: &actix_web::HttpRequest,
     caller: &ConsoleCaller,
     user: &User,
+    visible: &[OrgOption],
 ) -> Result<PatScopeChoices, PageError> {
     let grants =
         tessera_core::load_grants(caller.ctx.core.store.as_ref(), user.id).await.map_err(ServiceError::from)?;
-    let orgs = nav(req, caller)
-        .await?
-        .orgs
-        .into_iter()
+    let orgs = visible
+        .iter()
         .filter(|o| OrgId::parse(&o.id).is_ok_and(|id| grants.pairs().iter().any(|(s, _)| s.covers(Target::Org(id)))))
-        .map(|o| OrgOption { selected: false, ..o })
+        .map(|o| OrgOption { id: o.id.clone(), name: o.name.clone(), selected: false })
         .collect();
     Ok(PatScopeChoices { orgs, permissions: perm::ALL })
 }
