@@ -30,6 +30,7 @@ mod random;
 pub mod secrets;
 pub mod sessions;
 pub mod users;
+pub mod webhooks;
 
 use std::sync::Arc;
 
@@ -114,6 +115,8 @@ pub struct Core {
     pub caches: Arc<ApiCaches>,
     /// Test pause points; `None` in production.
     pub hooks: Option<Arc<dyn Hooks>>,
+    /// Event webhooks' sealer and sender; `None`: webhooks are unavailable.
+    pub webhooks: Option<Arc<webhooks::Webhooks>>,
 }
 
 impl Core {
@@ -121,13 +124,20 @@ impl Core {
     #[must_use]
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, rng: Arc<dyn Rng>, hasher: PasswordHasher) -> Self {
         let caches = Arc::new(ApiCaches::new(store.as_ref(), tessera_domain::cache::CachePolicy::OFF));
-        Self { store, clock, rng, hasher, caches, hooks: None }
+        Self { store, clock, rng, hasher, caches, hooks: None, webhooks: None }
     }
 
     /// The same, caching what every API call reads under `policy`.
     #[must_use]
     pub fn with_cache(mut self, policy: tessera_domain::cache::CachePolicy) -> Self {
         self.caches = Arc::new(ApiCaches::new(self.store.as_ref(), policy));
+        self
+    }
+
+    /// Enables event webhooks.
+    #[must_use]
+    pub fn with_webhooks(mut self, webhooks: Arc<webhooks::Webhooks>) -> Self {
+        self.webhooks = Some(webhooks);
         self
     }
 

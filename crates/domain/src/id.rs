@@ -135,6 +135,13 @@ define_id!(
 define_id!(
     /// A federated credential of a machine user (`crate::federation`).
     FederatedCredentialId, "credentialId");
+define_id!(
+    /// A webhook target (`crate::webhook`).
+    WebhookId, "webhookId");
+define_id!(
+    /// One event's delivery to one webhook target; its `msg_` form is the
+    /// `webhook-id` header, the same on every attempt.
+    DeliveryId, "deliveryId");
 
 #[cfg(test)]
 mod tests {

@@ -28,12 +28,13 @@ pub mod signing_key;
 pub mod time;
 pub mod token_scope;
 pub mod user;
+pub mod webhook;
 
 pub use error::ValidationError;
 pub use id::{
     AccessTokenId, AdministratorId, AuditEventId, ConsoleSessionId, InstanceId, KeyId, OrgId, PatId, ProjectId,
     SecretId, SigningKeyId, UserId,
 };
-pub use id::{AppKeyId, ApplicationId, AuthorizationId, FederatedCredentialId};
+pub use id::{AppKeyId, ApplicationId, AuthorizationId, DeliveryId, FederatedCredentialId, WebhookId};
 pub use rng::Rng;
 pub use time::{Clock, SystemClock, Timestamp};

@@ -54,6 +54,9 @@ pub struct Organization {
     /// Tessera extension: personal access tokens issued in this organization
     /// must be fine-grained (name a scope, docs/pat-hygiene.md).
     pub pat_require_scope: bool,
+    /// Tessera extension: personal access tokens of this organization unused
+    /// for this many days are disabled (docs/pat-hygiene.md); `None`: never.
+    pub pat_inactivity_days: Option<u32>,
     /// Creation time.
     pub created_at: Timestamp,
     /// Last change.
@@ -70,6 +73,7 @@ impl Organization {
             state: OrgState::Active,
             pat_max_lifetime: None,
             pat_require_scope: false,
+            pat_inactivity_days: None,
             created_at: now,
             updated_at: now,
         }

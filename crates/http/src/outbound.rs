@@ -228,6 +228,41 @@ impl FetchJson for Outbound {
     }
 }
 
+/// Largest part of a webhook receiver's answer read (and dropped).
+const MAX_WEBHOOK_ANSWER: usize = 64 * 1024;
+
+#[async_trait]
+impl tessera_core::webhooks::WebhookSender for Outbound {
+    fn check(&self, url: &str) -> Result<(), String> {
+        let parsed = reqwest::Url::parse(url).map_err(|_| "not a URL".to_owned())?;
+        self.check(&parsed).map_err(|e| e.0)
+    }
+
+    /// POSTs a delivery under the same guards as every fetch. Redirects are
+    /// followed only on the same host and scheme (a 307/308 keeps the body).
+    async fn post(&self, url: &str, headers: &[(&'static str, String)], body: &str) -> Result<u16, String> {
+        let parsed = reqwest::Url::parse(url).map_err(|_| "not a URL".to_owned())?;
+        self.check(&parsed).map_err(|e| e.0)?;
+        let host = parsed.host_str().unwrap_or_default().to_owned();
+        let mut request = self.client().map_err(|e| e.0)?.post(parsed).body(body.to_owned());
+        for (name, value) in headers {
+            request = request.header(*name, value);
+        }
+        let mut res = request.send().await.map_err(|e| format!("sending to {host} failed: {}", root_cause(&e)))?;
+        let status = res.status().as_u16();
+        // Read a bounded part of the answer so the connection can be reused;
+        // its content is not kept.
+        let mut read = 0;
+        while read < MAX_WEBHOOK_ANSWER {
+            match res.chunk().await {
+                Ok(Some(chunk)) => read += chunk.len(),
+                _ => break,
+            }
+        }
+        Ok(status)
+    }
+}
+
 /// The innermost cause of a client error (reqwest's own message is generic).
 fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
     let mut cause = e;

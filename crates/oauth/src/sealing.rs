@@ -41,6 +41,9 @@ const TAG_LEN: usize = 16;
 const HKDF_SALT: &[u8] = b"tessera master key v1";
 /// HKDF info: what the derived key is for.
 const SIGNING_KEYS_INFO: &[u8] = b"tessera/signing-keys/aes-256-gcm/v1";
+/// HKDF `info` of the key that seals webhook signing secrets: a key of its
+/// own, so a blob of one kind never opens as the other.
+const WEBHOOK_SECRETS_INFO: &[u8] = b"tessera/webhook-secrets/aes-256-gcm/v1";
 
 /// Why a blob could not be sealed or opened. Messages name no key material.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -76,8 +79,22 @@ impl Sealer {
     /// [`SealError::Crypto`] if HKDF fails, which it only does for outputs longer
     /// than 255 hash lengths: never for these 32 bytes.
     pub fn for_signing_keys(master_key: &SecretString) -> Result<Self, SealError> {
+        Self::derive(master_key, SIGNING_KEYS_INFO)
+    }
+
+    /// The sealer for webhook signing secrets, derived like
+    /// [`Sealer::for_signing_keys`] under another `info`.
+    ///
+    /// # Errors
+    /// As [`Sealer::for_signing_keys`].
+    pub fn for_webhook_secrets(master_key: &SecretString) -> Result<Self, SealError> {
+        Self::derive(master_key, WEBHOOK_SECRETS_INFO)
+    }
+
+    fn derive(master_key: &SecretString, info: &[u8]) -> Result<Self, SealError> {
         let prk = hkdf::Salt::new(hkdf::HKDF_SHA256, HKDF_SALT).extract(master_key.expose_secret().as_bytes());
-        let okm = prk.expand(&[SIGNING_KEYS_INFO], &AES_256_GCM).map_err(|_| SealError::Crypto)?;
+        let info = [info];
+        let okm = prk.expand(&info, &AES_256_GCM).map_err(|_| SealError::Crypto)?;
         Ok(Self { key: LessSafeKey::new(UnboundKey::from(okm)) })
     }
 

@@ -41,6 +41,9 @@ pub(crate) const APPLICATION: Entity =
 pub(crate) const APP_KEY: Entity = Entity { name: "application key", unique: "the key id is taken" };
 pub(crate) const AUTHORIZATION: Entity =
     Entity { name: "authorization", unique: "the user already has an authorization on this project" };
+pub(crate) const WEBHOOK: Entity = Entity { name: "webhook target", unique: "the webhook id is taken" };
+pub(crate) const DELIVERY: Entity = Entity { name: "webhook delivery", unique: "the delivery id is taken" };
+pub(crate) const NOTICE: Entity = Entity { name: "credential notice", unique: "the notice was sent" };
 pub(crate) const AUDIT: Entity = Entity { name: "audit event", unique: "the event id is taken" };
 
 /// Maps a database error raised while working on `entity`.

@@ -20,7 +20,8 @@ use tessera_domain::repo::{
     UsedJtiRepository, UserRepository,
 };
 use tessera_domain::repo::{
-    ApplicationRepository, AuthorizationRepository, FederatedCredentialRepository, ProjectRepository,
+    ApplicationRepository, AuthorizationRepository, FederatedCredentialRepository, NoticeRepository, ProjectRepository,
+    WebhookRepository,
 };
 
 use crate::error;
@@ -97,6 +98,17 @@ pub struct SeaStore {
     /// Advanced after every committed access-relevant change (and, on
     /// PostgreSQL, by [`SeaStore::follow_changes`] for other nodes' changes).
     epoch: Arc<Epoch>,
+    /// Whether the schema has the webhook outbox, so that appending an audit
+    /// event writes its deliveries. Always so once [`SeaStore::migrate_up`]
+    /// ran (the server migrates before it writes); cleared only by
+    /// [`SeaStore::migrate_up_steps`] stopping short of the outbox's
+    /// migration, when the upgrade test writes an earlier release's schema
+    /// with this code.
+    outbox: Arc<AtomicBool>,
+}
+
+fn outbox() -> Arc<AtomicBool> {
+    Arc::new(AtomicBool::new(true))
 }
 
 /// The PostgreSQL notification channel on which a committed access-relevant
@@ -141,7 +153,13 @@ impl SeaStore {
                 .connect_timeout(options.acquire_timeout)
                 .sqlx_logging(false);
             let db = Database::connect(opts).await.map_err(|e| ConnectError::Unreachable(describe(&e)))?;
-            Ok(Self { read: db.clone(), write: db, backend: Backend::Postgres, epoch: Arc::default() })
+            Ok(Self {
+                read: db.clone(),
+                write: db,
+                backend: Backend::Postgres,
+                epoch: Arc::default(),
+                outbox: outbox(),
+            })
         } else {
             Err(ConnectError::UnsupportedScheme)
         }
@@ -194,7 +212,7 @@ impl SeaStore {
             .sqlx_logging(false);
         r.map_sqlx_sqlite_opts(move |_| reader_opts.clone());
         let read = Database::connect(r).await.map_err(|e| ConnectError::Unreachable(describe(&e)))?;
-        Ok(Self { read, write, backend: Backend::Sqlite, epoch: Arc::default() })
+        Ok(Self { read, write, backend: Backend::Sqlite, epoch: Arc::default(), outbox: outbox() })
     }
 
     /// Applies every pending migration.
@@ -203,7 +221,9 @@ impl SeaStore {
     /// When a migration fails; the failing migration is rolled back where the
     /// engine allows it.
     pub async fn migrate_up(&self) -> Result<(), ConnectError> {
-        Migrator::up(&self.write, None).await.map_err(|e| ConnectError::Migration(describe(&e)))
+        Migrator::up(&self.write, None).await.map_err(|e| ConnectError::Migration(describe(&e)))?;
+        self.outbox.store(true, Ordering::Relaxed);
+        Ok(())
     }
 
     /// Applies the next `steps` pending migrations only: builds the schema of
@@ -212,7 +232,10 @@ impl SeaStore {
     /// # Errors
     /// When a migration fails.
     pub async fn migrate_up_steps(&self, steps: u32) -> Result<(), ConnectError> {
-        Migrator::up(&self.write, Some(steps)).await.map_err(|e| ConnectError::Migration(describe(&e)))
+        Migrator::up(&self.write, Some(steps)).await.map_err(|e| ConnectError::Migration(describe(&e)))?;
+        let has_outbox = self.migration_status().await?.iter().any(|m| m.applied && m.name.contains("webhooks"));
+        self.outbox.store(has_outbox, Ordering::Relaxed);
+        Ok(())
     }
 
     /// Writes a consistent copy of a SQLite database to `dest` with
@@ -361,13 +384,20 @@ impl Repos for SeaStore {
     fn authorizations(&self) -> Box<dyn AuthorizationRepository + '_> {
         Box::new(Ctx::read(&self.read))
     }
+    fn webhooks(&self) -> Box<dyn WebhookRepository + '_> {
+        Box::new(Ctx::read(&self.read))
+    }
+    fn notices(&self) -> Box<dyn NoticeRepository + '_> {
+        Box::new(Ctx::read(&self.read))
+    }
 }
 
 #[async_trait]
 impl Store for SeaStore {
     async fn begin(&self) -> RepoResult<Box<dyn Transaction>> {
         let tx = self.write.begin().await.map_err(error::db)?;
-        Ok(Box::new(SeaTransaction { tx, state: TxState::default(), backend: self.backend, epoch: self.epoch.clone() }))
+        let state = TxState { outbox: self.outbox.load(Ordering::Relaxed), ..TxState::default() };
+        Ok(Box::new(SeaTransaction { tx, state, backend: self.backend, epoch: self.epoch.clone() }))
     }
 
     async fn ping(&self) -> RepoResult<()> {
@@ -395,6 +425,9 @@ pub(crate) struct TxState {
     /// Something a cache may hold changed (everything but issuing new tokens
     /// and bookkeeping).
     changed: AtomicBool,
+    /// Whether audit events write their webhook deliveries
+    /// ([`SeaStore::outbox`](SeaStore)).
+    pub(crate) outbox: bool,
 }
 
 impl TxState {
@@ -474,6 +507,12 @@ impl Repos for SeaTransaction {
         Box::new(Ctx::tx(&self.tx, &self.state))
     }
     fn authorizations(&self) -> Box<dyn AuthorizationRepository + '_> {
+        Box::new(Ctx::tx(&self.tx, &self.state))
+    }
+    fn webhooks(&self) -> Box<dyn WebhookRepository + '_> {
+        Box::new(Ctx::tx(&self.tx, &self.state))
+    }
+    fn notices(&self) -> Box<dyn NoticeRepository + '_> {
         Box::new(Ctx::tx(&self.tx, &self.state))
     }
 }

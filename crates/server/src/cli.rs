@@ -155,6 +155,9 @@ pub enum ClientCommand {
     /// (GitHub Actions, Kubernetes, GitLab CI) they accept in place of a
     /// secret (over the API; docs/federation.md).
     Federation(Box<FederationArgs>),
+    /// Event webhook targets and their deliveries (over the API;
+    /// docs/pat-hygiene.md "Notifications").
+    Webhooks(Box<WebhooksArgs>),
 }
 
 impl ClientCommand {
@@ -165,6 +168,7 @@ impl ClientCommand {
             Self::Users(a) => &a.client,
             Self::Pats(a) => &a.client,
             Self::Federation(a) => &a.client,
+            Self::Webhooks(a) => &a.client,
         }
     }
 }
@@ -446,6 +450,111 @@ pub enum FederationAction {
         /// The credential's id (from `federation list`).
         #[arg(long, value_name = "ID")]
         id: String,
+    },
+}
+
+/// `tessera webhooks …`.
+#[derive(Debug, Args)]
+pub struct WebhooksArgs {
+    /// Server and credentials.
+    #[command(flatten)]
+    pub client: ClientArgs,
+    /// What to do.
+    #[command(subcommand)]
+    pub action: WebhooksAction,
+}
+
+/// Webhook commands.
+#[derive(Debug, Subcommand)]
+pub enum WebhooksAction {
+    /// Create a target; its signing secret is printed once.
+    Add {
+        /// Where deliveries go (https; http and private addresses only for
+        /// hosts on the server's webhooks.allow_hosts). Not `--url`, which
+        /// names the Tessera server.
+        #[arg(long, value_name = "URL")]
+        endpoint: String,
+        /// An event to send (credential.expiring, credential.expired,
+        /// credential.leaked, pat.created, pat.removed, user.deactivated);
+        /// repeat for more.
+        #[arg(long = "event", value_name = "EVENT", required = true)]
+        events: Vec<String>,
+        /// What it is for.
+        #[arg(long, default_value = "")]
+        description: String,
+        /// The organization whose events it receives: id or name (default:
+        /// the token's own).
+        #[arg(long, value_name = "ORG", conflicts_with = "instance")]
+        org: Option<String>,
+        /// Receive every organization's events (takes the instance owner).
+        #[arg(long)]
+        instance: bool,
+        /// Print only the signing secret.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// List targets.
+    List {
+        /// Only this organization's: id or name.
+        #[arg(long, value_name = "ORG")]
+        org: Option<String>,
+    },
+    /// Change a target: the options given replace the stored values.
+    Update {
+        /// The target's id (from `webhooks list`).
+        #[arg(long, value_name = "ID")]
+        id: String,
+        /// New delivery URL.
+        #[arg(long, value_name = "URL")]
+        endpoint: Option<String>,
+        /// New description.
+        #[arg(long)]
+        description: Option<String>,
+        /// New events, replacing all of them; repeat for more.
+        #[arg(long = "event", value_name = "EVENT")]
+        events: Vec<String>,
+        /// Send events again.
+        #[arg(long, conflicts_with = "disable")]
+        enable: bool,
+        /// Stop sending events (deliveries queued meanwhile fail, and can be resent).
+        #[arg(long)]
+        disable: bool,
+    },
+    /// Give a target a new signing secret, printed once; the old one stops at once.
+    RotateSecret {
+        /// The target's id.
+        #[arg(long, value_name = "ID")]
+        id: String,
+    },
+    /// Remove a target and its deliveries.
+    Remove {
+        /// The target's id.
+        #[arg(long, value_name = "ID")]
+        id: String,
+    },
+    /// A target's recent deliveries, newest first.
+    Deliveries {
+        /// The target's id.
+        #[arg(long, value_name = "ID")]
+        id: String,
+        /// Only pending, delivered or failed ones.
+        #[arg(long)]
+        status: Option<String>,
+        /// How many.
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+    },
+    /// The attempts of one delivery.
+    Attempts {
+        /// The delivery's id (from `webhooks deliveries`).
+        #[arg(long, value_name = "ID")]
+        delivery: String,
+    },
+    /// Send a delivered or failed delivery again, now.
+    Resend {
+        /// The delivery's id.
+        #[arg(long, value_name = "ID")]
+        delivery: String,
     },
 }
 

@@ -21,6 +21,7 @@ use serde_json::{Value, json};
 
 use crate::cli::{
     ClientCommand, FederationAction, FederationArgs, KeySourceArgs, PatsAction, PatsArgs, UsersAction, UsersArgs,
+    WebhooksAction, WebhooksArgs,
 };
 
 /// The environment variable holding the token when `--token-file` is not given.
@@ -34,6 +35,7 @@ pub const EXIT_FAILURE: u8 = 1;
 const USER_SERVICE: &str = "zitadel.user.v2.UserService";
 const ORG_SERVICE: &str = "zitadel.org.v2.OrganizationService";
 const FEDERATION_SERVICE: &str = "tessera.federation.v1.FederationService";
+const WEBHOOK_SERVICE: &str = "tessera.webhook.v1.WebhookService";
 
 /// Why a client command failed.
 #[derive(Debug)]
@@ -693,6 +695,152 @@ pub async fn federation(client: &Client, args: &FederationArgs) -> Result<Output
     }
 }
 
+/// A webhook delivery as a table row.
+fn delivery_row(d: &Value) -> Vec<String> {
+    vec![
+        str_at(d, &["id"]).to_owned(),
+        str_at(d, &["eventType"]).to_owned(),
+        when(str_at(d, &["creationDate"])),
+        str_at(d, &["status"]).to_owned(),
+        d["attempts"].as_u64().unwrap_or(0).to_string(),
+        d["lastStatusCode"].as_u64().map(|c| c.to_string()).unwrap_or_else(|| "-".to_owned()),
+        when(str_at(d, &["nextAttemptDate"])),
+        one_line(str_at(d, &["lastError"])),
+    ]
+}
+
+/// `tessera webhooks …` (docs/pat-hygiene.md "Notifications").
+///
+/// # Errors
+/// Any [`ClientError`].
+pub async fn webhooks(client: &Client, args: &WebhooksArgs) -> Result<Output, ClientError> {
+    let json_out = args.client.json;
+    let list = |res: &Value, key: &str| res.get(key).and_then(Value::as_array).cloned().unwrap_or_default();
+    match &args.action {
+        WebhooksAction::Add { endpoint, events, description, org, instance, quiet } => {
+            let mut body = json!({"url": endpoint, "events": events, "description": description, "instance": instance});
+            if let Some(org) = org {
+                body["organizationId"] = json!(org_id(client, org).await?);
+            }
+            let res = client.call(WEBHOOK_SERVICE, "CreateWebhook", &body).await?;
+            if json_out {
+                return Ok(Output::json(&res));
+            }
+            let secret = str_at(&res, &["signingSecret"]);
+            Ok(Output {
+                stdout: format!("{secret}\n"),
+                stderr: if *quiet {
+                    String::new()
+                } else {
+                    format!(
+                        "webhook {} sends {} to {endpoint}; the signing secret above is shown once, store it now\n",
+                        str_at(&res, &["webhook", "id"]),
+                        events.join(", ")
+                    )
+                },
+            })
+        }
+        WebhooksAction::List { org } => {
+            let mut body = json!({});
+            if let Some(org) = org {
+                body["organizationId"] = json!(org_id(client, org).await?);
+            }
+            let res = client.call(WEBHOOK_SERVICE, "ListWebhooks", &body).await?;
+            if json_out {
+                return Ok(Output::json(&res));
+            }
+            let rows: Vec<Vec<String>> = list(&res, "result")
+                .iter()
+                .map(|w| {
+                    let events: Vec<&str> = w["events"]
+                        .as_array()
+                        .map(Vec::as_slice)
+                        .unwrap_or_default()
+                        .iter()
+                        .filter_map(Value::as_str)
+                        .collect();
+                    let org = str_at(w, &["organizationId"]);
+                    vec![
+                        str_at(w, &["id"]).to_owned(),
+                        if org.is_empty() { "(instance)".to_owned() } else { org.to_owned() },
+                        str_at(w, &["url"]).to_owned(),
+                        events.join(","),
+                        if w["active"].as_bool().unwrap_or(false) { "active" } else { "disabled" }.to_owned(),
+                    ]
+                })
+                .collect();
+            Ok(Output::out(table(&["ID", "ORGANIZATION", "URL", "EVENTS", "STATE"], &rows)))
+        }
+        WebhooksAction::Update { id, endpoint, description, events, enable, disable } => {
+            let mut body = json!({"id": id, "events": events});
+            if let Some(url) = endpoint {
+                body["url"] = json!(url);
+            }
+            if let Some(d) = description {
+                body["description"] = json!(d);
+            }
+            if *enable || *disable {
+                body["active"] = json!(*enable);
+            }
+            let res = client.call(WEBHOOK_SERVICE, "UpdateWebhook", &body).await?;
+            Ok(if json_out { Output::json(&res) } else { Output::out(format!("webhook {id} changed\n")) })
+        }
+        WebhooksAction::RotateSecret { id } => {
+            let res = client.call(WEBHOOK_SERVICE, "RotateWebhookSecret", &json!({"id": id})).await?;
+            if json_out {
+                return Ok(Output::json(&res));
+            }
+            Ok(Output {
+                stdout: format!("{}\n", str_at(&res, &["signingSecret"])),
+                stderr: format!("webhook {id} signs with the secret above from now on; it is shown once\n"),
+            })
+        }
+        WebhooksAction::Remove { id } => {
+            let res = client.call(WEBHOOK_SERVICE, "DeleteWebhook", &json!({"id": id})).await?;
+            Ok(if json_out { Output::json(&res) } else { Output::out(format!("webhook {id} no longer exists\n")) })
+        }
+        WebhooksAction::Deliveries { id, status, limit } => {
+            let body = json!({"webhookId": id, "status": status.clone().unwrap_or_default(), "limit": limit});
+            let res = client.call(WEBHOOK_SERVICE, "ListWebhookDeliveries", &body).await?;
+            if json_out {
+                return Ok(Output::json(&res));
+            }
+            let rows: Vec<Vec<String>> = list(&res, "result").iter().map(delivery_row).collect();
+            Ok(Output::out(table(
+                &["ID", "EVENT", "CREATED", "STATUS", "ATTEMPTS", "LAST CODE", "NEXT ATTEMPT", "LAST ERROR"],
+                &rows,
+            )))
+        }
+        WebhooksAction::Attempts { delivery } => {
+            let res = client.call(WEBHOOK_SERVICE, "GetWebhookDelivery", &json!({"id": delivery})).await?;
+            if json_out {
+                return Ok(Output::json(&res));
+            }
+            let rows: Vec<Vec<String>> = list(&res, "attempts")
+                .iter()
+                .map(|a| {
+                    vec![
+                        a["number"].as_u64().unwrap_or(0).to_string(),
+                        when(str_at(a, &["attemptDate"])),
+                        a["statusCode"].as_u64().map(|c| c.to_string()).unwrap_or_else(|| "-".to_owned()),
+                        format!("{} ms", a["durationMs"].as_u64().unwrap_or(0)),
+                        one_line(str_at(a, &["error"])),
+                    ]
+                })
+                .collect();
+            Ok(Output::out(table(&["#", "ATTEMPTED", "CODE", "DURATION", "ERROR"], &rows)))
+        }
+        WebhooksAction::Resend { delivery } => {
+            let res = client.call(WEBHOOK_SERVICE, "ResendWebhookDelivery", &json!({"id": delivery})).await?;
+            Ok(if json_out {
+                Output::json(&res)
+            } else {
+                Output::out(format!("delivery {delivery} is sent again now\n"))
+            })
+        }
+    }
+}
+
 /// Runs a client command to completion; `env_token` is the value of
 /// `TESSERA_TOKEN`.
 ///
@@ -711,6 +859,7 @@ pub fn run(command: &ClientCommand, env_token: Option<String>) -> Result<Output,
             ClientCommand::Users(a) => users(&client, a).await,
             ClientCommand::Pats(a) => pats(&client, a).await,
             ClientCommand::Federation(a) => federation(&client, a).await,
+            ClientCommand::Webhooks(a) => webhooks(&client, a).await,
         }
     })
 }

@@ -52,6 +52,8 @@ pub struct Settings {
     pub federation: FederationSettings,
     /// Leaked-token reports from secret scanning (docs/pat-hygiene.md).
     pub secret_scanning: SecretScanningSettings,
+    /// Event webhooks (docs/pat-hygiene.md "Notifications").
+    pub webhooks: WebhookSettings,
 }
 
 impl Default for Settings {
@@ -70,7 +72,47 @@ impl Default for Settings {
             limits: LimitsSettings::default(),
             federation: FederationSettings::default(),
             secret_scanning: SecretScanningSettings::default(),
+            webhooks: WebhookSettings::default(),
         }
+    }
+}
+
+/// Event webhooks (docs/pat-hygiene.md "Notifications").
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct WebhookSettings {
+    /// Comma-separated days before an expiration at which
+    /// `credential.expiring` is sent, once each.
+    pub expiry_notice_days: String,
+    /// Seconds between the worker's passes over due deliveries and expiring
+    /// credentials.
+    pub interval_secs: u64,
+    /// Hosts webhook targets may name over `http` and at private or loopback
+    /// addresses (comma-separated): for development and tests. Separate from
+    /// `federation.allow_hosts`.
+    pub allow_hosts: String,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        Self { expiry_notice_days: "7,1".to_owned(), interval_secs: 5, allow_hosts: String::new() }
+    }
+}
+
+impl WebhookSettings {
+    /// The notice thresholds in days, largest first (checked at load).
+    #[must_use]
+    pub fn thresholds(&self) -> Vec<u32> {
+        let mut days: Vec<u32> = self.expiry_notice_days.split(',').filter_map(|d| d.trim().parse().ok()).collect();
+        days.sort_unstable_by(|a, b| b.cmp(a));
+        days.dedup();
+        days
+    }
+
+    /// The allow-list, one host per entry.
+    #[must_use]
+    pub fn allow_hosts(&self) -> Vec<String> {
+        self.allow_hosts.split(',').map(str::trim).filter(|h| !h.is_empty()).map(str::to_owned).collect()
     }
 }
 
@@ -383,6 +425,9 @@ pub const KNOWN_KEYS: &[&str] = &[
     "tokens.clock_skew_secs",
     "tokens.id_token_lifetime_secs",
     "tokens.secret_overlap_secs",
+    "webhooks.allow_hosts",
+    "webhooks.expiry_notice_days",
+    "webhooks.interval_secs",
 ];
 
 /// `TESSERA_*` variables that are not settings but are read by someone else:
@@ -660,6 +705,17 @@ impl Settings {
         }
         if self.bootstrap.org_name.trim().is_empty() {
             return Err(invalid("bootstrap.org_name", "must not be empty"));
+        }
+        let days = &self.webhooks.expiry_notice_days;
+        let parsed: Vec<Option<u32>> = days.split(',').map(|d| d.trim().parse().ok()).collect();
+        if parsed.iter().any(|d| !d.is_some_and(|d| (1..=366).contains(&d))) || parsed.len() > 5 {
+            return Err(invalid(
+                "webhooks.expiry_notice_days",
+                "must be one to five comma-separated whole numbers of days between 1 and 366, e.g. 7,1",
+            ));
+        }
+        if self.webhooks.interval_secs == 0 || self.webhooks.interval_secs > 3600 {
+            return Err(invalid("webhooks.interval_secs", "must be between 1 and 3600"));
         }
         Ok(())
     }

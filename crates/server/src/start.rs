@@ -179,11 +179,21 @@ pub struct Running {
     pub external_url: String,
     /// The console's URL.
     pub console_url: String,
+    /// The webhook worker, for tests that drive its passes on a mock clock.
+    pub webhooks: Option<tessera_core::webhooks::Worker>,
+    /// The store and the last-use notes, for [`Running::flush_usage`].
+    usage: (Arc<SeaStore>, Arc<UsageRecorder>),
     handle: actix_web::dev::ServerHandle,
     finished: tokio::task::JoinHandle<Result<(), StartError>>,
 }
 
 impl Running {
+    /// Writes the pending last-use notes now, as the flusher does every few
+    /// seconds (for tests on a mock clock); whether none is left pending.
+    pub async fn flush_usage(&self) -> bool {
+        flush_usage(self.usage.0.as_ref(), &self.usage.1).await
+    }
+
     /// Asks the server to stop at once, without waiting (for a test's `Drop`).
     pub fn request_stop(&self) {
         // The command is sent when `stop` is called; the future only waits.
@@ -196,8 +206,11 @@ impl Running {
     /// # Errors
     /// When the server stopped with an I/O error.
     pub async fn stop(self) -> Result<(), StartError> {
-        self.handle.stop(true).await;
-        self.finished.await.unwrap_or_else(|e| Err(StartError::Serve(std::io::Error::other(e))))
+        let Self { handle, finished, webhooks, usage, .. } = self;
+        // Their hold on the store would keep the store from closing.
+        drop((webhooks, usage));
+        handle.stop(true).await;
+        finished.await.unwrap_or_else(|e| Err(StartError::Serve(std::io::Error::other(e))))
     }
 }
 
@@ -256,7 +269,19 @@ pub async fn build(settings: Settings, clock: Arc<dyn Clock>, rng: Arc<dyn Rng>)
     // argon2id and RSA key generation share one set of bounded slots (DESIGN.md §8).
     let hasher = bootstrap::default_hasher()?.with_slots(settings.heavy_work_slots());
     let store = Arc::new(store);
-    let core = Core::new(store.clone(), clock.clone(), rng, hasher).with_cache(settings.cache_policy());
+    // Webhook targets name their own hosts: a separate allow-list from the
+    // federation one, so opening one for tests does not open the other.
+    let webhook_sender = Arc::new(tessera_http::outbound::Outbound::new(&tessera_http::outbound::OutboundConfig {
+        allow: settings.webhooks.allow_hosts(),
+        ..Default::default()
+    }));
+    let webhooks = Arc::new(tessera_core::webhooks::Webhooks {
+        sealer: Arc::new(Sealer::for_webhook_secrets(&masterkey).map_err(|e| StartError::Keys(e.to_string()))?),
+        sender: webhook_sender,
+    });
+    let core = Core::new(store.clone(), clock.clone(), rng, hasher)
+        .with_cache(settings.cache_policy())
+        .with_webhooks(webhooks);
     match bootstrap::ensure_first_instance(&core, &settings).await? {
         Outcome::Created { pat_path, password_path } => tracing::info!(
             admin_pat = %pat_path.display(),
@@ -340,7 +365,16 @@ pub async fn build(settings: Settings, clock: Arc<dyn Clock>, rng: Arc<dyn Rng>)
         .with_body_timeout(std::time::Duration::from_millis(settings.limits.body_timeout_ms))
         .with_rate_limits(settings.rate_policy())
         .with_leaks(leaks);
+    let worker = tessera_core::webhooks::Worker::new(
+        &state.core,
+        settings.webhooks.thresholds(),
+        secs(settings.tokens.secret_overlap_secs),
+    );
+    let webhook_loop = worker.clone().map(|w| {
+        tokio::spawn(run_webhooks_forever(w, std::time::Duration::from_secs(settings.webhooks.interval_secs)))
+    });
     let usage = state.validator.usage().clone();
+    let usage_handle = (store.clone(), usage.clone());
     let (stop_flusher, flusher_stop) = tokio::sync::watch::channel(());
     let flusher = tokio::spawn(flush_usage_forever(store.clone(), usage.clone(), flusher_stop));
     let refresher = tokio::spawn(refresh_keys_forever(
@@ -380,6 +414,12 @@ pub async fn build(settings: Settings, clock: Arc<dyn Clock>, rng: Arc<dyn Rng>)
         let _ = stop_flusher.send(());
         let _ = flusher.await;
         refresher.abort();
+        // A delivery cut off mid-attempt stays claimed for a minute, then
+        // goes again: at least once, never lost.
+        if let Some(webhook_loop) = webhook_loop {
+            webhook_loop.abort();
+            let _ = webhook_loop.await;
+        }
         if let Some(follower) = follower {
             follower.abort();
             let _ = follower.await;
@@ -401,7 +441,7 @@ pub async fn build(settings: Settings, clock: Arc<dyn Clock>, rng: Arc<dyn Rng>)
         }
         Ok(())
     });
-    Ok(Running { address: local, external_url, console_url, handle, finished })
+    Ok(Running { address: local, external_url, console_url, handle, finished, webhooks: worker, usage: usage_handle })
 }
 
 /// Resolves at the first SIGTERM or SIGINT. The handlers are installed when this
@@ -443,6 +483,32 @@ async fn refresh_keys_forever(
         if let Err(e) = keys.refresh(store.as_ref(), clock.as_ref()).await {
             tracing::error!(error = %e, "could not refresh the signing keys; will retry");
         }
+    }
+}
+
+/// Delivers due webhook deliveries, raises expiry notices and purges old
+/// deliveries every `interval`; a failed pass is logged and retried.
+async fn run_webhooks_forever(worker: tessera_core::webhooks::Worker, interval: std::time::Duration) {
+    let mut tick = tokio::time::interval(interval);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut passes: u64 = 0;
+    // The first pass one interval after start, like every other.
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        if let Err(e) = worker.scan_expiry().await {
+            tracing::warn!(error = %e, "could not scan for expiring credentials; will retry");
+        }
+        if let Err(e) = worker.deliver_due().await {
+            tracing::warn!(error = %e, "could not deliver webhooks; will retry");
+        }
+        // Housekeeping about hourly at the default interval.
+        if passes.is_multiple_of(720)
+            && let Err(e) = worker.purge().await
+        {
+            tracing::warn!(error = %e, "could not purge old webhook deliveries; will retry");
+        }
+        passes = passes.wrapping_add(1);
     }
 }
 

@@ -5,6 +5,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "a test: a failed step must fail it")]
 
 mod common;
+#[path = "common/receiver.rs"]
+mod receiver;
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -383,4 +385,60 @@ async fn federated_credentials_are_managed_from_the_command_line() {
         ],
     );
     assert_eq!(bad.code, 2, "{}", bad.stderr);
+}
+
+/// `tessera webhooks add|list|update|rotate-secret|deliveries|attempts|resend|remove`
+/// (docs/pat-hygiene.md "Notifications") against a receiver on loopback. On
+/// two threads: the receiver answers while a CLI run blocks this one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhooks_are_managed_and_their_deliveries_read_from_the_command_line() {
+    let receiver = receiver::Receiver::start().await;
+    let app = common::Spawn::new()
+        .env("TESSERA_WEBHOOKS__ALLOW_HOSTS", "127.0.0.1")
+        .env("TESSERA_WEBHOOKS__INTERVAL_SECS", "1")
+        .start()
+        .await;
+    let admin = app.admin_pat();
+    let added = ok(as_token(&app, &admin, &["webhooks", "add", "--endpoint", &receiver.url, "--event", "pat.created"]));
+    let secret = added.stdout.trim().to_owned();
+    assert!(secret.starts_with("whsec_"), "{secret}");
+    assert!(added.stderr.contains("shown once"), "{}", added.stderr);
+    let listed = ok(as_token(&app, &admin, &["webhooks", "list"])).stdout;
+    assert!(listed.starts_with("ID ") && listed.contains(&receiver.url) && listed.contains("active"), "{listed}");
+    assert!(!listed.contains("whsec_"));
+    let id = listed.lines().nth(1).unwrap().split_whitespace().next().unwrap().to_owned();
+
+    let org = own_org(&app, &admin);
+    ok(as_token(&app, &admin, &["users", "create-machine", "--org", &org, "--username", "hooked"]));
+    ok(as_token(&app, &admin, &["pats", "add", "--user", "hooked", "-q"]));
+    // The server's worker sends it within a pass or two.
+    let mut deliveries = Value::Null;
+    for _ in 0..100 {
+        deliveries = json(as_token(&app, &admin, &["webhooks", "deliveries", "--id", &id, "--json"]));
+        if deliveries["result"][0]["status"] == "delivered" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(deliveries["result"][0]["status"], "delivered", "{deliveries}");
+    let delivery = deliveries["result"][0]["id"].as_str().unwrap().to_owned();
+    let table = ok(as_token(&app, &admin, &["webhooks", "deliveries", "--id", &id])).stdout;
+    assert!(table.contains("pat.created") && table.contains("delivered"), "{table}");
+    let attempts = ok(as_token(&app, &admin, &["webhooks", "attempts", "--delivery", &delivery])).stdout;
+    assert!(attempts.starts_with("# ") && attempts.contains("204"), "{attempts}");
+    let resent = ok(as_token(&app, &admin, &["webhooks", "resend", "--delivery", &delivery])).stdout;
+    assert!(resent.contains("sent again"), "{resent}");
+
+    ok(as_token(&app, &admin, &["webhooks", "update", "--id", &id, "--disable"]));
+    assert!(ok(as_token(&app, &admin, &["webhooks", "list"])).stdout.contains("disabled"));
+    let rotated = ok(as_token(&app, &admin, &["webhooks", "rotate-secret", "--id", &id])).stdout;
+    assert!(rotated.trim().starts_with("whsec_") && rotated.trim() != secret);
+    // An unknown event is the server's clear error, exit 1.
+    let bad = as_token(&app, &admin, &["webhooks", "update", "--id", &id, "--event", "pat.exploded"]);
+    assert_eq!(bad.code, 1, "{}", bad.stderr);
+    assert!(bad.stderr.contains("unknown event"), "{}", bad.stderr);
+    let removed = ok(as_token(&app, &admin, &["webhooks", "remove", "--id", &id])).stdout;
+    assert!(removed.contains("no longer exists"));
+    // No event named: a usage error before any call.
+    assert_eq!(as_token(&app, &admin, &["webhooks", "add", "--endpoint", &receiver.url]).code, 2);
 }

@@ -8,6 +8,8 @@
 #[allow(unused_macros, unused_imports, reason = "this file takes no snapshots")]
 mod api;
 mod common;
+#[path = "common/receiver.rs"]
+mod receiver;
 
 use std::collections::BTreeMap;
 
@@ -711,4 +713,122 @@ async fn projects_roles_applications_and_authorizations_are_managed_in_pages() {
     let deleted = v.post(&format!("{page}/delete"), &[("csrf", &csrf)]).await;
     assert_eq!((deleted.status, deleted.location()), (StatusCode::SEE_OTHER, "/ui/console/projects"));
     assert_eq!(v.get(&page).await.status, StatusCode::NOT_FOUND);
+}
+
+/// Webhooks on the console: a target created with its secret shown once (a
+/// refused form first), its deliveries with status and response code, one
+/// delivery's attempts, resend, disable and delete; a reader without
+/// `policy.write` sees no buttons and is refused.
+#[tokio::test]
+async fn webhook_targets_deliveries_and_attempts_on_the_console() {
+    let app = common::Spawn::new()
+        .settings(|s| {
+            s.webhooks.allow_hosts = "127.0.0.1".to_owned();
+            s.webhooks.interval_secs = 3600;
+        })
+        .in_process()
+        .await;
+    let receiver = receiver::Receiver::start().await;
+    receiver.answer(500);
+    let admin = app.admin_pat();
+    let org = default_org(&app, &admin).await;
+    let mut v = Visitor::new(&app);
+    v.login("admin", &admin_password(&app)).await;
+    let list = v.get("/ui/console/webhooks").await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(list.body.contains("No webhook targets."));
+    let csrf = list.csrf();
+
+    // No events chosen: refused, with the reason.
+    let refused = v.post("/ui/console/webhooks", &[("csrf", &csrf), ("url", &receiver.url)]).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert!(refused.body.contains("events must name at least one event"), "{}", refused.body);
+    let made = v
+        .post(
+            "/ui/console/webhooks",
+            &[("csrf", &csrf), ("url", &receiver.url), ("event", "pat.created"), ("event", "pat.removed")],
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::OK);
+    assert!(made.body.contains("data-testid=\"secret-dialog\"") && made.body.contains("whsec_"));
+    let listed = ok(&app, &admin, "tessera.webhook.v1.WebhookService", "ListWebhooks", json!({})).await;
+    let hook = listed["result"][0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(listed["result"][0]["events"], json!(["pat.created", "pat.removed"]));
+    let page = v.get(&format!("/ui/console/webhooks/{hook}")).await;
+    assert!(!page.body.contains("whsec_"), "the secret is shown once");
+
+    // A delivery the receiver refuses: pending, with its response code.
+    let bot = create_machine(&app, &admin, &org, "console-hook-bot").await;
+    ok(&app, &admin, USERS, "AddPersonalAccessToken", json!({"userId": bot})).await;
+    app.webhooks().deliver_due().await.unwrap();
+    let page = v.get(&format!("/ui/console/webhooks/{hook}")).await;
+    assert!(page.body.contains("Pending") && page.body.contains("<code data-testid=\"delivery-code\">500</code>"));
+    assert!(!page.body.contains("delivery-resend"), "a pending delivery is not resent by hand");
+    let deliveries =
+        ok(&app, &admin, "tessera.webhook.v1.WebhookService", "ListWebhookDeliveries", json!({"webhookId": hook}))
+            .await;
+    let delivery = deliveries["result"][0]["id"].as_str().unwrap().to_owned();
+    let attempts = v.get(&format!("/ui/console/webhooks/{hook}?delivery={delivery}")).await;
+    assert_eq!(attempts.body.matches("data-testid=\"attempt-row\"").count(), 1);
+    assert!(attempts.body.contains("the receiver answered 500"));
+
+    // Accepted on the retry, then resent by hand.
+    receiver.answer(200);
+    app.clock().advance(chrono::Duration::seconds(5));
+    app.webhooks().deliver_due().await.unwrap();
+    let page = v.get(&format!("/ui/console/webhooks/{hook}")).await;
+    assert!(page.body.contains("Delivered") && page.body.contains("delivery-resend"), "{}", page.body);
+    let resent = v.post(&format!("/ui/console/webhooks/{hook}/deliveries/{delivery}/resend"), &[("csrf", &csrf)]).await;
+    assert_eq!(resent.status, StatusCode::SEE_OTHER);
+    app.webhooks().deliver_due().await.unwrap();
+    assert_eq!(receiver.received().len(), 3);
+
+    // A reader sees the target but no buttons, and is refused changes.
+    let viewer = ok(
+        &app,
+        &admin,
+        USERS,
+        "CreateUser",
+        json!({"organizationId": org, "username": "hook-viewer", "human": {
+            "profile": {"givenName": "Hugo", "familyName": "Viewer"},
+            "email": {"email": "hook-viewer@example.com", "isVerified": true},
+            "password": {"password": "correct horse battery staple", "changeRequired": false}
+        }}),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    grant(&app, &admin, &viewer, json!({"organizationId": org}), &["ORG_OWNER_VIEWER"]).await;
+    let mut r = Visitor::new(&app);
+    r.login("hook-viewer", "correct horse battery staple").await;
+    let seen = r.get(&format!("/ui/console/webhooks/{hook}")).await;
+    assert_eq!(seen.status, StatusCode::OK);
+    for hidden in ["webhook-disable", "webhook-rotate", "webhook-delete", "delivery-resend"] {
+        assert!(!seen.body.contains(&format!("data-testid=\"{hidden}\"")), "{hidden} must be hidden");
+    }
+    assert!(!r.get("/ui/console/webhooks").await.body.contains("webhook-form"));
+    let reader_csrf = seen.csrf();
+    let refused = r.post(&format!("/ui/console/webhooks/{hook}/secret"), &[("csrf", &reader_csrf)]).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+
+    let rotated = v.post(&format!("/ui/console/webhooks/{hook}/secret"), &[("csrf", &csrf)]).await;
+    assert_eq!(rotated.status, StatusCode::OK);
+    assert!(rotated.body.contains("whsec_"));
+    let disabled =
+        v.post(&format!("/ui/console/webhooks/{hook}/active"), &[("csrf", &csrf), ("active", "false")]).await;
+    assert_eq!(disabled.status, StatusCode::SEE_OTHER);
+    let page = v.get(&format!("/ui/console/webhooks/{hook}")).await;
+    assert!(page.body.contains("webhook-enable"));
+    let bad = v.post(&format!("/ui/console/webhooks/{hook}/delete"), &[("csrf", "wrong")]).await;
+    assert_eq!(bad.status, StatusCode::FORBIDDEN);
+    let gone = v.post(&format!("/ui/console/webhooks/{hook}/delete"), &[("csrf", &csrf)]).await;
+    assert_eq!(gone.location(), "/ui/console/webhooks");
+    assert_eq!(v.get(&format!("/ui/console/webhooks/{hook}")).await.status, StatusCode::NOT_FOUND);
+    let actions = app.audit_actions().await;
+    for a in
+        ["webhook.created", "webhook.secret.rotated", "webhook.changed", "webhook.delivery.resent", "webhook.removed"]
+    {
+        assert!(actions.contains(&a.to_owned()), "{a}");
+    }
 }

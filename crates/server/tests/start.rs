@@ -132,6 +132,21 @@ fn an_unreadable_secret_scanning_key_list_is_one_line_naming_the_key() {
 }
 
 #[test]
+fn bad_webhook_settings_are_one_line_naming_the_key() {
+    for (key, value) in [
+        ("TESSERA_WEBHOOKS__EXPIRY_NOTICE_DAYS", "7,soon"),
+        ("TESSERA_WEBHOOKS__EXPIRY_NOTICE_DAYS", "0"),
+        ("TESSERA_WEBHOOKS__EXPIRY_NOTICE_DAYS", "400"),
+        ("TESSERA_WEBHOOKS__INTERVAL_SECS", "0"),
+    ] {
+        let (code, stderr) = start_failing(&[(key, value)]);
+        assert_eq!(code, Some(2), "{key}={value}: {stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+        assert!(stderr.contains(key) && !stderr.contains("panicked"), "{stderr}");
+    }
+}
+
+#[test]
 fn an_unknown_database_scheme_is_a_config_error() {
     let (code, stderr) = start_failing(&[("TESSERA_DATABASE__URL", "mysql://root@localhost/t")]);
     assert_eq!(code, Some(2));

@@ -19,6 +19,7 @@ mod org;
 mod pat;
 mod project;
 mod user;
+mod webhook;
 
 pub use admin::*;
 pub use application::*;
@@ -31,6 +32,7 @@ pub use org::*;
 pub use pat::*;
 pub use project::*;
 pub use user::*;
+pub use webhook::*;
 
 use std::sync::Arc;
 
@@ -76,6 +78,10 @@ pub trait Repos: Send + Sync {
     fn applications(&self) -> Box<dyn ApplicationRepository + '_>;
     /// Authorizations (user grants).
     fn authorizations(&self) -> Box<dyn AuthorizationRepository + '_>;
+    /// Webhook targets and deliveries.
+    fn webhooks(&self) -> Box<dyn WebhookRepository + '_>;
+    /// Expiry notices.
+    fn notices(&self) -> Box<dyn NoticeRepository + '_>;
 }
 
 /// A unit of work. Dropped without `commit`, it rolls back.

@@ -78,6 +78,9 @@ pub trait PatRepository: Send + Sync {
     async fn find_for_auth(&self, id: PatId) -> RepoResult<Option<(PersonalAccessToken, CredentialOwner)>>;
     /// Removes a token.
     async fn delete(&self, id: PatId) -> RepoResult<()>;
+    /// Moves a token's expiration to `at` if it is later (an inactivity
+    /// policy disabling it); returns whether it changed. Audited.
+    async fn expire(&self, id: PatId, at: Timestamp) -> RepoResult<bool>;
     /// Lists tokens.
     async fn list(&self, query: &PatQuery) -> RepoResult<Listed<PatWithOwner>>;
     /// Records last-use times in one statement per batch. Not audited: it is

@@ -21,6 +21,7 @@ pub mod protocol;
 pub mod user;
 pub mod user_credentials;
 pub mod v2;
+pub mod webhook;
 pub mod wire;
 
 use actix_web::web;

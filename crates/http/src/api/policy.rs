@@ -3,10 +3,11 @@
 //! transport like the rest of the API.
 //!
 //! - `GetPersonalAccessTokenPolicy {organizationId}` →
-//!   `{organizationId, maxLifetime, requireScope}` (`policy.read`)
-//! - `SetPersonalAccessTokenPolicy {organizationId, maxLifetime, requireScope}`
-//!   → `{organizationId, maxLifetime, changeDate, requireScope}`
-//!   (`policy.write`; an absent `requireScope` keeps the stored one)
+//!   `{organizationId, maxLifetime, requireScope, inactivityDays}` (`policy.read`)
+//! - `SetPersonalAccessTokenPolicy {organizationId, maxLifetime, requireScope,
+//!   inactivityDays}` → `{organizationId, maxLifetime, changeDate,
+//!   requireScope, inactivityDays}` (`policy.write`; an absent `requireScope`
+//!   or `inactivityDays` keeps the stored one; `inactivityDays: 0` lifts it)
 //!
 //! The messages are the generated ones of `proto/tessera/policy/v1`.
 //!
@@ -56,6 +57,7 @@ async fn get_pat_policy(
         organization_id: org.id.to_string(),
         max_lifetime: limit(&org),
         require_scope: org.pat_require_scope,
+        inactivity_days: org.pat_inactivity_days.unwrap_or(0),
     })
 }
 
@@ -65,12 +67,14 @@ async fn set_pat_policy(
 ) -> Result<pb::SetPersonalAccessTokenPolicyResponse, ApiError> {
     let org = org_or_own(&ctx, &req.organization_id)?;
     let max = max_lifetime(req.max_lifetime)?;
-    let org = policy::set_pat_policy(&ctx, org, max, req.require_scope).await?;
+    let inactivity = req.inactivity_days.map(|d| (d != 0).then_some(d));
+    let org = policy::set_pat_policy(&ctx, org, max, req.require_scope, inactivity).await?;
     Ok(pb::SetPersonalAccessTokenPolicyResponse {
         organization_id: org.id.to_string(),
         max_lifetime: limit(&org),
         change_date: Some(org.updated_at.into()),
         require_scope: org.pat_require_scope,
+        inactivity_days: org.pat_inactivity_days.unwrap_or(0),
     })
 }
 

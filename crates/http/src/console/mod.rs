@@ -18,6 +18,7 @@ mod pat_scope;
 mod projects;
 pub mod session;
 pub mod throttle;
+mod webhooks;
 
 use actix_web::http::header;
 use actix_web::middleware::DefaultHeaders;
@@ -131,6 +132,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .route(web::post().to(federation::update)),
             )
             .route("/users/{id}/federation/{credential}/remove", web::post().to(federation::remove))
+            .route("/webhooks", web::get().to(webhooks::list))
+            .route("/webhooks", web::post().to(webhooks::create))
+            .route("/webhooks/{id}", web::get().to(webhooks::show))
+            .route("/webhooks/{id}/active", web::post().to(webhooks::set_active))
+            .route("/webhooks/{id}/secret", web::post().to(webhooks::rotate))
+            .route("/webhooks/{id}/delete", web::post().to(webhooks::delete))
+            .route("/webhooks/{id}/deliveries/{delivery}/resend", web::post().to(webhooks::resend))
             .route("/projects", web::get().to(projects::list))
             .route("/projects", web::post().to(projects::create))
             .route("/projects/{id}", web::get().to(projects::show))

@@ -19,6 +19,8 @@ pub struct Model {
     pub pat_max_lifetime_secs: Option<i64>,
     /// Whether PATs must be fine-grained.
     pub pat_require_scope: bool,
+    /// Days of disuse after which a PAT is disabled; NULL: never.
+    pub pat_inactivity_days: Option<i32>,
     /// Creation time.
     pub created_at: DateTimeUtc,
     /// Last change.

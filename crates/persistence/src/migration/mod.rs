@@ -13,6 +13,7 @@ mod m0003_console_sessions;
 mod m0004_projects;
 mod m0005_federated_credentials;
 mod m0006_pat_scopes;
+mod m0007_webhooks;
 
 /// The ordered list of Tessera's migrations.
 pub struct Migrator;
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0004_projects::Migration),
             Box::new(m0005_federated_credentials::Migration),
             Box::new(m0006_pat_scopes::Migration),
+            Box::new(m0007_webhooks::Migration),
         ]
     }
 

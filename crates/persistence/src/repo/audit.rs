@@ -30,11 +30,14 @@ impl<C: ConnectionTrait + Send + Sync> AuditRepository for Ctx<'_, C> {
             org_id: Set(e.org_id.map(|o| *o.as_uuid())),
             details: Set(if e.details.is_null() { None } else { Some(e.details.to_string()) }),
         });
+        let conn = self.audit()?;
         audit_event::Entity::insert_many(models)
-            .exec_without_returning(self.audit()?)
+            .exec_without_returning(conn)
             .await
             .map_err(|err| error::map(error::AUDIT, err))?;
-        Ok(())
+        // The transactional outbox: the deliveries these events raise commit
+        // or roll back with them (crates/domain/src/webhook.rs).
+        if self.tx.is_some_and(|t| t.outbox) { super::webhook::enqueue(conn, events).await } else { Ok(()) }
     }
 
     async fn recent(&self, limit: u64) -> RepoResult<Vec<AuditEvent>> {

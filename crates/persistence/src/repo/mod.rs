@@ -18,6 +18,7 @@ mod pat;
 mod project;
 mod signing_key;
 mod user;
+mod webhook;
 
 use sea_orm::{
     ActiveModelTrait, Condition, ConnectionTrait, EntityTrait, Iterable, PrimaryKeyTrait, QueryFilter, QuerySelect,

@@ -25,6 +25,7 @@ fn to_domain(r: organization::Model) -> RepoResult<Organization> {
         state: OrgState::parse(&r.state).map_err(|e| error::corrupt("organization state", e))?,
         pat_max_lifetime: r.pat_max_lifetime_secs.map(Duration::seconds),
         pat_require_scope: r.pat_require_scope,
+        pat_inactivity_days: r.pat_inactivity_days.and_then(|d| u32::try_from(d).ok()),
         created_at: r.created_at,
         updated_at: r.updated_at,
     })
@@ -38,6 +39,7 @@ fn to_model(o: &Organization) -> organization::ActiveModel {
         state: Set(o.state.as_str().to_owned()),
         pat_max_lifetime_secs: Set(o.pat_max_lifetime.map(|d| d.num_seconds())),
         pat_require_scope: Set(o.pat_require_scope),
+        pat_inactivity_days: Set(o.pat_inactivity_days.map(i32::try_from).transpose().unwrap_or(Some(i32::MAX))),
         created_at: Set(o.created_at),
         updated_at: Set(o.updated_at),
     }
@@ -65,6 +67,9 @@ impl<C: ConnectionTrait + Send + Sync> OrgRepository for Ctx<'_, C> {
         // test seeds that schema with this code).
         if !org.pat_require_scope {
             model.pat_require_scope = sea_orm::ActiveValue::NotSet;
+        }
+        if org.pat_inactivity_days.is_none() {
+            model.pat_inactivity_days = sea_orm::ActiveValue::NotSet;
         }
         organization::Entity::insert(model)
             .exec_without_returning(self.write()?)

@@ -204,6 +204,17 @@ impl<C: ConnectionTrait + Send + Sync> PatRepository for Ctx<'_, C> {
         expect_one(res.rows_affected, error::PAT.name)
     }
 
+    async fn expire(&self, id: PatId, at: Timestamp) -> RepoResult<bool> {
+        let res = pat::Entity::update_many()
+            .col_expr(pat::Column::ExpiresAt, Expr::value(at))
+            .filter(pat::Column::Id.eq(*id.as_uuid()))
+            .filter(pat::Column::ExpiresAt.gt(at))
+            .exec(self.write()?)
+            .await
+            .map_err(|e| error::map(error::PAT, e))?;
+        Ok(res.rows_affected == 1)
+    }
+
     async fn list(&self, q: &PatQuery) -> RepoResult<Listed<PatWithOwner>> {
         let cond = q.filters.iter().fold(Condition::all(), |c, f| c.add(condition(f))).add(query::visibility(
             user::Column::OrgId,

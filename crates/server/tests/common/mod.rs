@@ -232,6 +232,24 @@ impl TestApp {
         events.into_iter().map(|e| e.action).collect()
     }
 
+    /// The webhook worker of an in-process server, whose passes a test
+    /// drives on the mock clock.
+    pub fn webhooks(&self) -> &tessera_core::webhooks::Worker {
+        self.running.as_ref().and_then(|r| r.webhooks.as_ref()).expect("an in-process server with webhooks")
+    }
+
+    /// Writes an in-process server's batched last-use notes now.
+    pub async fn flush_usage(&self) -> bool {
+        self.running.as_ref().expect("an in-process server").flush_usage().await
+    }
+
+    /// Stops an in-process server and waits until it has (the database and
+    /// data dir stay for [`Spawn::reusing`]).
+    pub async fn stop_in_process(&mut self) {
+        let running = self.running.take().expect("an in-process server");
+        running.stop().await.expect("a clean stop");
+    }
+
     /// The bootstrap admin's PAT.
     pub fn admin_pat(&self) -> String {
         std::fs::read_to_string(self.data_dir.join("admin.pat")).expect("admin.pat").trim().to_owned()
