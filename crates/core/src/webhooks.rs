@@ -361,8 +361,8 @@ pub async fn resend(ctx: &Ctx, id: DeliveryId) -> ServiceResult<Delivery> {
 /// meanwhile; a node that dies mid-attempt frees it when it lapses.
 const CLAIM: Duration = Duration::seconds(60);
 
-/// Most deliveries one pass sends.
-const BATCH: u64 = 32;
+/// Most deliveries one call of [`Worker::deliver_due`] sends.
+pub const BATCH: usize = 32;
 
 /// Most credentials one expiry scan looks at, per kind.
 const SCAN_BATCH: u64 = 500;
@@ -416,7 +416,7 @@ impl Worker {
     /// When the database fails (the deliveries stay due).
     pub async fn deliver_due(&self) -> RepoResult<usize> {
         let now = self.clock.now();
-        let due = self.store.webhooks().due(now, BATCH).await?;
+        let due = self.store.webhooks().due(now, BATCH as u64).await?;
         let mut claimed = Vec::new();
         for d in due {
             let tx = self.store.begin().await?;

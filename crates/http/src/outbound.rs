@@ -33,11 +33,20 @@ pub struct OutboundConfig {
     pub connect_timeout: Duration,
     /// Time for the whole exchange, body included.
     pub timeout: Duration,
+    /// Whether same-host redirects are followed (key sets: yes; webhook
+    /// deliveries: no, a redirect is a failed attempt, so a POST never turns
+    /// into a GET that "succeeds").
+    pub redirects: bool,
 }
 
 impl Default for OutboundConfig {
     fn default() -> Self {
-        Self { allow: Vec::new(), connect_timeout: Duration::from_secs(3), timeout: Duration::from_secs(10) }
+        Self {
+            allow: Vec::new(),
+            connect_timeout: Duration::from_secs(3),
+            timeout: Duration::from_secs(10),
+            redirects: true,
+        }
     }
 }
 
@@ -149,15 +158,19 @@ impl Outbound {
             .connect_timeout(config.connect_timeout)
             .timeout(config.timeout)
             .dns_resolver(Arc::new(GuardedResolver { allow: Arc::clone(allow) }))
-            .redirect(reqwest::redirect::Policy::custom(|attempt| {
-                let first = attempt.previous().first();
-                let same = first.is_some_and(|f| {
-                    f.host_str() == attempt.url().host_str()
-                        && f.port_or_known_default() == attempt.url().port_or_known_default()
-                        && f.scheme() == attempt.url().scheme()
-                });
-                if same && attempt.previous().len() <= 3 { attempt.follow() } else { attempt.stop() }
-            }))
+            .redirect(if !config.redirects {
+                reqwest::redirect::Policy::none()
+            } else {
+                reqwest::redirect::Policy::custom(|attempt| {
+                    let first = attempt.previous().first();
+                    let same = first.is_some_and(|f| {
+                        f.host_str() == attempt.url().host_str()
+                            && f.port_or_known_default() == attempt.url().port_or_known_default()
+                            && f.scheme() == attempt.url().scheme()
+                    });
+                    if same && attempt.previous().len() <= 3 { attempt.follow() } else { attempt.stop() }
+                })
+            })
             .user_agent(concat!("tessera/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| format!("cannot build the outbound HTTP client: {e}"))
@@ -238,8 +251,9 @@ impl tessera_core::webhooks::WebhookSender for Outbound {
         self.check(&parsed).map_err(|e| e.0)
     }
 
-    /// POSTs a delivery under the same guards as every fetch. Redirects are
-    /// followed only on the same host and scheme (a 307/308 keeps the body).
+    /// POSTs a delivery under the same guards as every fetch; with
+    /// `redirects` off (the webhook client), a 3xx answer is the attempt's
+    /// result.
     async fn post(&self, url: &str, headers: &[(&'static str, String)], body: &str) -> Result<u16, String> {
         let parsed = reqwest::Url::parse(url).map_err(|_| "not a URL".to_owned())?;
         self.check(&parsed).map_err(|e| e.0)?;

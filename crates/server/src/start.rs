@@ -273,6 +273,7 @@ pub async fn build(settings: Settings, clock: Arc<dyn Clock>, rng: Arc<dyn Rng>)
     // federation one, so opening one for tests does not open the other.
     let webhook_sender = Arc::new(tessera_http::outbound::Outbound::new(&tessera_http::outbound::OutboundConfig {
         allow: settings.webhooks.allow_hosts(),
+        redirects: false,
         ..Default::default()
     }));
     let webhooks = Arc::new(tessera_core::webhooks::Webhooks {
@@ -486,24 +487,35 @@ async fn refresh_keys_forever(
     }
 }
 
-/// Delivers due webhook deliveries, raises expiry notices and purges old
-/// deliveries every `interval`; a failed pass is logged and retried.
+/// Delivers due webhook deliveries every `interval` (a backlog in full
+/// batches, up to [`WEBHOOK_BATCHES`] of them a pass), raises expiry notices
+/// about once a minute, and purges old deliveries about hourly; a failed
+/// pass is logged and retried.
 async fn run_webhooks_forever(worker: tessera_core::webhooks::Worker, interval: std::time::Duration) {
     let mut tick = tokio::time::interval(interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let per_minute = (60 / interval.as_secs().max(1)).max(1);
     let mut passes: u64 = 0;
     // The first pass one interval after start, like every other.
     tick.tick().await;
     loop {
         tick.tick().await;
-        if let Err(e) = worker.scan_expiry().await {
+        if passes.is_multiple_of(per_minute)
+            && let Err(e) = worker.scan_expiry().await
+        {
             tracing::warn!(error = %e, "could not scan for expiring credentials; will retry");
         }
-        if let Err(e) = worker.deliver_due().await {
-            tracing::warn!(error = %e, "could not deliver webhooks; will retry");
+        for _ in 0..WEBHOOK_BATCHES {
+            match worker.deliver_due().await {
+                Ok(n) if n == tessera_core::webhooks::BATCH => {}
+                Ok(_) => break,
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not deliver webhooks; will retry");
+                    break;
+                }
+            }
         }
-        // Housekeeping about hourly at the default interval.
-        if passes.is_multiple_of(720)
+        if passes.is_multiple_of(per_minute * 60)
             && let Err(e) = worker.purge().await
         {
             tracing::warn!(error = %e, "could not purge old webhook deliveries; will retry");
@@ -511,6 +523,9 @@ async fn run_webhooks_forever(worker: tessera_core::webhooks::Worker, interval: 
         passes = passes.wrapping_add(1);
     }
 }
+
+/// Most full batches of deliveries one pass sends before the next tick.
+const WEBHOOK_BATCHES: usize = 16;
 
 /// Most grants committed in one transaction by the token writer.
 const ISSUE_BATCH: usize = 256;

@@ -3,7 +3,8 @@
 //! service user, create an access token with an expiration date, read it from
 //! the dialog, close it — and proves the token works on the API and is gone from
 //! the page; adds a federated credential and removes it; then the same in
-//! German, and a failed login.
+//! German, and a failed login; creates a webhook target (its secret shown
+//! once) and reads its delivery's attempts.
 //!
 //! Needs Debian's `chromium` and `chromium-driver` (`.ci/run` installs them).
 //! Without them the test fails when `CI=true` and is skipped with a message
@@ -16,12 +17,14 @@
 #[allow(unused_macros, unused_imports, reason = "this file takes no snapshots")]
 mod api;
 mod common;
+#[path = "common/receiver.rs"]
+mod receiver;
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use api::{USERS, call};
+use api::{USERS, add_pat, call, create_machine, default_org};
 use common::TestApp;
 use fantoccini::{Client, ClientBuilder, Locator};
 use futures_util::FutureExt as _;
@@ -251,6 +254,45 @@ async fn federated_credential(c: &Client) {
     by_testid(c, "federation-empty").await;
 }
 
+/// "Webhooks": a target created through the form shows its secret once; a
+/// PAT created on the API is delivered to a receiver that refuses it, and
+/// the delivery's attempts show on the target's page.
+async fn webhook(c: &Client, app: &TestApp) {
+    let receiver = receiver::Receiver::start().await;
+    receiver.answer(503);
+    by_testid(c, "nav-webhooks").await.click().await.unwrap();
+    wait_path(c, |p| p == "/ui/console/webhooks").await;
+    by_testid(c, "webhook-url").await.send_keys(&receiver.url).await.unwrap();
+    by_testid(c, "webhook-description").await.send_keys("on-call pager").await.unwrap();
+    for event in ["credential.expiring", "credential.expired", "credential.leaked", "pat.created"] {
+        by_testid(c, &format!("webhook-event-{event}")).await.click().await.unwrap();
+    }
+    by_testid(c, "webhook-save").await.click().await.unwrap();
+    let secret = by_testid(c, "secret-value").await.text().await.unwrap();
+    assert!(secret.starts_with("whsec_"), "{secret}");
+    by_testid(c, "secret-close").await.click().await.unwrap();
+    wait_path(c, |p| p.starts_with("/ui/console/webhooks/")).await;
+    assert!(!c.source().await.unwrap().contains(&secret), "the secret is shown once");
+
+    let admin = app.admin_pat();
+    let org = default_org(app, &admin).await;
+    add_pat(app, &admin, &create_machine(app, &admin, &org, "paged-bot").await, None).await;
+    // The server's worker runs every second (TESSERA_WEBHOOKS__INTERVAL_SECS).
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        c.refresh().await.unwrap();
+        if c.source().await.unwrap().contains("data-testid=\"delivery-code\"") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no delivery attempt after 15 s");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    c.find(Locator::Css("[data-testid=\"delivery-row\"] a")).await.unwrap().click().await.unwrap();
+    let attempt = by_testid(c, "attempt-row").await.text().await.unwrap();
+    assert!(attempt.contains("503"), "{attempt}");
+    screenshot(c, "console-webhook").await;
+}
+
 async fn flow(c: &Client, app: &TestApp) {
     let password = std::fs::read_to_string(app.data_dir.join("admin.password")).unwrap().trim().to_owned();
 
@@ -287,6 +329,7 @@ async fn flow(c: &Client, app: &TestApp) {
     assert_eq!(expires, format!("{date} 23:59 UTC"), "expiration date and time");
     works_on_the_api(app, &token).await;
     federated_credential(c).await;
+    webhook(c, app).await;
     assert!(!app.logs().contains(&token), "the token is never logged");
     let stored = c.execute("return localStorage.length + sessionStorage.length", vec![]).await.unwrap();
     assert_eq!(stored, json!(0), "nothing in browser storage");
@@ -317,7 +360,11 @@ async fn flow(c: &Client, app: &TestApp) {
 #[ignore = "needs chromium and chromedriver; cargo xtask ci runs it with --include-ignored"]
 async fn an_administrator_creates_a_working_pat_in_the_browser() {
     let Some((_driver, client, _profile)) = browser().await else { return };
-    let app = TestApp::spawn().await;
+    let app = common::Spawn::new()
+        .env("TESSERA_WEBHOOKS__ALLOW_HOSTS", "127.0.0.1")
+        .env("TESSERA_WEBHOOKS__INTERVAL_SECS", "1")
+        .start()
+        .await;
     let outcome = std::panic::AssertUnwindSafe(flow(&client, &app)).catch_unwind().await;
     if outcome.is_err() {
         screenshot(&client, "console-failure").await;

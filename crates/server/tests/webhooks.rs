@@ -512,3 +512,60 @@ async fn a_leaked_token_raises_credential_leaked() {
     assert_eq!(body["data"]["targetType"], "personal_access_token");
     assert!(!got[0].body.contains(&pat));
 }
+
+#[tokio::test]
+async fn a_redirect_is_a_failed_attempt_not_followed() {
+    let app = app().await;
+    let admin = app.admin_pat();
+    let org = default_org(&app, &admin).await;
+    let receiver = Receiver::start().await;
+    receiver.answer(307);
+    let (hook, _) = target(&app, &admin, &org, &receiver.url, &["pat.created"]).await;
+    add_pat(&app, &admin, &create_machine(&app, &admin, &org, "redirected-bot").await, None).await;
+    app.webhooks().deliver_due().await.unwrap();
+    assert_eq!(receiver.received().len(), 1, "the redirect is not followed");
+    let listed = ok(&app, &admin, HOOKS, "ListWebhookDeliveries", json!({"webhookId": hook})).await;
+    assert_eq!(listed["result"][0]["status"], "pending");
+    assert_eq!(listed["result"][0]["lastStatusCode"], 307);
+}
+
+#[tokio::test]
+async fn a_superseded_client_secret_is_announced_before_its_overlap_ends() {
+    let app = Spawn::new()
+        .settings(|s| {
+            s.webhooks.allow_hosts = "127.0.0.1".to_owned();
+            s.webhooks.interval_secs = 3600;
+            s.tokens.secret_overlap_secs = 2 * 86_400;
+        })
+        .in_process()
+        .await;
+    let admin = app.admin_pat();
+    let org = default_org(&app, &admin).await;
+    let receiver = Receiver::start().await;
+    target(&app, &admin, &org, &receiver.url, &["credential.expiring", "credential.expired"]).await;
+    let bot = create_machine(&app, &admin, &org, "rotating-bot").await;
+    ok(&app, &admin, USERS, "AddSecret", json!({"userId": bot})).await;
+    app.webhooks().scan_expiry().await.unwrap();
+    assert_eq!(app.webhooks().scan_expiry().await.unwrap(), 0, "the current secret does not expire");
+    // A new secret supersedes it: it works two more days.
+    ok(&app, &admin, USERS, "AddSecret", json!({"userId": bot})).await;
+    let pass = || async {
+        app.webhooks().scan_expiry().await.unwrap();
+        app.webhooks().deliver_due().await.unwrap();
+        receiver
+            .received()
+            .iter()
+            .map(|r| (r.json()["type"].clone(), r.json()["data"]["daysBefore"].clone()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(pass().await, [(json!("credential.expiring"), json!(7))]);
+    app.clock().advance(chrono::Duration::hours(36));
+    assert_eq!(pass().await.len(), 2, "the 1-day notice");
+    app.clock().advance(chrono::Duration::hours(13));
+    let got = pass().await;
+    assert_eq!(got.len(), 3);
+    assert_eq!(got[2].0, "credential.expired");
+    let last = receiver.received()[2].json();
+    assert_eq!(last["data"]["credentialType"], "machine_secret");
+    assert_eq!(last["data"]["userId"], bot);
+}

@@ -83,8 +83,13 @@ pub(crate) async fn enqueue<C: ConnectionTrait>(conn: &C, events: &[AuditEvent])
     if raised.is_empty() {
         return Ok(());
     }
+    // The instance's targets and those of the events' organizations.
+    let mut orgs: Vec<Uuid> = raised.iter().filter_map(|(e, _, _)| e.org_id.map(|o| *o.as_uuid())).collect();
+    orgs.sort_unstable();
+    orgs.dedup();
     let targets = target::Entity::find()
         .filter(target::Column::Active.eq(true))
+        .filter(Condition::any().add(target::Column::OrgId.is_null()).add(target::Column::OrgId.is_in(orgs)))
         .all(conn)
         .await
         .map_err(error::db)?
