@@ -144,9 +144,12 @@ fn new_secret(ctx: &Ctx, id: WebhookId) -> ServiceResult<(SecretString, Vec<u8>)
     Ok((SecretString::from(secret), sealed))
 }
 
+/// The audit details of a target: its host, never the whole URL (a
+/// receiver's URL may carry a token of its own in the path or query).
 fn details(t: &WebhookTarget) -> serde_json::Value {
+    let host = t.url.split("://").nth(1).and_then(|rest| rest.split(['/', '?', '#']).next()).unwrap_or_default();
     json!({
-        "url": t.url,
+        "host": host,
         "events": t.events.iter().map(|e| e.name()).collect::<Vec<_>>(),
         "active": t.active,
     })

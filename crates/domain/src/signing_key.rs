@@ -1,4 +1,5 @@
-//! Instance signing keys: the RSA keys that sign JWT access tokens and ID tokens.
+//! Instance signing keys: the RSA, ECDSA and Ed25519 keys that sign JWT access
+//! tokens and ID tokens.
 //! The public half is published in the JWKS; the private half is stored only
 //! sealed (AES-256-GCM under a key derived from the master key, see
 //! `tessera_oauth::sealing`).
@@ -12,32 +13,80 @@ use std::fmt;
 
 use crate::{SigningKeyId, Timestamp, ValidationError};
 
-/// The JWS algorithm of a signing key. Only RS256 (DESIGN.md §4).
+/// The JWS algorithm of a signing key (RFC 7518 §3.1, RFC 8037 §3.1). RS256
+/// is the default, for compatibility; ECDSA and Ed25519 sign many times faster
+/// (docs/operator/key-rotation.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SigningAlgorithm {
     /// RSASSA-PKCS1-v1_5 with SHA-256 (RFC 7518 §3.3).
     Rs256,
+    /// RSASSA-PKCS1-v1_5 with SHA-384.
+    Rs384,
+    /// RSASSA-PKCS1-v1_5 with SHA-512.
+    Rs512,
+    /// ECDSA on P-256 with SHA-256 (RFC 7518 §3.4).
+    Es256,
+    /// ECDSA on P-384 with SHA-384.
+    Es384,
+    /// Ed25519 (RFC 8037 §3.1).
+    EdDsa,
 }
 
 impl SigningAlgorithm {
+    /// Every algorithm, strongest-compatible first.
+    pub const ALL: [Self; 6] = [Self::Rs256, Self::Rs384, Self::Rs512, Self::Es256, Self::Es384, Self::EdDsa];
+
     /// The JOSE name, also the storage spelling.
     #[must_use]
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::Rs256 => "RS256",
+            Self::Rs384 => "RS384",
+            Self::Rs512 => "RS512",
+            Self::Es256 => "ES256",
+            Self::Es384 => "ES384",
+            Self::EdDsa => "EdDSA",
         }
     }
 
     /// Parses the JOSE name.
     ///
     /// # Errors
-    /// On any other algorithm (a corrupted row).
+    /// On any other algorithm (a corrupted row or a bad setting).
     pub fn parse(s: &str) -> Result<Self, ValidationError> {
-        match s {
-            "RS256" => Ok(Self::Rs256),
-            _ => Err(ValidationError::new("algorithm", "unsupported signing algorithm")),
-        }
+        Self::ALL
+            .into_iter()
+            .find(|a| a.as_str() == s)
+            .ok_or_else(|| ValidationError::new("algorithm", "one of RS256, RS384, RS512, ES256, ES384, EdDSA"))
     }
+
+    /// Whether keys of this algorithm are RSA keys.
+    #[must_use]
+    pub const fn is_rsa(self) -> bool {
+        matches!(self, Self::Rs256 | Self::Rs384 | Self::Rs512)
+    }
+}
+
+/// The public half of a signing key as JWK members (RFC 7518 §6, RFC 8037
+/// §2), base64url without padding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PublicJwk {
+    /// `kty: RSA`: modulus and exponent, big-endian.
+    Rsa(RsaPublicComponents),
+    /// `kty: EC`: the curve (`P-256`, `P-384`) and the point's coordinates.
+    Ec {
+        /// `crv`.
+        crv: String,
+        /// `x`.
+        x: String,
+        /// `y`.
+        y: String,
+    },
+    /// `kty: OKP`, `crv: Ed25519`: the public key.
+    Okp {
+        /// `x`.
+        x: String,
+    },
 }
 
 /// The public half of an RSA signing key as JWK members (RFC 7518 §6.3.1):
@@ -151,11 +200,12 @@ impl KeySchedule {
 pub struct SigningKey {
     /// Stable id; its text form is the `kid`.
     pub id: SigningKeyId,
-    /// Always RS256 for now.
+    /// The JWS algorithm it signs with.
     pub algorithm: SigningAlgorithm,
     /// The public half, as published.
-    pub public: RsaPublicComponents,
-    /// The private half (PKCS#1 DER), sealed with the master key; the key id is
+    pub public: PublicJwk,
+    /// The private half (PKCS#1 DER for RSA, PKCS#8 DER otherwise), sealed
+    /// with the master key; the key id is
     /// the associated data, so a sealed key cannot be moved to another row.
     pub sealed_private_key: SealedPrivateKey,
     /// When the key was generated.

@@ -17,7 +17,7 @@
 use std::collections::HashSet;
 
 use chrono::{Duration, TimeZone as _, Utc};
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use jsonwebtoken::Validation;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 use tessera_domain::Timestamp;
@@ -212,19 +212,21 @@ pub fn verify(
         return Err(JwtAccessTokenError::TooLarge);
     }
     let header = jsonwebtoken::decode_header(token).map_err(|_| JwtAccessTokenError::Malformed)?;
-    if header.alg != Algorithm::RS256 {
-        return Err(JwtAccessTokenError::Malformed);
-    }
     let kid = header.kid.ok_or(JwtAccessTokenError::UnknownKey)?;
     let key = keys
         .iter()
         .find(|k| k.schedule.is_published(now) && k.id.to_string() == kid)
         .ok_or(JwtAccessTokenError::UnknownKey)?;
-    let decoding =
-        DecodingKey::from_rsa_components(&key.public.n, &key.public.e).map_err(|_| JwtAccessTokenError::UnknownKey)?;
+    // The key decides the algorithm (RFC 8725 §3.1): a token claiming another
+    // one for it is refused, never verified another way.
+    let algorithm = crate::signing::jws_algorithm(key.algorithm);
+    if header.alg != algorithm {
+        return Err(JwtAccessTokenError::Malformed);
+    }
+    let decoding = crate::signing::decoding_key(key).map_err(|_| JwtAccessTokenError::UnknownKey)?;
     // Time is checked below against the injected clock, not the system clock
     // jsonwebtoken would use.
-    let mut validation = Validation::new(Algorithm::RS256);
+    let mut validation = Validation::new(algorithm);
     validation.validate_exp = false;
     validation.validate_nbf = false;
     validation.validate_aud = false;

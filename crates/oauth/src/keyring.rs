@@ -104,11 +104,12 @@ impl KeyRing {
 
     async fn apply(&self, store: &dyn Store, plan: signing::RotationPlan, now: Timestamp) -> Result<(), KeyRingError> {
         let mut created = Vec::new();
+        let kind = self.policy.kind();
         for schedule in plan.create {
             let sealer = self.sealer.clone();
             // RSA key generation takes tens of milliseconds: off the async runtime.
             let key = tokio::task::spawn_blocking(move || {
-                signing::generate_signing_key(&mut rand::rngs::OsRng, &sealer, schedule, now)
+                signing::generate_signing_key(&mut rand::rngs::OsRng, &sealer, schedule, now, kind)
             })
             .await
             .map_err(|_| KeyRingError::Interrupted)??;
@@ -127,6 +128,7 @@ impl KeyRing {
                     json!({
                         "signFrom": key.schedule.sign_from(),
                         "signUntil": key.schedule.sign_until(),
+                        "algorithm": key.algorithm.as_str(),
                     }),
                 ))
                 .await?;
@@ -197,8 +199,9 @@ pub async fn rotate_now(
     check_all_open(&existing, &sealer)?;
     let schedule = signing::manual_schedule(now, sign_from.unwrap_or(now).max(now), policy)
         .map_err(|_| SigningError::Generation)?;
+    let kind = policy.kind();
     let key = tokio::task::spawn_blocking(move || {
-        signing::generate_signing_key(&mut rand::rngs::OsRng, &sealer, schedule, now)
+        signing::generate_signing_key(&mut rand::rngs::OsRng, &sealer, schedule, now, kind)
     })
     .await
     .map_err(|_| KeyRingError::Interrupted)??;

@@ -25,13 +25,45 @@ use rand::{CryptoRng, RngCore};
 use rsa::pkcs1::EncodeRsaPrivateKey as _;
 use rsa::traits::PublicKeyParts as _;
 use serde::{Deserialize, Serialize};
-use tessera_domain::signing_key::{KeySchedule, RsaPublicComponents, SealedPrivateKey, SigningAlgorithm, SigningKey};
+use tessera_domain::signing_key::{
+    KeySchedule, PublicJwk, RsaPublicComponents, SealedPrivateKey, SigningAlgorithm, SigningKey,
+};
 use tessera_domain::{SigningKeyId, Timestamp, ValidationError};
 
 use crate::sealing::{SealError, Sealer};
 
-/// Size of instance signing keys.
+/// Size of RSA instance signing keys unless configured otherwise.
 pub const SIGNING_KEY_BITS: usize = 2048;
+
+/// What kind of key a rotation generates: the algorithm, and for RSA the
+/// modulus size (2048, 3072 or 4096 bits). The default is RS256 with 2048
+/// bits, for compatibility.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyKind {
+    /// The JWS algorithm.
+    pub algorithm: SigningAlgorithm,
+    /// The RSA modulus size; ignored for the other algorithms.
+    pub rsa_bits: usize,
+}
+
+impl Default for KeyKind {
+    fn default() -> Self {
+        Self { algorithm: SigningAlgorithm::Rs256, rsa_bits: SIGNING_KEY_BITS }
+    }
+}
+
+impl KeyKind {
+    /// A kind.
+    ///
+    /// # Errors
+    /// For an RSA size other than 2048, 3072 or 4096 bits.
+    pub fn new(algorithm: SigningAlgorithm, rsa_bits: usize) -> Result<Self, ValidationError> {
+        if algorithm.is_rsa() && ![2048, 3072, 4096].contains(&rsa_bits) {
+            return Err(ValidationError::new("rsaBits", "must be 2048, 3072 or 4096"));
+        }
+        Ok(Self { algorithm, rsa_bits })
+    }
+}
 
 /// Why a signing key could not be made, opened or used. Messages carry no key
 /// material.
@@ -60,11 +92,17 @@ pub struct RotationPolicy {
     signing_period: Duration,
     publish_ahead: Duration,
     retain_after: Duration,
+    kind: KeyKind,
 }
 
 impl Default for RotationPolicy {
     fn default() -> Self {
-        Self { signing_period: Duration::days(30), publish_ahead: Duration::days(7), retain_after: Duration::hours(24) }
+        Self {
+            signing_period: Duration::days(30),
+            publish_ahead: Duration::days(7),
+            retain_after: Duration::hours(24),
+            kind: KeyKind::default(),
+        }
     }
 }
 
@@ -93,7 +131,20 @@ impl RotationPolicy {
         if retain_after < max_token_lifetime {
             return Err(ValidationError::new("retainAfter", "must be at least the longest token lifetime"));
         }
-        Ok(Self { signing_period, publish_ahead, retain_after })
+        Ok(Self { signing_period, publish_ahead, retain_after, kind: KeyKind::default() })
+    }
+
+    /// The same policy generating keys of `kind`.
+    #[must_use]
+    pub const fn with_kind(mut self, kind: KeyKind) -> Self {
+        self.kind = kind;
+        self
+    }
+
+    /// The kind of key rotations generate.
+    #[must_use]
+    pub const fn kind(&self) -> KeyKind {
+        self.kind
     }
 
     /// How long one key signs.
@@ -201,8 +252,10 @@ pub fn signing_key_at(keys: &[SigningKey], now: Timestamp) -> Option<SigningKeyI
     keys.iter().filter(|k| k.schedule.may_sign(now)).max_by_key(|k| k.schedule.sign_from()).map(|k| k.id)
 }
 
-/// Generates an RSA-2048 signing key for `schedule`, its private half sealed
-/// under `sealer` with the new key's id as associated data.
+/// Generates a signing key of `kind` for `schedule`, its private half sealed
+/// under `sealer` with the new key's id as associated data. RSA keys come from
+/// `rng`; ECDSA and Ed25519 keys from the operating system's generator
+/// (ring's, which takes no other).
 ///
 /// # Errors
 /// [`SigningError::Generation`] or a sealing error.
@@ -211,43 +264,124 @@ pub fn generate_signing_key<R>(
     sealer: &Sealer,
     schedule: KeySchedule,
     now: Timestamp,
+    kind: KeyKind,
 ) -> Result<SigningKey, SigningError>
 where
     R: RngCore + CryptoRng,
 {
-    let private = rsa::RsaPrivateKey::new(rng, SIGNING_KEY_BITS).map_err(|_| SigningError::Generation)?;
-    let der = private.to_pkcs1_der().map_err(|_| SigningError::Generation)?;
+    use ring::signature::KeyPair as _;
+    let system = ring::rand::SystemRandom::new();
+    let b64 = |b: &[u8]| URL_SAFE_NO_PAD.encode(b);
+    let (private, public): (Vec<u8>, PublicJwk) = match kind.algorithm {
+        a if a.is_rsa() => {
+            let private = rsa::RsaPrivateKey::new(rng, kind.rsa_bits).map_err(|_| SigningError::Generation)?;
+            let der = private.to_pkcs1_der().map_err(|_| SigningError::Generation)?;
+            let public = RsaPublicComponents { n: b64(&private.n().to_bytes_be()), e: b64(&private.e().to_bytes_be()) };
+            (der.as_bytes().to_vec(), PublicJwk::Rsa(public))
+        }
+        SigningAlgorithm::EdDsa => {
+            let pkcs8 =
+                ring::signature::Ed25519KeyPair::generate_pkcs8(&system).map_err(|_| SigningError::Generation)?;
+            let pair =
+                ring::signature::Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).map_err(|_| SigningError::Generation)?;
+            let x = b64(pair.public_key().as_ref());
+            (pkcs8.as_ref().to_vec(), PublicJwk::Okp { x })
+        }
+        a => {
+            let (alg, crv, len) = if a == SigningAlgorithm::Es384 {
+                (&ring::signature::ECDSA_P384_SHA384_FIXED_SIGNING, "P-384", 48)
+            } else {
+                (&ring::signature::ECDSA_P256_SHA256_FIXED_SIGNING, "P-256", 32)
+            };
+            let pkcs8 =
+                ring::signature::EcdsaKeyPair::generate_pkcs8(alg, &system).map_err(|_| SigningError::Generation)?;
+            let pair = ring::signature::EcdsaKeyPair::from_pkcs8(alg, pkcs8.as_ref(), &system)
+                .map_err(|_| SigningError::Generation)?;
+            // The uncompressed point: 0x04, x, y.
+            let point = pair.public_key().as_ref();
+            if point.len() != 1 + 2 * len {
+                return Err(SigningError::Generation);
+            }
+            let public = PublicJwk::Ec { crv: crv.to_owned(), x: b64(&point[1..=len]), y: b64(&point[1 + len..]) };
+            (pkcs8.as_ref().to_vec(), public)
+        }
+    };
     let id = SigningKeyId::new();
-    let sealed = sealer.seal(rng, id.to_string().as_bytes(), der.as_bytes())?;
+    let sealed = sealer.seal(rng, id.to_string().as_bytes(), &private)?;
     Ok(SigningKey {
         id,
-        algorithm: SigningAlgorithm::Rs256,
-        public: RsaPublicComponents {
-            n: URL_SAFE_NO_PAD.encode(private.n().to_bytes_be()),
-            e: URL_SAFE_NO_PAD.encode(private.e().to_bytes_be()),
-        },
+        algorithm: kind.algorithm,
+        public,
         sealed_private_key: SealedPrivateKey::from_bytes(sealed),
         created_at: now,
         schedule,
     })
 }
 
-/// One public key of the JWKS (RFC 7517 §4, RFC 7518 §6.3.1).
+/// One public key of the JWKS (RFC 7517 §4, RFC 7518 §6, RFC 8037 §2).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Jwk {
-    /// Always `RSA`.
+    /// `RSA`, `EC` or `OKP`.
     pub kty: String,
     /// Always `sig`.
     #[serde(rename = "use")]
     pub key_use: String,
-    /// Always `RS256`.
+    /// The key's JWS algorithm.
     pub alg: String,
     /// The key id, as in the `kid` of the tokens it signs.
     pub kid: String,
-    /// Modulus, base64url.
-    pub n: String,
-    /// Exponent, base64url.
-    pub e: String,
+    /// RSA modulus, base64url.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub n: Option<String>,
+    /// RSA exponent, base64url.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub e: Option<String>,
+    /// The curve of an EC or OKP key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crv: Option<String>,
+    /// The x coordinate (EC) or public key (OKP), base64url.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub x: Option<String>,
+    /// The y coordinate of an EC key, base64url.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub y: Option<String>,
+}
+
+impl Jwk {
+    /// The JWK of `key`.
+    #[must_use]
+    pub fn of(key: &SigningKey) -> Self {
+        let mut jwk = Self {
+            kty: String::new(),
+            key_use: "sig".to_owned(),
+            alg: key.algorithm.as_str().to_owned(),
+            kid: key.id.to_string(),
+            n: None,
+            e: None,
+            crv: None,
+            x: None,
+            y: None,
+        };
+        match &key.public {
+            PublicJwk::Rsa(p) => {
+                jwk.kty = "RSA".to_owned();
+                jwk.n = Some(p.n.clone());
+                jwk.e = Some(p.e.clone());
+            }
+            PublicJwk::Ec { crv, x, y } => {
+                jwk.kty = "EC".to_owned();
+                jwk.crv = Some(crv.clone());
+                jwk.x = Some(x.clone());
+                jwk.y = Some(y.clone());
+            }
+            PublicJwk::Okp { x } => {
+                jwk.kty = "OKP".to_owned();
+                jwk.crv = Some("Ed25519".to_owned());
+                jwk.x = Some(x.clone());
+            }
+        }
+        jwk
+    }
 }
 
 /// The JWKS document of `GET /oauth/v2/keys` (RFC 7517 §5).
@@ -262,24 +396,40 @@ pub struct Jwks {
 pub fn jwks(keys: &[SigningKey], now: Timestamp) -> Jwks {
     let mut published: Vec<&SigningKey> = keys.iter().filter(|k| k.schedule.is_published(now)).collect();
     published.sort_by_key(|k| k.schedule.sign_from());
-    Jwks {
-        keys: published
-            .into_iter()
-            .map(|k| Jwk {
-                kty: "RSA".to_owned(),
-                key_use: "sig".to_owned(),
-                alg: k.algorithm.as_str().to_owned(),
-                kid: k.id.to_string(),
-                n: k.public.n.clone(),
-                e: k.public.e.clone(),
-            })
-            .collect(),
+    Jwks { keys: published.into_iter().map(Jwk::of).collect() }
+}
+
+/// The JWS algorithm of `jsonwebtoken` for `a`.
+#[must_use]
+pub const fn jws_algorithm(a: SigningAlgorithm) -> Algorithm {
+    match a {
+        SigningAlgorithm::Rs256 => Algorithm::RS256,
+        SigningAlgorithm::Rs384 => Algorithm::RS384,
+        SigningAlgorithm::Rs512 => Algorithm::RS512,
+        SigningAlgorithm::Es256 => Algorithm::ES256,
+        SigningAlgorithm::Es384 => Algorithm::ES384,
+        SigningAlgorithm::EdDsa => Algorithm::EdDSA,
     }
+}
+
+/// The verification key of `key` (its public half).
+///
+/// # Errors
+/// [`SigningError::CorruptKey`] when the stored members do not decode.
+pub fn decoding_key(key: &SigningKey) -> Result<jsonwebtoken::DecodingKey, SigningError> {
+    use jsonwebtoken::DecodingKey;
+    match &key.public {
+        PublicJwk::Rsa(p) => DecodingKey::from_rsa_components(&p.n, &p.e),
+        PublicJwk::Ec { x, y, .. } => DecodingKey::from_ec_components(x, y),
+        PublicJwk::Okp { x } => DecodingKey::from_ed_components(x),
+    }
+    .map_err(|_| SigningError::CorruptKey)
 }
 
 /// A key that may sign, its private half opened.
 struct Loaded {
     kid: String,
+    algorithm: Algorithm,
     schedule: KeySchedule,
     key: EncodingKey,
 }
@@ -310,8 +460,30 @@ impl Signer {
             let kid = k.id.to_string();
             let der = sealer.open(kid.as_bytes(), k.sealed_private_key.as_bytes())?;
             // Parse once here so that a corrupt key fails at load, not at signing.
-            ring::signature::RsaKeyPair::from_der(&der).map_err(|_| SigningError::CorruptKey)?;
-            loaded.push(Loaded { kid, schedule: k.schedule, key: EncodingKey::from_rsa_der(&der) });
+            let system = ring::rand::SystemRandom::new();
+            let (parsed, key) = match k.algorithm {
+                a if a.is_rsa() => {
+                    (ring::signature::RsaKeyPair::from_der(&der).is_ok(), EncodingKey::from_rsa_der(&der))
+                }
+                SigningAlgorithm::EdDsa => {
+                    (ring::signature::Ed25519KeyPair::from_pkcs8(&der).is_ok(), EncodingKey::from_ed_der(&der))
+                }
+                a => {
+                    let alg = if a == SigningAlgorithm::Es384 {
+                        &ring::signature::ECDSA_P384_SHA384_FIXED_SIGNING
+                    } else {
+                        &ring::signature::ECDSA_P256_SHA256_FIXED_SIGNING
+                    };
+                    (
+                        ring::signature::EcdsaKeyPair::from_pkcs8(alg, &der, &system).is_ok(),
+                        EncodingKey::from_ec_der(&der),
+                    )
+                }
+            };
+            if !parsed {
+                return Err(SigningError::CorruptKey);
+            }
+            loaded.push(Loaded { kid, algorithm: jws_algorithm(k.algorithm), schedule: k.schedule, key });
         }
         loaded.sort_by_key(|k| k.schedule.sign_from());
         Ok(Self { keys: loaded })
@@ -328,14 +500,21 @@ impl Signer {
         self.keys.iter().rev().find(|k| k.schedule.may_sign(now))
     }
 
-    /// Signs `claims` as an RS256 JWS with `kid` and `typ` in the header.
+    /// The JWS algorithm of the key that signs at `now`.
+    #[must_use]
+    pub fn current_algorithm(&self, now: Timestamp) -> Option<Algorithm> {
+        self.current(now).map(|k| k.algorithm)
+    }
+
+    /// Signs `claims` as a JWS with the current key's algorithm, and `kid` and
+    /// `typ` in the header.
     ///
     /// # Errors
     /// [`SigningError::NoSigningKey`] when no key may sign at `now`;
     /// [`SigningError::Sign`] when signing fails.
     pub fn sign<T: Serialize>(&self, claims: &T, typ: &str, now: Timestamp) -> Result<String, SigningError> {
         let key = self.current(now).ok_or(SigningError::NoSigningKey)?;
-        let mut header = Header::new(Algorithm::RS256);
+        let mut header = Header::new(key.algorithm);
         header.kid = Some(key.kid.clone());
         header.typ = Some(typ.to_owned());
         jsonwebtoken::encode(&header, claims, &key.key).map_err(|_| SigningError::Sign)
@@ -378,7 +557,10 @@ pub(crate) mod tests {
                 first.sign_until() + policy.signing_period() + policy.retain_after(),
             )
             .unwrap();
-            [first, second].into_iter().map(|s| generate_signing_key(&mut OsRng, &sealer(), s, now).unwrap()).collect()
+            [first, second]
+                .into_iter()
+                .map(|s| generate_signing_key(&mut OsRng, &sealer(), s, now, KeyKind::default()).unwrap())
+                .collect()
         })
     }
 
@@ -386,7 +568,7 @@ pub(crate) mod tests {
         SigningKey {
             id: SigningKeyId::new(),
             algorithm: SigningAlgorithm::Rs256,
-            public: RsaPublicComponents { n: "n".into(), e: "AQAB".into() },
+            public: PublicJwk::Rsa(RsaPublicComponents { n: "n".into(), e: "AQAB".into() }),
             sealed_private_key: SealedPrivateKey::from_bytes(vec![]),
             created_at: schedule.publish_at(),
             schedule,
@@ -541,7 +723,7 @@ pub(crate) mod tests {
         assert_eq!(header.kid.as_deref(), Some(keys[0].id.to_string().as_str()));
         assert_eq!(header.typ.as_deref(), Some("JWT"));
         let jwk = &jwks(keys, t0()).keys[0];
-        let key = DecodingKey::from_rsa_components(&jwk.n, &jwk.e).unwrap();
+        let key = DecodingKey::from_rsa_components(jwk.n.as_deref().unwrap(), jwk.e.as_deref().unwrap()).unwrap();
         let data = jsonwebtoken::decode::<serde_json::Value>(&token, &key, &Validation::new(Algorithm::RS256)).unwrap();
         assert_eq!(data.claims["sub"], "u");
 
@@ -569,5 +751,39 @@ pub(crate) mod tests {
         let signer = Signer::load(&[old], &sealer(), t0()).unwrap();
         assert_eq!(signer.current_kid(t0()), None);
         assert!(!format!("{signer:?}").contains("PRIVATE"));
+    }
+
+    /// Every algorithm signs, publishes the right JWK members, and verifies
+    /// against its own JWK only with its own algorithm.
+    #[test]
+    fn every_algorithm_signs_and_verifies_against_its_jwk() {
+        let policy = RotationPolicy::default();
+        let schedule = plan_rotation(&[], t0(), &policy).create[0];
+        for (algorithm, kty, crv) in [
+            (SigningAlgorithm::Rs384, "RSA", None),
+            (SigningAlgorithm::Es256, "EC", Some("P-256")),
+            (SigningAlgorithm::Es384, "EC", Some("P-384")),
+            (SigningAlgorithm::EdDsa, "OKP", Some("Ed25519")),
+        ] {
+            let kind = KeyKind::new(algorithm, 2048).unwrap();
+            let key = generate_signing_key(&mut OsRng, &sealer(), schedule, t0(), kind).unwrap();
+            let jwk = serde_json::to_value(Jwk::of(&key)).unwrap();
+            assert_eq!(jwk["kty"], kty, "{algorithm:?}");
+            assert_eq!(jwk["alg"], algorithm.as_str());
+            assert_eq!(jwk.get("crv").and_then(serde_json::Value::as_str), crv);
+            assert_eq!(jwk.get("y").is_some(), kty == "EC");
+            let signer = Signer::load(std::slice::from_ref(&key), &sealer(), t0()).unwrap();
+            let token = signer.sign(&serde_json::json!({"sub": "u", "exp": 4_000_000_000_i64}), "JWT", t0()).unwrap();
+            let header = jsonwebtoken::decode_header(&token).unwrap();
+            assert_eq!(header.alg, jws_algorithm(algorithm));
+            let decoding = decoding_key(&key).unwrap();
+            let ok = jsonwebtoken::decode::<serde_json::Value>(&token, &decoding, &Validation::new(header.alg));
+            assert_eq!(ok.unwrap().claims["sub"], "u");
+            // Another algorithm claimed for the key is refused.
+            let other = if algorithm == SigningAlgorithm::EdDsa { Algorithm::ES256 } else { Algorithm::EdDSA };
+            assert!(jsonwebtoken::decode::<serde_json::Value>(&token, &decoding, &Validation::new(other)).is_err());
+        }
+        assert!(KeyKind::new(SigningAlgorithm::Rs256, 1024).is_err());
+        assert!(KeyKind::new(SigningAlgorithm::Es256, 1024).is_ok(), "the size is ignored for ECDSA");
     }
 }

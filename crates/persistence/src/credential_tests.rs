@@ -13,7 +13,9 @@ use tessera_domain::org::{OrgState, Organization};
 use tessera_domain::pat::SecretDigest;
 use tessera_domain::permission::OrgFilter;
 use tessera_domain::repo::{KeyFilter, KeyQuery, KeySort, Page, RepoError, Repos, Store, TimeFilter, Visibility};
-use tessera_domain::signing_key::{KeySchedule, RsaPublicComponents, SealedPrivateKey, SigningAlgorithm, SigningKey};
+use tessera_domain::signing_key::{
+    KeySchedule, PublicJwk, RsaPublicComponents, SealedPrivateKey, SigningAlgorithm, SigningKey,
+};
 use tessera_domain::user::{AccessTokenType, Machine, User, UserState};
 use tessera_domain::{
     AccessTokenId, Clock, ConsoleSessionId, KeyId, OrgId, SecretId, SigningKeyId, SystemClock, Timestamp, UserId,
@@ -99,7 +101,7 @@ fn signing_key(sign_from: Timestamp) -> SigningKey {
     SigningKey {
         id: SigningKeyId::new(),
         algorithm: SigningAlgorithm::Rs256,
-        public: RsaPublicComponents { n: "modulus".into(), e: "AQAB".into() },
+        public: PublicJwk::Rsa(RsaPublicComponents { n: "modulus".into(), e: "AQAB".into() }),
         sealed_private_key: SealedPrivateKey::from_bytes(vec![1, 2, 3, 4]),
         created_at: sign_from - day,
         schedule: KeySchedule::new(sign_from - day, sign_from, sign_from + day * 30, sign_from + day * 31).unwrap(),
@@ -719,4 +721,30 @@ async fn federated_credentials_go_with_their_user_and_need_one() {
     let orphan = federated(UserId::new(), "https://k8s.example", "s", KeySource::Discovery);
     let err = tx.federated_credentials().insert(&orphan).await.unwrap_err();
     assert!(matches!(err, RepoError::MissingReference { entity: "federated credential" }), "{err:?}");
+}
+
+#[tokio::test]
+async fn ecdsa_and_ed25519_signing_keys_round_trip_with_their_jwk_members() {
+    let db = TestDb::new().await;
+    let store = db.store().await;
+    let now = chrono::Utc::now();
+    let ec = SigningKey {
+        algorithm: SigningAlgorithm::Es256,
+        public: PublicJwk::Ec { crv: "P-256".into(), x: "xx".into(), y: "yy".into() },
+        ..signing_key(now)
+    };
+    let ed = SigningKey {
+        id: SigningKeyId::new(),
+        algorithm: SigningAlgorithm::EdDsa,
+        public: PublicJwk::Okp { x: "okp".into() },
+        ..signing_key(now + Duration::days(30))
+    };
+    let tx = store.begin().await.unwrap();
+    for k in [&ec, &ed] {
+        tx.signing_keys().insert(k).await.unwrap();
+        tx.audit().append(&AuditEvent::new(now, None, "signing_key.created", "signing_key", k.id, None)).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    let listed = store.signing_keys().list().await.unwrap();
+    assert_eq!(listed, vec![ec, ed]);
 }

@@ -261,11 +261,22 @@ pub struct SigningKeySettings {
     pub publish_ahead_secs: u64,
     /// How often each node reloads the keys and runs the rotation plan, in seconds.
     pub refresh_interval_secs: u64,
+    /// The JWS algorithm of keys the rotation generates: RS256 (the default,
+    /// for compatibility), RS384, RS512, ES256, ES384 or EdDSA.
+    pub algorithm: String,
+    /// The modulus size of generated RSA keys: 2048, 3072 or 4096.
+    pub rsa_bits: usize,
 }
 
 impl Default for SigningKeySettings {
     fn default() -> Self {
-        Self { rotation_period_secs: 30 * 86_400, publish_ahead_secs: 7 * 86_400, refresh_interval_secs: 600 }
+        Self {
+            rotation_period_secs: 30 * 86_400,
+            publish_ahead_secs: 7 * 86_400,
+            refresh_interval_secs: 600,
+            algorithm: "RS256".to_owned(),
+            rsa_bits: 2048,
+        }
     }
 }
 
@@ -418,9 +429,11 @@ pub const KNOWN_KEYS: &[&str] = &[
     "server.port",
     "server.shutdown_timeout_secs",
     "server.workers",
+    "signing_keys.algorithm",
     "signing_keys.publish_ahead_secs",
     "signing_keys.refresh_interval_secs",
     "signing_keys.rotation_period_secs",
+    "signing_keys.rsa_bits",
     "tokens.access_token_lifetime_secs",
     "tokens.clock_skew_secs",
     "tokens.id_token_lifetime_secs",
@@ -683,6 +696,12 @@ impl Settings {
         if self.signing_keys.refresh_interval_secs == 0 {
             return Err(invalid("signing_keys.refresh_interval_secs", "must be at least 1"));
         }
+        if tessera_domain::signing_key::SigningAlgorithm::parse(&self.signing_keys.algorithm).is_err() {
+            return Err(invalid("signing_keys.algorithm", "must be one of RS256, RS384, RS512, ES256, ES384, EdDSA"));
+        }
+        if ![2048, 3072, 4096].contains(&self.signing_keys.rsa_bits) {
+            return Err(invalid("signing_keys.rsa_bits", "must be 2048, 3072 or 4096"));
+        }
         if let Err(e) = self.rotation_policy() {
             return Err(invalid("signing_keys.publish_ahead_secs", e));
         }
@@ -771,12 +790,15 @@ impl Settings {
     pub fn rotation_policy(&self) -> Result<tessera_oauth::signing::RotationPolicy, tessera_domain::ValidationError> {
         let secs = |s: u64| chrono::Duration::seconds(i64::try_from(s).unwrap_or(i64::MAX / 1000));
         let longest = secs(self.tokens.access_token_lifetime_secs.max(self.tokens.id_token_lifetime_secs));
-        tessera_oauth::signing::RotationPolicy::new(
+        let algorithm = tessera_domain::signing_key::SigningAlgorithm::parse(&self.signing_keys.algorithm)?;
+        let kind = tessera_oauth::signing::KeyKind::new(algorithm, self.signing_keys.rsa_bits)?;
+        Ok(tessera_oauth::signing::RotationPolicy::new(
             secs(self.signing_keys.rotation_period_secs),
             secs(self.signing_keys.publish_ahead_secs),
             longest + secs(self.tokens.clock_skew_secs),
             longest,
-        )
+        )?
+        .with_kind(kind))
     }
 
     /// The caches' policy.

@@ -132,12 +132,14 @@ fn an_unreadable_secret_scanning_key_list_is_one_line_naming_the_key() {
 }
 
 #[test]
-fn bad_webhook_settings_are_one_line_naming_the_key() {
+fn bad_webhook_and_signing_settings_are_one_line_naming_the_key() {
     for (key, value) in [
         ("TESSERA_WEBHOOKS__EXPIRY_NOTICE_DAYS", "7,soon"),
         ("TESSERA_WEBHOOKS__EXPIRY_NOTICE_DAYS", "0"),
         ("TESSERA_WEBHOOKS__EXPIRY_NOTICE_DAYS", "400"),
         ("TESSERA_WEBHOOKS__INTERVAL_SECS", "0"),
+        ("TESSERA_SIGNING_KEYS__ALGORITHM", "HS256"),
+        ("TESSERA_SIGNING_KEYS__RSA_BITS", "1024"),
     ] {
         let (code, stderr) = start_failing(&[(key, value)]);
         assert_eq!(code, Some(2), "{key}={value}: {stderr}");

@@ -71,7 +71,10 @@ fn assertion_algs() -> Vec<CoreJwsSigningAlgorithm> {
 ///
 /// # Errors
 /// When `issuer` is not a URL (the server validated it at start).
-pub fn metadata(issuer: &str) -> Result<TesseraProviderMetadata, openidconnect::url::ParseError> {
+pub fn metadata(
+    issuer: &str,
+    signing_algs: Vec<CoreJwsSigningAlgorithm>,
+) -> Result<TesseraProviderMetadata, openidconnect::url::ParseError> {
     let url = |path: &str| format!("{issuer}{path}");
     let claims = [
         "sub",
@@ -108,7 +111,7 @@ pub fn metadata(issuer: &str) -> Result<TesseraProviderMetadata, openidconnect::
         JsonWebKeySetUrl::new(url(JWKS_PATH))?,
         Vec::<ResponseTypes<CoreResponseType>>::new(),
         vec![CoreSubjectIdentifierType::Public],
-        vec![CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256],
+        signing_algs,
         EndpointMetadata {
             introspection_endpoint: IntrospectionUrl::new(url(INTROSPECT_PATH))?,
             introspection_endpoint_auth_methods_supported: vec![
@@ -141,10 +144,35 @@ pub fn metadata(issuer: &str) -> Result<TesseraProviderMetadata, openidconnect::
     .set_request_uri_parameter_supported(Some(false)))
 }
 
+/// The algorithms of the published signing keys, in signing order (RS256 when
+/// none is published, which only a broken key store would show): what
+/// `id_token_signing_alg_values_supported` announces.
+fn published_algs(state: &AppState) -> Vec<CoreJwsSigningAlgorithm> {
+    use tessera_domain::signing_key::SigningAlgorithm as A;
+    let mut algs = Vec::new();
+    for jwk in state.tokens.keys().jwks(state.core.clock.now()).keys {
+        let alg = match A::parse(&jwk.alg) {
+            Ok(A::Rs256) | Err(_) => CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
+            Ok(A::Rs384) => CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha384,
+            Ok(A::Rs512) => CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha512,
+            Ok(A::Es256) => CoreJwsSigningAlgorithm::EcdsaP256Sha256,
+            Ok(A::Es384) => CoreJwsSigningAlgorithm::EcdsaP384Sha384,
+            Ok(A::EdDsa) => CoreJwsSigningAlgorithm::EdDsa,
+        };
+        if !algs.contains(&alg) {
+            algs.push(alg);
+        }
+    }
+    if algs.is_empty() {
+        algs.push(CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256);
+    }
+    algs
+}
+
 /// `GET /.well-known/openid-configuration`.
 pub async fn openid_configuration(state: web::Data<AppState>) -> Result<HttpResponse, OAuthError> {
     let issuer = &state.tokens.config().issuer;
-    let doc = metadata(issuer).map_err(|e| OAuthError::server_error(&e))?;
+    let doc = metadata(issuer, published_algs(&state)).map_err(|e| OAuthError::server_error(&e))?;
     Ok(HttpResponse::Ok()
         .insert_header(CacheControl(vec![CacheDirective::Public, CacheDirective::MaxAge(300)]))
         .json(doc))

@@ -4,17 +4,28 @@ use async_trait::async_trait;
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use tessera_domain::SigningKeyId;
 use tessera_domain::repo::{RepoResult, SigningKeyRepository};
-use tessera_domain::signing_key::{KeySchedule, RsaPublicComponents, SealedPrivateKey, SigningAlgorithm, SigningKey};
+use tessera_domain::signing_key::{
+    KeySchedule, PublicJwk, RsaPublicComponents, SealedPrivateKey, SigningAlgorithm, SigningKey,
+};
 
 use super::{Ctx, expect_one};
 use crate::entity::signing_key;
 use crate::error;
 
 fn to_domain(m: signing_key::Model) -> RepoResult<SigningKey> {
+    let algorithm = SigningAlgorithm::parse(&m.algorithm).map_err(|e| error::corrupt("signing algorithm", e))?;
+    // The algorithm says how to read the two public-key columns: RSA `n`
+    // and `e`; EC `x` and `y` (the curve follows from the algorithm); OKP `x`.
+    let public = match algorithm {
+        a if a.is_rsa() => PublicJwk::Rsa(RsaPublicComponents { n: m.jwk_n, e: m.jwk_e }),
+        SigningAlgorithm::EdDsa => PublicJwk::Okp { x: m.jwk_n },
+        SigningAlgorithm::Es384 => PublicJwk::Ec { crv: "P-384".to_owned(), x: m.jwk_n, y: m.jwk_e },
+        _ => PublicJwk::Ec { crv: "P-256".to_owned(), x: m.jwk_n, y: m.jwk_e },
+    };
     Ok(SigningKey {
         id: SigningKeyId::from_uuid(m.id),
-        algorithm: SigningAlgorithm::parse(&m.algorithm).map_err(|e| error::corrupt("signing algorithm", e))?,
-        public: RsaPublicComponents { n: m.jwk_n, e: m.jwk_e },
+        algorithm,
+        public,
         sealed_private_key: SealedPrivateKey::from_bytes(m.sealed_private_key),
         created_at: m.created_at,
         schedule: KeySchedule::new(m.publish_at, m.sign_from, m.sign_until, m.retire_at)
@@ -25,11 +36,18 @@ fn to_domain(m: signing_key::Model) -> RepoResult<SigningKey> {
 #[async_trait]
 impl<C: ConnectionTrait + Send + Sync> SigningKeyRepository for Ctx<'_, C> {
     async fn insert(&self, k: &SigningKey) -> RepoResult<()> {
+        // `jwk_n` and `jwk_e` hold the two public members of every kind (see
+        // `to_domain`): no schema change for ECDSA and Ed25519 keys.
+        let (n, e) = match &k.public {
+            PublicJwk::Rsa(p) => (p.n.clone(), p.e.clone()),
+            PublicJwk::Ec { x, y, .. } => (x.clone(), y.clone()),
+            PublicJwk::Okp { x } => (x.clone(), String::new()),
+        };
         let model = signing_key::ActiveModel {
             id: Set(*k.id.as_uuid()),
             algorithm: Set(k.algorithm.as_str().to_owned()),
-            jwk_n: Set(k.public.n.clone()),
-            jwk_e: Set(k.public.e.clone()),
+            jwk_n: Set(n),
+            jwk_e: Set(e),
             sealed_private_key: Set(k.sealed_private_key.as_bytes().to_vec()),
             created_at: Set(k.created_at),
             publish_at: Set(k.schedule.publish_at()),
