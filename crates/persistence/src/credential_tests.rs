@@ -725,12 +725,15 @@ async fn federated_credentials_go_with_their_user_and_need_one() {
 
 #[tokio::test]
 async fn ecdsa_and_ed25519_signing_keys_round_trip_with_their_jwk_members() {
+    use chrono::SubsecRound as _;
     let db = TestDb::new().await;
     let store = db.store().await;
-    let now = chrono::Utc::now();
+    // Whole seconds: PostgreSQL keeps microseconds.
+    let now = chrono::Utc::now().trunc_subsecs(0);
     let ec = SigningKey {
         algorithm: SigningAlgorithm::Es256,
-        public: PublicJwk::Ec { crv: "P-256".into(), x: "xx".into(), y: "yy".into() },
+        // A P-256 point's coordinates are 43 characters each.
+        public: PublicJwk::Ec { crv: "P-256".into(), x: "x".repeat(43), y: "y".repeat(43) },
         ..signing_key(now)
     };
     let ed = SigningKey {

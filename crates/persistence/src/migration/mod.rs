@@ -14,6 +14,7 @@ mod m0004_projects;
 mod m0005_federated_credentials;
 mod m0006_pat_scopes;
 mod m0007_webhooks;
+mod m0008_signing_key_members;
 
 /// The ordered list of Tessera's migrations.
 pub struct Migrator;
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0005_federated_credentials::Migration),
             Box::new(m0006_pat_scopes::Migration),
             Box::new(m0007_webhooks::Migration),
+            Box::new(m0008_signing_key_members::Migration),
         ]
     }
 
