@@ -126,10 +126,6 @@ fn parse_form(body: &[u8]) -> TargetForm {
     form
 }
 
-fn events(names: &[String]) -> Result<Vec<EventType>, ServiceError> {
-    crate::api::webhook::events(names)
-}
-
 /// `POST /webhooks`: creates a target and shows its secret once; a refused
 /// form comes back with the reason.
 pub async fn create(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -> HttpResponse {
@@ -138,7 +134,7 @@ pub async fn create(req: HttpRequest, state: web::Data<AppState>, body: web::Byt
         let form = parse_form(&body);
         csrf(&caller, &form.csrf)?;
         let org = if form.scope == "instance" { None } else { Some(current_org(&req, &caller)) };
-        let made = match events(&form.event) {
+        let made = match crate::api::webhook::events(&form.event) {
             Ok(events) => {
                 let input = TargetInput {
                     url: form.url.trim().to_owned(),
