@@ -30,6 +30,7 @@ mod random;
 pub mod secrets;
 pub mod sessions;
 pub mod users;
+pub mod web_keys;
 pub mod webhooks;
 
 use std::sync::Arc;
@@ -117,6 +118,9 @@ pub struct Core {
     pub hooks: Option<Arc<dyn Hooks>>,
     /// Event webhooks' sealer and sender; `None`: webhooks are unavailable.
     pub webhooks: Option<Arc<webhooks::Webhooks>>,
+    /// The instance's signing keys, for the WebKeyService; `None` until the
+    /// server has loaded them.
+    pub signing_keys: Option<Arc<tessera_oauth::keyring::KeyRing>>,
 }
 
 impl Core {
@@ -124,7 +128,7 @@ impl Core {
     #[must_use]
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, rng: Arc<dyn Rng>, hasher: PasswordHasher) -> Self {
         let caches = Arc::new(ApiCaches::new(store.as_ref(), tessera_domain::cache::CachePolicy::OFF));
-        Self { store, clock, rng, hasher, caches, hooks: None, webhooks: None }
+        Self { store, clock, rng, hasher, caches, hooks: None, webhooks: None, signing_keys: None }
     }
 
     /// The same, caching what every API call reads under `policy`.
@@ -138,6 +142,13 @@ impl Core {
     #[must_use]
     pub fn with_webhooks(mut self, webhooks: Arc<webhooks::Webhooks>) -> Self {
         self.webhooks = Some(webhooks);
+        self
+    }
+
+    /// Enables the WebKeyService on the loaded signing keys.
+    #[must_use]
+    pub fn with_signing_keys(mut self, keys: Arc<tessera_oauth::keyring::KeyRing>) -> Self {
+        self.signing_keys = Some(keys);
         self
     }
 

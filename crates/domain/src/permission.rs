@@ -85,6 +85,12 @@ pub mod perm {
     pub const PROJECT_APP_DELETE: Permission = "project.app.delete";
     /// Read the audit trail.
     pub const EVENTS_READ: Permission = "events.read";
+    /// Create and activate the instance's signing keys (WebKeyService).
+    pub const IAM_WEB_KEY_WRITE: Permission = "iam.web_key.write";
+    /// Delete the instance's signing keys.
+    pub const IAM_WEB_KEY_DELETE: Permission = "iam.web_key.delete";
+    /// List the instance's signing keys.
+    pub const IAM_WEB_KEY_READ: Permission = "iam.web_key.read";
 
     /// Every permission Tessera checks somewhere: privilege containment compares
     /// these (ZITADEL's tables also list permissions no Tessera call checks).
@@ -123,6 +129,9 @@ pub mod perm {
         PROJECT_APP_WRITE,
         PROJECT_APP_DELETE,
         EVENTS_READ,
+        IAM_WEB_KEY_WRITE,
+        IAM_WEB_KEY_DELETE,
+        IAM_WEB_KEY_READ,
     ];
 }
 

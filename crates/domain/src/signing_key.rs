@@ -195,6 +195,101 @@ impl KeySchedule {
     }
 }
 
+/// The first instant of the far-future range where keys created through the
+/// WebKeyService wait for their activation (docs/operator/key-rotation.md): a
+/// key awaiting activation has its signing window in year 9000 or later, so
+/// no rotation plan and no signer ever lets it sign, and activation moves the
+/// window to the present. Stored like any schedule: no column, no migration.
+fn awaiting_base() -> Timestamp {
+    chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 9000, 1, 1, 0, 0, 0).single().unwrap_or(Timestamp::MAX_UTC)
+}
+
+/// Microseconds (about 35 years) across which awaiting keys' windows are
+/// spread, so that their `sign_from`s (unique per key) do not collide.
+const AWAITING_SPREAD_MICROS: u64 = 1 << 50;
+
+impl KeySchedule {
+    /// The schedule of a key created through the WebKeyService: published
+    /// from `publish_at` until it is deleted, signing only once activated.
+    /// `spread` (random) picks its place in the far-future range, which keeps
+    /// `sign_from` unique among awaiting keys.
+    #[must_use]
+    pub fn awaiting(publish_at: Timestamp, spread: u64) -> Self {
+        let offset = i64::try_from(spread % AWAITING_SPREAD_MICROS).unwrap_or(0);
+        let sign_from = awaiting_base() + chrono::Duration::microseconds(offset);
+        let end = crate::time::far_future();
+        Self { publish_at: publish_at.min(sign_from), sign_from, sign_until: end, retire_at: end }
+    }
+
+    /// Whether the key waits for an activation (created through the
+    /// WebKeyService and never activated).
+    #[must_use]
+    pub fn is_awaiting(&self) -> bool {
+        self.sign_from >= awaiting_base()
+    }
+}
+
+/// A key's state as ZITADEL's WebKeyService names it (`zitadel.webkey.v2.State`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WebKeyState {
+    /// Published, not signing: awaiting activation, or a successor published
+    /// ahead of its signing window.
+    Initial,
+    /// The key that signs now.
+    Active,
+    /// Signed earlier; published until every token it signed has expired.
+    Inactive,
+    /// Past its publication; deleted at the next refresh.
+    Removed,
+}
+
+impl WebKeyState {
+    /// The state of `key` among `keys` (which holds it) at `now`. The active
+    /// key is the one [`active_key`] names.
+    #[must_use]
+    pub fn of(key: &SigningKey, keys: &[SigningKey], now: Timestamp) -> Self {
+        let s = &key.schedule;
+        if s.is_retired(now) {
+            Self::Removed
+        } else if active_key(keys, now) == Some(key.id) {
+            Self::Active
+        } else if s.is_awaiting() || s.sign_from() > now {
+            Self::Initial
+        } else {
+            Self::Inactive
+        }
+    }
+
+    /// When `key` last changed state, as far as `keys` tell at `now`: its
+    /// creation (initial), its activation (active), when it stopped signing
+    /// (inactive: a later key took over or its window ended), its retirement
+    /// (removed).
+    #[must_use]
+    pub fn changed_at(self, key: &SigningKey, keys: &[SigningKey], now: Timestamp) -> Timestamp {
+        let s = &key.schedule;
+        match self {
+            Self::Initial => key.created_at,
+            Self::Active => s.sign_from().max(key.created_at),
+            Self::Removed => s.retire_at(),
+            Self::Inactive => {
+                let taken_over = keys
+                    .iter()
+                    .map(|k| k.schedule.sign_from())
+                    .filter(|&from| from > s.sign_from() && from <= now)
+                    .min();
+                taken_over.map_or(s.sign_until(), |t| t.min(s.sign_until())).max(key.created_at)
+            }
+        }
+    }
+}
+
+/// The id of the key that signs at `now`: of the keys whose signing window
+/// holds `now`, the one that started last.
+#[must_use]
+pub fn active_key(keys: &[SigningKey], now: Timestamp) -> Option<SigningKeyId> {
+    keys.iter().filter(|k| k.schedule.may_sign(now)).max_by_key(|k| k.schedule.sign_from()).map(|k| k.id)
+}
+
 /// An instance signing key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SigningKey {
@@ -241,6 +336,50 @@ mod tests {
         assert!(s.is_published(t + h) && s.may_sign(t + h));
         assert!(s.is_published(t + h * 2) && !s.may_sign(t + h * 2));
         assert!(!s.is_published(t + h * 3) && s.is_retired(t + h * 3));
+    }
+
+    #[test]
+    fn awaiting_keys_never_sign_and_stay_published() {
+        let t = Utc::now();
+        let a = KeySchedule::awaiting(t, 7);
+        let b = KeySchedule::awaiting(t, 8);
+        assert!(a.is_awaiting() && b.is_awaiting());
+        assert_ne!(a.sign_from(), b.sign_from(), "distinct windows");
+        assert!(a.is_published(t) && !a.may_sign(t) && !a.may_sign(t + Duration::days(365 * 100)));
+        assert!(KeySchedule::new(a.publish_at(), a.sign_from(), a.sign_until(), a.retire_at()).is_ok(), "ordered");
+        assert!(!KeySchedule::new(t, t, t + Duration::hours(1), t + Duration::hours(2)).unwrap().is_awaiting());
+        assert!(KeySchedule::awaiting(t, u64::MAX).is_awaiting());
+    }
+
+    fn key(created: Timestamp, schedule: KeySchedule) -> SigningKey {
+        SigningKey {
+            id: SigningKeyId::from_uuid(uuid::Uuid::now_v7()),
+            algorithm: SigningAlgorithm::Es256,
+            public: PublicJwk::Okp { x: String::new() },
+            sealed_private_key: SealedPrivateKey::from_bytes(vec![]),
+            created_at: created,
+            schedule,
+        }
+    }
+
+    #[test]
+    fn web_key_states_follow_the_schedules() {
+        let t = Utc::now();
+        let h = Duration::hours(1);
+        let old = key(t - h * 10, KeySchedule::new(t - h * 10, t - h * 10, t + h * 10, t + h * 20).unwrap());
+        let new = key(t - h, KeySchedule::new(t - h, t - h, t + h * 30, t + h * 40).unwrap());
+        let next = key(t, KeySchedule::new(t, t + h * 30, t + h * 60, t + h * 70).unwrap());
+        let created = key(t, KeySchedule::awaiting(t, 1));
+        let gone = key(t - h * 50, KeySchedule::new(t - h * 50, t - h * 50, t - h * 40, t - h * 30).unwrap());
+        let keys = vec![old.clone(), new.clone(), next.clone(), created.clone(), gone.clone()];
+        let state = |k: &SigningKey| WebKeyState::of(k, &keys, t);
+        assert_eq!(state(&new), WebKeyState::Active);
+        assert_eq!(state(&old), WebKeyState::Inactive, "superseded while its window is open");
+        assert_eq!(WebKeyState::Inactive.changed_at(&old, &keys, t), t - h, "when the new key took over");
+        assert_eq!(state(&next), WebKeyState::Initial);
+        assert_eq!(state(&created), WebKeyState::Initial);
+        assert_eq!(state(&gone), WebKeyState::Removed);
+        assert_eq!(active_key(&keys, t), Some(new.id));
     }
 
     #[test]

@@ -12,11 +12,11 @@ use std::sync::{Arc, RwLock};
 use serde_json::json;
 use tessera_domain::audit::AuditEvent;
 use tessera_domain::repo::{RepoError, Store};
-use tessera_domain::signing_key::{SealedPrivateKey, SigningKey};
-use tessera_domain::{Clock, Timestamp};
+use tessera_domain::signing_key::{KeySchedule, SealedPrivateKey, SigningKey, WebKeyState};
+use tessera_domain::{Clock, SigningKeyId, Timestamp, UserId};
 
 use crate::sealing::Sealer;
-use crate::signing::{self, Jwks, RotationPolicy, Signer, SigningError};
+use crate::signing::{self, Jwks, KeyKind, RotationPolicy, Signer, SigningError};
 
 /// Why the key ring could not be refreshed.
 #[derive(Debug, thiserror::Error)]
@@ -33,6 +33,18 @@ pub enum KeyRingError {
     /// A manual rotation collided with a key of the same start time.
     #[error("signing keys: another key was created at the same instant; try again")]
     Collision,
+    /// No key has this id.
+    #[error("signing keys: no such key")]
+    NotFound,
+    /// The key signs now; activate another key first.
+    #[error("signing keys: the active key cannot be deleted; activate another key first")]
+    ActiveKey,
+    /// [`MAX_KEYS`] keys are stored already.
+    #[error("signing keys: at most 20 keys can be stored; delete keys that are not needed")]
+    TooMany,
+    /// The key is past its publication and can no longer sign.
+    #[error("signing keys: the key is removed and cannot be activated")]
+    Removed,
 }
 
 struct Loaded {
@@ -82,6 +94,12 @@ impl KeyRing {
         &self.policy
     }
 
+    /// The sealer of the keys' private halves, for the operations below.
+    #[must_use]
+    pub fn sealer(&self) -> Arc<Sealer> {
+        self.sealer.clone()
+    }
+
     /// Runs the rotation plan (creating and deleting keys as due) and reloads
     /// the keys from the database.
     ///
@@ -104,7 +122,7 @@ impl KeyRing {
 
     async fn apply(&self, store: &dyn Store, plan: signing::RotationPlan, now: Timestamp) -> Result<(), KeyRingError> {
         let mut created = Vec::new();
-        let kind = self.policy.kind();
+        let kind = plan.kind;
         for schedule in plan.create {
             let sealer = self.sealer.clone();
             // RSA key generation takes tens of milliseconds: off the async runtime.
@@ -174,7 +192,7 @@ fn check_all_open(keys: &[SigningKey], sealer: &Sealer) -> Result<(), KeyRingErr
     Ok(())
 }
 
-/// `tessera keys rotate`: generates a key, published now, that signs from
+/// `tessera keys rotate`: generates a key of `kind`, published now, that signs from
 /// `sign_from` (`now` or later) on, in one transaction with its
 /// `signing_key.rotated` audit event. The keys that signed until then stay
 /// published on their schedule, so every token they signed still verifies; a
@@ -192,6 +210,7 @@ pub async fn rotate_now(
     clock: &dyn Clock,
     sealer: Arc<Sealer>,
     policy: &RotationPolicy,
+    kind: KeyKind,
     sign_from: Option<Timestamp>,
 ) -> Result<SigningKey, KeyRingError> {
     let now = clock.now();
@@ -199,12 +218,7 @@ pub async fn rotate_now(
     check_all_open(&existing, &sealer)?;
     let schedule = signing::manual_schedule(now, sign_from.unwrap_or(now).max(now), policy)
         .map_err(|_| SigningError::Generation)?;
-    let kind = policy.kind();
-    let key = tokio::task::spawn_blocking(move || {
-        signing::generate_signing_key(&mut rand::rngs::OsRng, &sealer, schedule, now, kind)
-    })
-    .await
-    .map_err(|_| KeyRingError::Interrupted)??;
+    let key = generate(sealer, schedule, now, kind).await?;
     let superseded: Vec<String> =
         signing::signing_key_at(&existing, now).map(|id| id.to_string()).into_iter().collect();
     let tx = store.begin().await?;
@@ -222,6 +236,177 @@ pub async fn rotate_now(
         .await?;
     tx.commit().await?;
     Ok(key)
+}
+
+/// Most keys stored at once: every one of them is in the JWKS that every
+/// resource server downloads. The rotation needs three at most.
+pub const MAX_KEYS: usize = 20;
+
+/// Generates a key of `kind` off the async runtime, sealed under `sealer`.
+async fn generate(
+    sealer: Arc<Sealer>,
+    schedule: KeySchedule,
+    now: Timestamp,
+    kind: KeyKind,
+) -> Result<SigningKey, KeyRingError> {
+    tokio::task::spawn_blocking(move || {
+        signing::generate_signing_key(&mut rand::rngs::OsRng, &sealer, schedule, now, kind)
+    })
+    .await
+    .map_err(|_| KeyRingError::Interrupted)?
+    .map_err(KeyRingError::from)
+}
+
+/// CreateWebKey and `tessera keys create`: generates a key of `kind`,
+/// published from now on and awaiting activation
+/// ([`KeySchedule::awaiting`]), in one transaction with its
+/// `signing_key.created` audit event by `actor`. It never signs until
+/// [`activate`] makes it. Refuses, writing nothing, when `sealer` does not
+/// open the stored keys (see [`rotate_now`]).
+///
+/// # Errors
+/// A database failure, a wrong master key.
+pub async fn create(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    sealer: Arc<Sealer>,
+    kind: KeyKind,
+    actor: Option<UserId>,
+) -> Result<SigningKey, KeyRingError> {
+    let now = clock.now();
+    check_all_open(&store.signing_keys().list().await?, &sealer)?;
+    // The place in the far-future range comes from the operating system's
+    // generator, like the key itself.
+    let spread = rand::RngCore::next_u64(&mut rand::rngs::OsRng);
+    let key = generate(sealer, KeySchedule::awaiting(now, spread), now, kind).await?;
+    let tx = store.begin().await?;
+    // Counted under the lock: concurrent creations cannot pass the cap.
+    if tx.signing_keys().lock_all().await?.len() >= MAX_KEYS {
+        return Err(KeyRingError::TooMany);
+    }
+    match tx.signing_keys().insert(&key).await {
+        Ok(()) => {}
+        Err(RepoError::AlreadyExists { .. }) => return Err(KeyRingError::Collision),
+        Err(e) => return Err(e.into()),
+    }
+    tx.audit()
+        .append(&AuditEvent::new(now, actor, "signing_key.created", "signing_key", key.id, None).with_details(json!({
+            "algorithm": key.algorithm.as_str(),
+            "awaitingActivation": true,
+        })))
+        .await?;
+    tx.commit().await?;
+    Ok(key)
+}
+
+/// ActivateWebKey and `tessera keys activate`: the key `id` signs from now
+/// on, for one signing period, in one transaction with its
+/// `signing_key.activated` audit event by `actor`.
+///
+/// - The key that signed until now keeps its schedule: it stays published
+///   until every token it signed has expired (inactive).
+/// - Successors published ahead that have not signed yet (the automatic
+///   plan's, or `keys rotate --sign-from`'s) are deleted, so that they do not
+///   take over from the activated key at their planned time; the automatic
+///   plan publishes the activated key's successor, of its kind, ahead of
+///   its window's end.
+/// - Activating the active key changes nothing.
+///
+/// Every key is read under a lock, so a concurrent deletion or activation
+/// waits for this one. Returns the key as activated.
+///
+/// # Errors
+/// [`KeyRingError::NotFound`], [`KeyRingError::Removed`] for a key past its
+/// publication, [`KeyRingError::Collision`] for a key activated at the same
+/// instant, database failures.
+pub async fn activate(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    policy: &RotationPolicy,
+    id: SigningKeyId,
+    actor: Option<UserId>,
+) -> Result<SigningKey, KeyRingError> {
+    let now = clock.now();
+    let tx = store.begin().await?;
+    let keys = tx.signing_keys().lock_all().await?;
+    let key = keys.iter().find(|k| k.id == id).ok_or(KeyRingError::NotFound)?;
+    match WebKeyState::of(key, &keys, now) {
+        WebKeyState::Active => return Ok(key.clone()),
+        WebKeyState::Removed => return Err(KeyRingError::Removed),
+        WebKeyState::Initial | WebKeyState::Inactive => {}
+    }
+    let until = now + policy.signing_period();
+    let schedule = KeySchedule::new(key.schedule.publish_at().min(now), now, until, until + policy.retain_after())
+        .map_err(|_| SigningError::Generation)?;
+    let previous = signing::signing_key_at(&keys, now);
+    let cancelled: Vec<SigningKeyId> = keys
+        .iter()
+        .filter(|k| k.id != id && !k.schedule.is_awaiting() && k.schedule.sign_from() > now)
+        .map(|k| k.id)
+        .collect();
+    for other in &cancelled {
+        match tx.signing_keys().delete(*other).await {
+            Ok(()) | Err(RepoError::NotFound { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    match tx.signing_keys().reschedule(id, &schedule).await {
+        Ok(()) => {}
+        Err(RepoError::AlreadyExists { .. }) => return Err(KeyRingError::Collision),
+        Err(RepoError::NotFound { .. }) => return Err(KeyRingError::NotFound),
+        Err(e) => return Err(e.into()),
+    }
+    tx.audit()
+        .append(&AuditEvent::new(now, actor, "signing_key.activated", "signing_key", id, None).with_details(json!({
+            "algorithm": key.algorithm.as_str(),
+            "signUntil": schedule.sign_until(),
+            "supersedes": previous.map(|p| p.to_string()),
+            "cancelled": cancelled.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        })))
+        .await?;
+    match tx.commit().await {
+        Ok(()) => {}
+        Err(RepoError::AlreadyExists { .. }) => return Err(KeyRingError::Collision),
+        Err(e) => return Err(e.into()),
+    }
+    Ok(SigningKey { schedule, ..key.clone() })
+}
+
+/// DeleteWebKey and `tessera keys delete`: deletes the key `id` at once (out
+/// of the JWKS at every node's next refresh; tokens it signed stop
+/// verifying), in one transaction with its `signing_key.deleted` audit event
+/// by `actor`. Returns `false` when there is no such key (ZITADEL answers
+/// success: the desired state holds).
+///
+/// # Errors
+/// [`KeyRingError::ActiveKey`] for the key that signs now; database failures.
+pub async fn delete(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    id: SigningKeyId,
+    actor: Option<UserId>,
+) -> Result<bool, KeyRingError> {
+    let now = clock.now();
+    let tx = store.begin().await?;
+    let keys = tx.signing_keys().lock_all().await?;
+    let Some(key) = keys.iter().find(|k| k.id == id) else { return Ok(false) };
+    let state = WebKeyState::of(key, &keys, now);
+    if state == WebKeyState::Active {
+        return Err(KeyRingError::ActiveKey);
+    }
+    match tx.signing_keys().delete(id).await {
+        Ok(()) => {}
+        Err(RepoError::NotFound { .. }) => return Ok(false),
+        Err(e) => return Err(e.into()),
+    }
+    tx.audit()
+        .append(&AuditEvent::new(now, actor, "signing_key.deleted", "signing_key", id, None).with_details(json!({
+            "algorithm": key.algorithm.as_str(),
+            "state": format!("{state:?}").to_lowercase(),
+        })))
+        .await?;
+    tx.commit().await?;
+    Ok(true)
 }
 
 /// `tessera masterkey rotate`: re-seals every signing key's private half from

@@ -53,6 +53,16 @@ impl Default for KeyKind {
 }
 
 impl KeyKind {
+    /// The kind of an existing key; an RSA key's size from its modulus.
+    #[must_use]
+    pub fn of(key: &SigningKey) -> Self {
+        let rsa_bits = match &key.public {
+            PublicJwk::Rsa(p) => URL_SAFE_NO_PAD.decode(&p.n).map_or(SIGNING_KEY_BITS, |n| n.len() * 8),
+            _ => SIGNING_KEY_BITS,
+        };
+        Self { algorithm: key.algorithm, rsa_bits }
+    }
+
     /// A kind.
     ///
     /// # Errors
@@ -178,6 +188,11 @@ impl RotationPolicy {
 pub struct RotationPlan {
     /// Keys to generate, with their schedules (in signing order).
     pub create: Vec<KeySchedule>,
+    /// The kind of the keys to generate: that of the newest key with a
+    /// signing window (so a key activated through the WebKeyService or
+    /// `tessera keys` keeps its algorithm across rotations), else the
+    /// policy's.
+    pub kind: KeyKind,
     /// Retired keys to delete.
     pub delete: Vec<SigningKeyId>,
 }
@@ -195,14 +210,23 @@ impl RotationPlan {
 /// window ends within `publish_ahead`.
 #[must_use]
 pub fn plan_rotation(keys: &[SigningKey], now: Timestamp, policy: &RotationPolicy) -> RotationPlan {
-    let mut plan = RotationPlan::default();
+    let mut plan = RotationPlan { kind: policy.kind(), ..RotationPlan::default() };
     let mut live: Vec<KeySchedule> = Vec::new();
     for key in keys {
         if key.schedule.is_retired(now) {
             plan.delete.push(key.id);
-        } else {
+        } else if !key.schedule.is_awaiting() {
+            // A key awaiting activation takes no part in the plan: it signs
+            // only when activated.
             live.push(key.schedule);
         }
+    }
+    if let Some(newest) = keys
+        .iter()
+        .filter(|k| !k.schedule.is_retired(now) && !k.schedule.is_awaiting() && k.schedule.sign_from() <= now)
+        .max_by_key(|k| k.schedule.sign_from())
+    {
+        plan.kind = KeyKind::of(newest);
     }
     let schedule = |publish_at, sign_from, sign_until| {
         KeySchedule::new(publish_at, sign_from, sign_until, sign_until + policy.retain_after)
@@ -247,10 +271,7 @@ pub fn manual_schedule(
 
 /// The id of the key that signs at `now` (the rule of [`Signer`]: of the keys
 /// whose signing window holds `now`, the one that started last).
-#[must_use]
-pub fn signing_key_at(keys: &[SigningKey], now: Timestamp) -> Option<SigningKeyId> {
-    keys.iter().filter(|k| k.schedule.may_sign(now)).max_by_key(|k| k.schedule.sign_from()).map(|k| k.id)
-}
+pub use tessera_domain::signing_key::active_key as signing_key_at;
 
 /// Generates a signing key of `kind` for `schedule`, its private half sealed
 /// under `sealer` with the new key's id as associated data. RSA keys come from
@@ -590,6 +611,42 @@ pub(crate) mod tests {
         assert!(s.may_sign(t0()) && s.is_published(t0()));
         assert_eq!(s.sign_until(), t0() + policy.signing_period());
         assert_eq!(s.retire_at(), s.sign_until() + policy.retain_after());
+    }
+
+    #[test]
+    fn awaiting_keys_take_no_part_in_the_plan_and_successors_keep_the_signers_kind() {
+        let policy = RotationPolicy::default();
+        let mut keys = Vec::new();
+        let first = plan_rotation(&keys, t0(), &policy);
+        apply(&mut keys, &first);
+        // A key awaiting activation neither counts as a signer nor as a
+        // successor, and is never retired by the plan.
+        keys.push(SigningKey { algorithm: SigningAlgorithm::EdDsa, ..stub(KeySchedule::awaiting(t0(), 42)) });
+        assert!(plan_rotation(&keys, t0(), &policy).is_empty());
+        let near_end = t0() + policy.signing_period() - policy.publish_ahead();
+        let plan = plan_rotation(&keys, near_end, &policy);
+        assert_eq!(plan.create.len(), 1, "the successor is planned as without the awaiting key");
+        assert_eq!(plan.kind.algorithm, SigningAlgorithm::Rs256);
+        let far = t0() + Duration::days(3650);
+        let plan = plan_rotation(&keys, far, &policy);
+        assert_eq!(plan.delete, vec![keys[0].id], "only the RSA key retires");
+        assert!(plan.create.iter().all(|s| s.sign_from() == far), "a key signs from now: {plan:?}");
+
+        // An activated ES384 key: its successor is ES384 too.
+        let now = t0() + Duration::days(2);
+        keys.push(SigningKey {
+            algorithm: SigningAlgorithm::Es384,
+            ..stub(manual_schedule(now, now, &policy).unwrap())
+        });
+        let plan = plan_rotation(&keys, now + policy.signing_period() - policy.publish_ahead(), &policy);
+        assert_eq!(plan.create.len(), 1);
+        assert_eq!(plan.kind, KeyKind { algorithm: SigningAlgorithm::Es384, rsa_bits: SIGNING_KEY_BITS });
+    }
+
+    #[test]
+    fn an_rsa_keys_kind_names_its_size() {
+        let key = &shared_keys()[0];
+        assert_eq!(KeyKind::of(key), KeyKind { algorithm: SigningAlgorithm::Rs256, rsa_bits: 2048 });
     }
 
     #[test]

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use clap::{Args, Parser, Subcommand};
+use tessera_domain::signing_key::SigningAlgorithm;
 
 /// Tessera: identity and access for service users (machine accounts),
 /// wire-compatible with ZITADEL.
@@ -127,7 +128,44 @@ pub enum KeysAction {
         /// (`12h`, `1d`) or a date or RFC 3339 time. It is published at once.
         #[arg(long, value_parser = parse_expiry, value_name = "WHEN")]
         sign_from: Option<Expiry>,
+        /// The new key's kind (default: `signing_keys.algorithm`).
+        #[command(flatten)]
+        kind: KeyKindArgs,
     },
+    /// Create a key that is published at once and signs only once activated
+    /// (ZITADEL's CreateWebKey).
+    Create {
+        /// The key's kind (default: `signing_keys.algorithm`).
+        #[command(flatten)]
+        kind: KeyKindArgs,
+    },
+    /// Make a key sign from now on; the previous one stays published until
+    /// every token it signed has expired (ZITADEL's ActivateWebKey).
+    Activate {
+        /// The key's id (`KID` in `tessera keys list`).
+        kid: String,
+    },
+    /// Delete a key that does not sign now: it leaves the JWKS and tokens it
+    /// signed stop verifying (ZITADEL's DeleteWebKey).
+    Delete {
+        /// The key's id (`KID` in `tessera keys list`).
+        kid: String,
+    },
+}
+
+/// The kind of a new signing key.
+#[derive(Debug, Clone, Args)]
+pub struct KeyKindArgs {
+    /// RS256, RS384, RS512, ES256, ES384 or EdDSA.
+    #[arg(long, value_parser = parse_algorithm, value_name = "ALG")]
+    pub algorithm: Option<SigningAlgorithm>,
+    /// RSA modulus size: 2048, 3072 or 4096 (default: `signing_keys.rsa_bits`).
+    #[arg(long, value_name = "BITS")]
+    pub rsa_bits: Option<usize>,
+}
+
+fn parse_algorithm(s: &str) -> Result<SigningAlgorithm, String> {
+    SigningAlgorithm::parse(s.trim()).map_err(|_| "expected RS256, RS384, RS512, ES256, ES384 or EdDSA".to_owned())
 }
 
 /// `tessera masterkey …`.

@@ -11,13 +11,13 @@ use std::sync::Arc;
 
 use secrecy::{ExposeSecret, SecretString};
 use tessera_domain::repo::Repos;
-use tessera_domain::{Clock, SystemClock, Timestamp};
+use tessera_domain::{Clock, SigningKeyId, SystemClock, Timestamp};
 use tessera_oauth::keyring::{self, KeyRingError};
 use tessera_oauth::sealing::Sealer;
-use tessera_oauth::signing;
+use tessera_oauth::signing::{self, KeyKind};
 use tessera_persistence::{BackupError, SeaStore};
 
-use crate::cli::{Expiry, KeysAction, MasterkeyAction};
+use crate::cli::{Expiry, KeyKindArgs, KeysAction, MasterkeyAction};
 use crate::masterkey::{self, MasterKeyError};
 use crate::settings::Settings;
 use crate::start::{self, StartError};
@@ -68,6 +68,9 @@ pub enum OpsError {
     /// A value in the settings is invalid.
     #[error("{0}")]
     Settings(String),
+    /// A key change was refused (no such key, the active key, too many keys).
+    #[error("{0}")]
+    KeyChange(KeyRingError),
     /// `--sign-from` lies in the past.
     #[error("--sign-from must not be in the past")]
     SignFromPast,
@@ -202,31 +205,101 @@ pub async fn keys(settings: &Settings, action: &KeysAction) -> Result<(), OpsErr
             print!("{}", key_table(&keys, clock.now()));
             Ok(())
         }
-        KeysAction::Rotate { sign_from } => rotate_keys(settings, &clock, *sign_from).await,
+        KeysAction::Rotate { sign_from, kind } => rotate_keys(settings, &clock, *sign_from, kind).await,
+        KeysAction::Create { kind } => create_key(settings, &clock, kind).await,
+        KeysAction::Activate { kid } => {
+            let id = key_id(kid)?;
+            let policy = settings.rotation_policy().map_err(|e| OpsError::Settings(e.to_string()))?;
+            let store = open_current(settings).await?;
+            let key = with_store(store, |store| async move {
+                keyring::activate(store.as_ref(), &clock, &policy, id, None).await.map_err(OpsError::KeyChange)
+            })
+            .await?;
+            println!("signing key {} ({}) signs from now on", key.id, key.algorithm.as_str());
+            println!("{}", nodes_follow(settings));
+            println!("the previous key stays published until every token it signed has expired (`tessera keys list`)");
+            Ok(())
+        }
+        KeysAction::Delete { kid } => {
+            let id = key_id(kid)?;
+            let store = open_current(settings).await?;
+            let deleted = with_store(store, |store| async move {
+                keyring::delete(store.as_ref(), &clock, id, None).await.map_err(OpsError::KeyChange)
+            })
+            .await?;
+            if deleted {
+                println!("deleted signing key {id}: tokens it signed no longer verify");
+                println!("{}", nodes_follow(settings));
+            } else {
+                println!("no signing key {id}; nothing to delete");
+            }
+            Ok(())
+        }
     }
 }
 
-async fn rotate_keys(settings: &Settings, clock: &dyn Clock, sign_from: Option<Expiry>) -> Result<(), OpsError> {
+/// The key `kid` names.
+fn key_id(kid: &str) -> Result<SigningKeyId, OpsError> {
+    SigningKeyId::parse(kid.trim()).map_err(|_| OpsError::KeyChange(KeyRingError::NotFound))
+}
+
+/// When running nodes see a change.
+fn nodes_follow(settings: &Settings) -> String {
+    format!(
+        "running nodes load it at their next key refresh, within signing_keys.refresh_interval_secs ({} s); restart them to load it at once",
+        settings.signing_keys.refresh_interval_secs
+    )
+}
+
+/// The kind `args` ask for, the settings' where they say nothing.
+fn key_kind(settings: &Settings, args: &KeyKindArgs) -> Result<KeyKind, OpsError> {
+    let configured = settings.rotation_policy().map_err(|e| OpsError::Settings(e.to_string()))?.kind();
+    KeyKind::new(args.algorithm.unwrap_or(configured.algorithm), args.rsa_bits.unwrap_or(configured.rsa_bits))
+        .map_err(|e| OpsError::Settings(format!("--rsa-bits: {e}")))
+}
+
+async fn create_key(settings: &Settings, clock: &dyn Clock, args: &KeyKindArgs) -> Result<(), OpsError> {
+    let kind = key_kind(settings, args)?;
+    let (master, _) = masterkey::existing(settings)?;
+    let sealer = Sealer::for_signing_keys(&master).map_err(|e| OpsError::Keys(KeyRingError::Signing(e.into())))?;
+    let store = open_current(settings).await?;
+    let key = with_store(store, |store| async move {
+        keyring::create(store.as_ref(), clock, Arc::new(sealer), kind, None).await.map_err(|e| match e {
+            e @ (KeyRingError::TooMany | KeyRingError::Collision) => OpsError::KeyChange(e),
+            e => OpsError::Keys(e),
+        })
+    })
+    .await?;
+    println!("created signing key {} ({}): published now, signs once activated", key.id, key.algorithm.as_str());
+    println!("activate it with `tessera keys activate {}` once every JWKS cache knows it", key.id);
+    println!("{}", nodes_follow(settings));
+    Ok(())
+}
+
+async fn rotate_keys(
+    settings: &Settings,
+    clock: &dyn Clock,
+    sign_from: Option<Expiry>,
+    args: &KeyKindArgs,
+) -> Result<(), OpsError> {
     let now = clock.now();
     let sign_from = sign_from.map(|e| e.resolve(now));
     if sign_from.is_some_and(|t| t < now) {
         return Err(OpsError::SignFromPast);
     }
+    let kind = key_kind(settings, args)?;
     let policy = settings.rotation_policy().map_err(|e| OpsError::Settings(e.to_string()))?;
     let (master, _) = masterkey::existing(settings)?;
     let sealer = Sealer::for_signing_keys(&master).map_err(|e| OpsError::Keys(KeyRingError::Signing(e.into())))?;
     let store = open_current(settings).await?;
     let key = with_store(store, |store| async move {
-        Ok(keyring::rotate_now(store.as_ref(), clock, Arc::new(sealer), &policy, sign_from).await?)
+        Ok(keyring::rotate_now(store.as_ref(), clock, Arc::new(sealer), &policy, kind, sign_from).await?)
     })
     .await?;
     let starts =
         if key.schedule.sign_from() <= key.created_at { "now".to_owned() } else { rfc3339(key.schedule.sign_from()) };
-    println!("created signing key {} (published now, signs from {starts})", key.id);
-    println!(
-        "running nodes load it at their next key refresh, within signing_keys.refresh_interval_secs ({} s); restart them to load it at once",
-        settings.signing_keys.refresh_interval_secs
-    );
+    println!("created signing key {} ({}, published now, signs from {starts})", key.id, key.algorithm.as_str());
+    println!("{}", nodes_follow(settings));
     println!("older keys stay published until every token they signed has expired (`tessera keys list`)");
     Ok(())
 }
@@ -278,6 +351,8 @@ fn key_table(keys: &[tessera_domain::signing_key::SigningKey], now: Timestamp) -
         let s = &k.schedule;
         let state = if Some(k.id) == current {
             "signing"
+        } else if s.is_awaiting() {
+            "created"
         } else if s.is_retired(now) {
             "retired"
         } else if s.sign_from() > now {
@@ -293,9 +368,11 @@ fn key_table(keys: &[tessera_domain::signing_key::SigningKey], now: Timestamp) -
             k.algorithm.as_str(),
             state,
             rfc3339(k.created_at),
-            rfc3339(s.sign_from()),
-            rfc3339(s.sign_until()),
-            rfc3339(s.retire_at()),
+            // A key awaiting activation has no signing window yet, and stays
+            // published until it is deleted.
+            if s.is_awaiting() { "-".to_owned() } else { rfc3339(s.sign_from()) },
+            if s.is_awaiting() { "-".to_owned() } else { rfc3339(s.sign_until()) },
+            if s.is_awaiting() { "-".to_owned() } else { rfc3339(s.retire_at()) },
         ));
     }
     out

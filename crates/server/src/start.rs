@@ -183,6 +183,8 @@ pub struct Running {
     pub webhooks: Option<tessera_core::webhooks::Worker>,
     /// The store and the last-use notes, for [`Running::flush_usage`].
     usage: (Arc<SeaStore>, Arc<UsageRecorder>),
+    /// The signing keys, for [`Running::refresh_keys`].
+    keys: (Arc<dyn Clock>, Arc<KeyRing>),
     handle: actix_web::dev::ServerHandle,
     finished: tokio::task::JoinHandle<Result<(), StartError>>,
 }
@@ -192,6 +194,15 @@ impl Running {
     /// seconds (for tests on a mock clock); whether none is left pending.
     pub async fn flush_usage(&self) -> bool {
         flush_usage(self.usage.0.as_ref(), &self.usage.1).await
+    }
+
+    /// Runs the signing keys' refresh now, as every node does each
+    /// `signing_keys.refresh_interval_secs` (for tests on a mock clock).
+    ///
+    /// # Errors
+    /// As [`KeyRing::refresh`].
+    pub async fn refresh_keys(&self) -> Result<(), tessera_oauth::keyring::KeyRingError> {
+        self.keys.1.refresh(self.usage.0.as_ref(), self.keys.0.as_ref()).await
     }
 
     /// Asks the server to stop at once, without waiting (for a test's `Drop`).
@@ -359,6 +370,7 @@ pub async fn build(settings: Settings, clock: Arc<dyn Clock>, rng: Arc<dyn Rng>)
     let follower = store.follow_changes().map(tokio::spawn);
 
     let console = ConsoleSettings::new(&external_url, chrono::Duration::hours(8), ThrottlePolicy::default());
+    let core = core.with_signing_keys(keys.clone());
     let state = AppState::new(core, validator, tokens)
         .with_console(console)
         // Checked when the settings were loaded.
@@ -378,6 +390,7 @@ pub async fn build(settings: Settings, clock: Arc<dyn Clock>, rng: Arc<dyn Rng>)
     let usage_handle = (store.clone(), usage.clone());
     let (stop_flusher, flusher_stop) = tokio::sync::watch::channel(());
     let flusher = tokio::spawn(flush_usage_forever(store.clone(), usage.clone(), flusher_stop));
+    let key_handle = (clock.clone(), keys.clone());
     let refresher = tokio::spawn(refresh_keys_forever(
         store.clone(),
         clock,
@@ -442,7 +455,16 @@ pub async fn build(settings: Settings, clock: Arc<dyn Clock>, rng: Arc<dyn Rng>)
         }
         Ok(())
     });
-    Ok(Running { address: local, external_url, console_url, handle, finished, webhooks: worker, usage: usage_handle })
+    Ok(Running {
+        address: local,
+        external_url,
+        console_url,
+        handle,
+        finished,
+        webhooks: worker,
+        usage: usage_handle,
+        keys: key_handle,
+    })
 }
 
 /// Resolves at the first SIGTERM or SIGINT. The handlers are installed when this

@@ -232,6 +232,57 @@ async fn keys_rotate_makes_a_new_signer_while_the_old_key_keeps_verifying() {
     assert_eq!(succeeds(tessera(&app, &[], &["keys", "list"])).lines().count(), 4);
 }
 
+/// `tessera keys create|activate|delete`: the WebKeyService's operations
+/// (docs/operator/key-rotation.md) from the command line, on a running server
+/// that refreshes its keys every second.
+#[tokio::test]
+async fn keys_create_activate_and_delete_work_like_the_web_key_service() {
+    let app = Spawn::new().env("TESSERA_SIGNING_KEYS__REFRESH_INTERVAL_SECS", "1").start().await;
+    let client = JwtClient::new(&app, "jwt-web-keys").await;
+    let old_token = client.token(&app).await;
+    let old_kid = kid_of(&old_token);
+
+    // Created: published, not signing.
+    let out = succeeds(tessera(&app, &[], &["keys", "create", "--algorithm", "EdDSA"]));
+    assert!(out.starts_with("created signing key ") && out.contains("(EdDSA)"), "{out}");
+    let new_kid = out.split_whitespace().nth(3).unwrap().to_owned();
+    let list = succeeds(tessera(&app, &[], &["keys", "list"]));
+    assert!(row(&list, &new_kid).contains(" created ") && row(&list, &new_kid).contains("EdDSA"), "{list}");
+    eventually("the JWKS publishes the created key", || async { jwks_kids(&app).await.contains(&new_kid) }).await;
+    assert_eq!(kid_of(&client.token(&app).await), old_kid, "a created key does not sign");
+
+    // The active key cannot be deleted; unknown ids are told apart.
+    fails_with(tessera(&app, &[], &["keys", "delete", &old_kid]), "the active key cannot be deleted");
+    fails_with(tessera(&app, &[], &["keys", "activate", "not-a-kid"]), "no such key");
+    let unknown = uuid::Uuid::now_v7().to_string();
+    assert!(succeeds(tessera(&app, &[], &["keys", "delete", &unknown])).contains("nothing to delete"));
+    let (code, _, err) = tessera(&app, &[], &["keys", "create", "--algorithm", "HS256"]);
+    assert_eq!(code, 2, "a bad algorithm is a usage error: {err}");
+
+    // Activated: signs new tokens; the old key's token still verifies.
+    let out = succeeds(tessera(&app, &[], &["keys", "activate", &new_kid]));
+    assert!(out.contains("signs from now on") && out.contains("refresh_interval_secs ("), "{out}");
+    eventually("new tokens carry the activated kid", || async { kid_of(&client.token(&app).await) == new_kid }).await;
+    assert!(verifies(&app, &old_token).await, "a token of the previous key still verifies");
+    let list = succeeds(tessera(&app, &[], &["keys", "list"]));
+    assert!(row(&list, &new_kid).contains(" signing ") && row(&list, &old_kid).contains(" superseded "), "{list}");
+
+    // Deleting the previous key withdraws it: its tokens stop verifying.
+    assert!(succeeds(tessera(&app, &[], &["keys", "delete", &old_kid])).contains("deleted signing key"));
+    eventually("the deleted key leaves the JWKS", || async { !jwks_kids(&app).await.contains(&old_kid) }).await;
+    eventually("its token is refused", || async { !verifies(&app, &old_token).await }).await;
+
+    // `keys rotate --algorithm` picks the new key's kind.
+    let out = succeeds(tessera(&app, &[], &["keys", "rotate", "--algorithm", "ES256"]));
+    let es_kid = out.split_whitespace().nth(3).unwrap().to_owned();
+    assert!(row(&succeeds(tessera(&app, &[], &["keys", "list"])), &es_kid).contains("ES256"), "{out}");
+
+    let actions = app.audit_actions().await;
+    for action in ["signing_key.created", "signing_key.activated", "signing_key.deleted", "signing_key.rotated"] {
+        assert!(actions.iter().any(|a| a == action), "{action}: {actions:?}");
+    }
+}
+
 fn write_key(dir: &Path, name: &str, key: &str) -> String {
     let path = dir.join(name);
     std::fs::write(&path, format!("{key}\n")).unwrap();

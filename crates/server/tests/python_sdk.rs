@@ -3,8 +3,10 @@
 //! (`tests/python/pat_lifecycle.py`), it authenticates with a key file from
 //! `AddKey` and a secret from `AddSecret` (`tests/python/key_file_and_secret.py`),
 //! and it manages projects, roles, API applications and authorizations through
-//! the v2 and v2beta services (`tests/python/projects_lifecycle.py`). No
-//! credential it used may appear in the server's logs.
+//! the v2 and v2beta services (`tests/python/projects_lifecycle.py`), and it
+//! rotates the signing keys through the WebKeyService, checked by authlib
+//! (`tests/python/web_keys.py`). No credential it used may appear in the
+//! server's logs.
 //!
 //! The interpreter is `TESSERA_TEST_PYTHON` (default `python3`). The tests are
 //! `#[ignore]`d, so a plain `cargo test` counts them as ignored rather than
@@ -24,6 +26,7 @@ use common::TestApp;
 
 const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/pat_lifecycle.py");
 const KEYS_SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/key_file_and_secret.py");
+const WEB_KEYS_SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/web_keys.py");
 
 /// The interpreter to use, or `None` (after saying why) when the SDK is missing
 /// and the test may be skipped.
@@ -335,5 +338,55 @@ async fn the_official_python_sdk_drives_projects_applications_and_authorizations
     }
     for (i, secret) in secrets.iter().enumerate() {
         assert!(!logs.contains(secret.as_str()), "secret #{i} appears in the server logs");
+    }
+}
+
+/// The Done-when of the WebKeyService (docs/operator/key-rotation.md): ES256
+/// created and activated, its jwt-bearer JWT access token verified by authlib
+/// against the JWKS, the RS256 token still verifying, the active key's
+/// deletion refused, then the same for Ed25519, all through the SDK's
+/// `webkeys` service against the real binary.
+#[tokio::test]
+#[ignore = "needs Python with zitadel-client (TESSERA_TEST_PYTHON); cargo xtask ci runs it with --include-ignored"]
+async fn the_official_python_sdk_rotates_the_signing_keys_through_the_web_key_service() {
+    use base64::Engine as _;
+    use serde_json::json;
+
+    let Some(python) = python_with_sdk().await else { return };
+    let app = TestApp::spawn().await;
+    let admin = app.admin_pat();
+    let org = api::default_org(&app, &admin).await;
+    let body = json!({"organizationId": org, "username": "rotated", "machine": {"name": "rotated", "accessTokenType": "ACCESS_TOKEN_TYPE_JWT"}});
+    let user = api::ok(&app, &admin, api::USERS, "CreateUser", body).await["id"].as_str().unwrap().to_owned();
+    let key = api::ok(&app, &admin, api::USERS, "AddKey", json!({"userId": user})).await;
+    let key_file = base64::engine::general_purpose::STANDARD.decode(key["keyContent"].as_str().unwrap()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let key_path = dir.path().join("key.json");
+    std::fs::write(&key_path, &key_file).unwrap();
+    let issuer = format!("http://localhost:{}", app.address.rsplit(':').next().unwrap());
+
+    let out = python_cmd(&python)
+        .arg(WEB_KEYS_SCRIPT)
+        .env("TESSERA_ISSUER", &issuer)
+        .env("TESSERA_ADMIN_PAT", &admin)
+        .env("TESSERA_KEY_FILE", &key_path)
+        .env("TESSERA_USER_ID", &user)
+        .output()
+        .await
+        .expect("run the Python SDK script");
+    let private_key =
+        serde_json::from_slice::<serde_json::Value>(&key_file).unwrap()["key"].as_str().unwrap().to_owned();
+    let secrets = [admin, private_key];
+    let stdout = redact(&String::from_utf8_lossy(&out.stdout), &secrets);
+    let stderr = redact(&String::from_utf8_lossy(&out.stderr), &secrets);
+    assert!(
+        out.status.success(),
+        "the SDK script failed ({}):\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
+        out.status
+    );
+    assert!(stdout.lines().any(|l| l == "OK"), "the script did not finish:\n{stdout}");
+    let logs = app.logs();
+    for (i, secret) in secrets.iter().enumerate() {
+        assert!(!logs.contains(secret.as_str()), "credential #{i} appears in the server logs");
     }
 }

@@ -280,6 +280,8 @@ MCowBQYDK2VwAyEA44Ti/3ZTWlr25L1iOWKFvUcVuQzL4t7iDnv9ghQ80iI=
 ";
 const USERS_BETA: &str = "zitadel.user.v2beta.UserService";
 const FEDERATION: &str = "tessera.federation.v1.FederationService";
+const WEB_KEYS: &str = "zitadel.webkey.v2.WebKeyService";
+const WEB_KEYS_BETA: &str = "zitadel.webkey.v2beta.WebKeyService";
 
 /// A federated credential of `user` (GitHub Actions, production).
 fn federated_credential(user: &str) -> Value {
@@ -537,6 +539,15 @@ fn cases() -> Vec<Case> {
             "SetPersonalAccessTokenPolicy",
             |f| json!({"organizationId": f.own_org, "maxLifetime": "86400s"})
         ),
+        // zitadel.webkey.v2.WebKeyService (and v2beta, served by the same
+        // handlers): the list first, while the instance holds its one key.
+        case!(WEB_KEYS, "ListWebKeys", |_f| json!({})),
+        case!(WEB_KEYS_BETA, "ListWebKeys", |_f| json!({})),
+        case!(WEB_KEYS, "CreateWebKey", |_f| json!({"ed25519": {}})),
+        case!(WEB_KEYS_BETA, "CreateWebKey", |_f| json!({"ecdsa": {"curve": "ECDSA_CURVE_P256"}})),
+        case!(WEB_KEYS, "CreateWebKey", |_f| json!({"ecdsa": {"curve": "ECDSA_CURVE_P512"}})),
+        case!(WEB_KEYS, "ActivateWebKey", |_f| json!({"id": "01a24ba7-62be-70ac-ac6a-a02ac43a1bc7"})),
+        case!(WEB_KEYS, "DeleteWebKey", |_f| json!({"id": "01a24ba7-62be-70ac-ac6a-a02ac43a1bc7"})),
         // tessera.federation.v1.FederationService
         case!(FEDERATION, "AddFederatedCredential", |f| federated_credential(&f.user)),
         case!(FEDERATION, "ListFederatedCredentials", |f| json!({"userId": f.user})),

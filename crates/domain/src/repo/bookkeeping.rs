@@ -4,7 +4,7 @@ use async_trait::async_trait;
 
 use crate::audit::AuditEvent;
 use crate::console_session::ConsoleSession;
-use crate::signing_key::{SealedPrivateKey, SigningKey};
+use crate::signing_key::{KeySchedule, SealedPrivateKey, SigningKey};
 use crate::{ConsoleSessionId, SigningKeyId, Timestamp, UserId};
 
 #[allow(clippy::wildcard_imports, reason = "the sibling modules' types, re-exported by the parent")]
@@ -19,6 +19,15 @@ pub trait SigningKeyRepository: Send + Sync {
     async fn insert(&self, key: &SigningKey) -> RepoResult<()>;
     /// Every key, ordered by `sign_from`.
     async fn list(&self) -> RepoResult<Vec<SigningKey>>;
+    /// Inside a transaction: every key, ordered by `sign_from`, locked until
+    /// the transaction ends (`SELECT … FOR UPDATE` on PostgreSQL; SQLite's one
+    /// writer connection), so that activations and deletions of keys run one
+    /// after the other. Outside a transaction it fails.
+    async fn lock_all(&self) -> RepoResult<Vec<SigningKey>>;
+    /// Replaces a key's schedule (activation). An audited write; `NotFound`
+    /// when there is no such key, `AlreadyExists` when another key has the
+    /// same `sign_from`.
+    async fn reschedule(&self, id: SigningKeyId, schedule: &KeySchedule) -> RepoResult<()>;
     /// Removes a retired key (`NotFound` when there is none).
     async fn delete(&self, id: SigningKeyId) -> RepoResult<()>;
     /// Replaces a key's sealed private half (master key rotation); `NotFound`

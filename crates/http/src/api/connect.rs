@@ -151,6 +151,10 @@ async fn dispatch(service: &str, method: &str, call: &Call) -> Option<Result<Ans
         "tessera.policy.v1.PolicyService" => super::policy::dispatch(method, call).await,
         "tessera.federation.v1.FederationService" => super::federation::dispatch(method, call).await,
         "tessera.webhook.v1.WebhookService" => super::webhook::dispatch(method, call).await,
+        // v2beta is wire-identical to v2 (proto/zitadel/webkey/v2beta).
+        "zitadel.webkey.v2.WebKeyService" | "zitadel.webkey.v2beta.WebKeyService" => {
+            super::web_key::dispatch(method, call).await
+        }
         super::mgmt_v1::SERVICE => super::mgmt_v1::dispatch(method, call).await,
         "zitadel.project.v2.ProjectService" => super::project::dispatch(method, call).await,
         "zitadel.project.v2beta.ProjectService" => super::project_v2beta::dispatch(method, call).await,

@@ -21,6 +21,7 @@ pub mod protocol;
 pub mod user;
 pub mod user_credentials;
 pub mod v2;
+pub mod web_key;
 pub mod webhook;
 pub mod wire;
 
@@ -38,6 +39,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     project_v2beta::rest_routes(cfg);
     app_v2beta::rest_routes(cfg);
     authorization_v2beta::rest_routes(cfg);
+    web_key::rest_routes(cfg);
     mgmt_v1::routes(cfg);
     connect::fallback_routes(cfg);
 }

@@ -1,7 +1,7 @@
 //! [`SigningKeyRepository`] on sea-orm.
 
 use async_trait::async_trait;
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use tessera_domain::SigningKeyId;
 use tessera_domain::repo::{RepoResult, SigningKeyRepository};
 use tessera_domain::signing_key::{
@@ -71,6 +71,34 @@ impl<C: ConnectionTrait + Send + Sync> SigningKeyRepository for Ctx<'_, C> {
             .into_iter()
             .map(to_domain)
             .collect()
+    }
+
+    async fn lock_all(&self) -> RepoResult<Vec<SigningKey>> {
+        signing_key::Entity::find()
+            .order_by_asc(signing_key::Column::SignFrom)
+            .lock_exclusive()
+            .all(self.locking()?)
+            .await
+            .map_err(error::db)?
+            .into_iter()
+            .map(to_domain)
+            .collect()
+    }
+
+    async fn reschedule(&self, id: SigningKeyId, schedule: &KeySchedule) -> RepoResult<()> {
+        let res = signing_key::Entity::update_many()
+            .set(signing_key::ActiveModel {
+                publish_at: Set(schedule.publish_at()),
+                sign_from: Set(schedule.sign_from()),
+                sign_until: Set(schedule.sign_until()),
+                retire_at: Set(schedule.retire_at()),
+                ..Default::default()
+            })
+            .filter(signing_key::Column::Id.eq(*id.as_uuid()))
+            .exec(self.write()?)
+            .await
+            .map_err(|e| error::map(error::SIGNING_KEY, e))?;
+        expect_one(res.rows_affected, error::SIGNING_KEY.name)
     }
 
     async fn delete(&self, id: SigningKeyId) -> RepoResult<()> {

@@ -238,6 +238,11 @@ impl TestApp {
         self.running.as_ref().and_then(|r| r.webhooks.as_ref()).expect("an in-process server with webhooks")
     }
 
+    /// Runs an in-process server's signing-key refresh (and rotation plan) now.
+    pub async fn refresh_keys(&self) {
+        self.running.as_ref().expect("an in-process server").refresh_keys().await.expect("refresh the signing keys");
+    }
+
     /// Writes an in-process server's batched last-use notes now.
     pub async fn flush_usage(&self) -> bool {
         self.running.as_ref().expect("an in-process server").flush_usage().await
