@@ -691,7 +691,8 @@ async fn bench(args: BenchArgs, binary: &Path) -> Result<()> {
     };
 
     let form_of = |pairs: Vec<(&'static str, String)>| serde_urlencoded_pairs(&pairs);
-    let mut scenarios: Vec<(Scenario, bool)> = Vec::new(); // (scenario, JWT access tokens for the user)
+    // (scenario, JWT access tokens for the user, the signing algorithm it needs)
+    let mut scenarios: Vec<(Scenario, bool, Option<&'static str>)> = Vec::new();
     let url = |p: &str| format!("{base}{p}");
     let healthz = url("/healthz");
     scenarios.push((
@@ -703,6 +704,7 @@ async fn bench(args: BenchArgs, binary: &Path) -> Result<()> {
             http2: false,
         },
         false,
+        None,
     ));
     for (name, token) in [
         ("introspect PAT (client_secret_basic)", seed.pat.clone()),
@@ -729,6 +731,7 @@ async fn bench(args: BenchArgs, binary: &Path) -> Result<()> {
                 http2: false,
             },
             false,
+            None,
         ));
     }
     {
@@ -751,6 +754,7 @@ async fn bench(args: BenchArgs, binary: &Path) -> Result<()> {
                 http2: false,
             },
             false,
+            None,
         ));
     }
     {
@@ -770,6 +774,7 @@ async fn bench(args: BenchArgs, binary: &Path) -> Result<()> {
                 http2: false,
             },
             false,
+            None,
         ));
     }
     {
@@ -798,6 +803,7 @@ async fn bench(args: BenchArgs, binary: &Path) -> Result<()> {
                 http2: true,
             },
             false,
+            None,
         ));
     }
     {
@@ -823,11 +829,21 @@ async fn bench(args: BenchArgs, binary: &Path) -> Result<()> {
             // Opaque tokens: the target (8,000/s) is for the grant itself; JWT
             // access tokens add an RS256 signature, measured by jwt-bearer below.
             false,
+            None,
         ));
     }
-    for (name, jwt_tokens, tag) in
-        [("jwt-bearer grant, opaque AT", false, "o"), ("jwt-bearer grant, JWT AT", true, "j")]
-    {
+    // The JWT access token scenario once per signing algorithm: the instance
+    // starts on RS256; ES256 and EdDSA keys are created and activated through
+    // the WebKeyService before their rows (docs/operator/key-rotation.md).
+    for (name, jwt_tokens, tag, alg) in [
+        ("jwt-bearer grant, opaque AT", false, "o", None),
+        ("jwt-bearer grant, JWT AT (RS256)", true, "j", Some("RS256")),
+        ("jwt-bearer grant, JWT AT (ES256)", true, "e", Some("ES256")),
+        ("jwt-bearer grant, JWT AT (EdDSA)", true, "d", Some("EdDSA")),
+    ] {
+        if args.only.as_deref().is_some_and(|o| !name.contains(o)) {
+            continue;
+        }
         let pool = sign_pool(tag)?;
         let u = url("/oauth/v2/token");
         let bodies: Arc<Vec<String>> = Arc::new(
@@ -841,7 +857,7 @@ async fn bench(args: BenchArgs, binary: &Path) -> Result<()> {
                 })
                 .collect(),
         );
-        scenarios.push((token_scenario(name, u, bodies), jwt_tokens));
+        scenarios.push((token_scenario(name, u, bodies), jwt_tokens, alg));
     }
 
     // Workload identity federation: external tokens of an ES256 issuer whose
@@ -886,7 +902,7 @@ async fn bench(args: BenchArgs, binary: &Path) -> Result<()> {
                 .collect::<Result<_>>()?,
         );
         let u = url("/oauth/v2/token");
-        scenarios.push((token_scenario(exchange, u, bodies), false));
+        scenarios.push((token_scenario(exchange, u, bodies), false, None));
     }
 
     let clients: Vec<reqwest::Client> = (0..args.concurrency)
@@ -905,8 +921,15 @@ async fn bench(args: BenchArgs, binary: &Path) -> Result<()> {
     }
     let mut figures = Vec::new();
     let mut jwt_mode = true;
+    let mut algorithm = "RS256";
     let chosen = |s: &Scenario| args.only.as_deref().is_none_or(|o| s.name.contains(o) || s.name.contains("baseline"));
-    for (scenario, wants_jwt) in scenarios.iter().filter(|(s, _)| chosen(s)) {
+    for (scenario, wants_jwt, wants_alg) in scenarios.iter().filter(|(s, _, _)| chosen(s)) {
+        if let Some(alg) = *wants_alg
+            && alg != algorithm
+        {
+            activate_signing_key(&http, &base, &server.admin, alg).await?;
+            algorithm = alg;
+        }
         if *wants_jwt != jwt_mode {
             let kind = if *wants_jwt { "ACCESS_TOKEN_TYPE_JWT" } else { "ACCESS_TOKEN_TYPE_BEARER" };
             call(
@@ -918,6 +941,21 @@ async fn bench(args: BenchArgs, binary: &Path) -> Result<()> {
             )
             .await?;
             jwt_mode = *wants_jwt;
+        }
+        if let Some(alg) = *wants_alg {
+            // One grant outside the measurement: its token is signed as the row says.
+            let assertion = seed.user_assertion(Some(format!("check-{alg}")))?;
+            let answer = token_request(
+                &http,
+                &base,
+                &seed,
+                &[("grant_type", JWT_BEARER), ("assertion", &assertion), ("scope", API_AUD)],
+                false,
+            )
+            .await?;
+            let token = answer["access_token"].as_str().context("access_token")?;
+            let header = jsonwebtoken::decode_header(token)?;
+            ensure!(format!("{:?}", header.alg) == alg, "expected an {alg} access token, got {:?}", header.alg);
         }
         let f = match (&wrk, fixed_request(scenario)) {
             (Some(w), Some(request)) => {
@@ -947,6 +985,21 @@ async fn bench(args: BenchArgs, binary: &Path) -> Result<()> {
         std::fs::write("docs/benchmarks.md", doc).context("writing docs/benchmarks.md")?;
         eprintln!("xtask bench: wrote docs/benchmarks.md");
     }
+    Ok(())
+}
+
+/// Creates a signing key for `alg` (RS256, ES256, EdDSA) through the
+/// WebKeyService and activates it: the server signs with it from then on.
+async fn activate_signing_key(http: &reqwest::Client, base: &str, admin: &str, alg: &str) -> Result<()> {
+    let kind = match alg {
+        "ES256" => json!({"ecdsa": {"curve": "ECDSA_CURVE_P256"}}),
+        "EdDSA" => json!({"ed25519": {}}),
+        _ => json!({"rsa": {"bits": "RSA_BITS_2048", "hasher": "RSA_HASHER_SHA256"}}),
+    };
+    let created = call(http, base, admin, "zitadel.webkey.v2.WebKeyService/CreateWebKey", kind).await?;
+    let id = created["id"].as_str().context("CreateWebKey answered no id")?.to_owned();
+    call(http, base, admin, "zitadel.webkey.v2.WebKeyService/ActivateWebKey", json!({"id": id})).await?;
+    eprintln!("xtask bench: signing with a new {alg} key ({id})");
     Ok(())
 }
 
