@@ -5,7 +5,7 @@ use std::net::TcpListener;
 use std::sync::Arc;
 
 use actix_web::App;
-use actix_web::middleware::{NormalizePath, TrailingSlash, from_fn};
+use actix_web::middleware::from_fn;
 use secrecy::ExposeSecret;
 use tessera_core::{Core, OsRandom};
 use tessera_domain::repo::{Repos, Store};
@@ -413,7 +413,7 @@ pub async fn build(settings: Settings, clock: Arc<dyn Clock>, rng: Arc<dyn Rng>)
                 .wrap(from_fn(observe::middleware))
                 // `https://host/` as an SDK's base URL yields `//zitadel…/Method`:
                 // merge repeated slashes before routing so such calls still match.
-                .wrap(NormalizePath::new(TrailingSlash::MergeOnly))
+                .wrap(from_fn(tessera_http::observe::merge_slashes))
                 .configure(tessera_http::configure(state.clone()))
         },
         &listen,
