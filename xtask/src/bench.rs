@@ -1035,7 +1035,11 @@ fn render(figures: &[Figures], idle: Option<f64>, peak: Option<f64>, args: &Benc
         ));
     }
     let mib = |v: Option<f64>| v.map_or_else(|| "n/a".to_owned(), |v| format!("{v:.1} MiB"));
-    out.push_str(&format!("\nServer RSS: {} after start-up and seeding; peak {} (VmHWM).\n", mib(idle), mib(peak)));
+    out.push_str(&format!(
+        "\nServer RSS: {} idle after start-up (before the seeding); peak {} (VmHWM).\n",
+        mib(idle),
+        mib(peak)
+    ));
     out
 }
 

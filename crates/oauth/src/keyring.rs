@@ -274,13 +274,20 @@ pub async fn create(
     actor: Option<UserId>,
 ) -> Result<SigningKey, KeyRingError> {
     let now = clock.now();
-    check_all_open(&store.signing_keys().list().await?, &sealer)?;
+    let existing = store.signing_keys().list().await?;
+    // Before the key generation (RSA 4096 takes a second of a core).
+    if existing.len() >= MAX_KEYS {
+        return Err(KeyRingError::TooMany);
+    }
+    check_all_open(&existing, &sealer)?;
     // The place in the far-future range comes from the operating system's
     // generator, like the key itself.
     let spread = rand::RngCore::next_u64(&mut rand::rngs::OsRng);
     let key = generate(sealer, KeySchedule::awaiting(now, spread), now, kind).await?;
     let tx = store.begin().await?;
-    // Counted under the lock: concurrent creations cannot pass the cap.
+    // Counted again in the transaction. On PostgreSQL, creations that race
+    // may each count before the other's insert and pass the cap by one each;
+    // only instance owners create keys.
     if tx.signing_keys().lock_all().await?.len() >= MAX_KEYS {
         return Err(KeyRingError::TooMany);
     }

@@ -17,7 +17,7 @@
 
 use tessera_core::{Ctx, web_keys};
 use tessera_domain::SigningKeyId;
-use tessera_domain::signing_key::{PublicJwk, SigningAlgorithm, WebKeyState};
+use tessera_domain::signing_key::{SigningAlgorithm, WebKeyState};
 use tessera_oauth::signing::KeyKind;
 use tessera_proto::zitadel::webkey::v2 as pb;
 
@@ -68,9 +68,9 @@ fn wire_kind(key: &tessera_domain::signing_key::SigningKey) -> pb::web_key::Key 
         SigningAlgorithm::Es256 => Key::Ecdsa(pb::Ecdsa { curve: pb::EcdsaCurve::P256.into() }),
         SigningAlgorithm::Es384 => Key::Ecdsa(pb::Ecdsa { curve: pb::EcdsaCurve::P384.into() }),
         rsa => {
-            let bits = match (matches!(key.public, PublicJwk::Rsa(_)), KeyKind::of(key).rsa_bits) {
-                (true, 3072) => pb::RsaBits::RsaBits3072,
-                (true, 4096) => pb::RsaBits::RsaBits4096,
+            let bits = match KeyKind::of(key).rsa_bits {
+                3072 => pb::RsaBits::RsaBits3072,
+                4096 => pb::RsaBits::RsaBits4096,
                 _ => pb::RsaBits::RsaBits2048,
             };
             let hasher = match rsa {
