@@ -87,12 +87,15 @@ pub async fn activate(ctx: &Ctx, id: SigningKeyId) -> ServiceResult<SigningKey> 
 }
 
 /// DeleteWebKey: deletes a key that does not sign now; returns when, or
-/// `None` when there was no such key (success, as in ZITADEL).
+/// `None` when there was no such key (success, as in ZITADEL). `id` is
+/// `None` for an id that cannot name a key (ZITADEL's ids are free-form):
+/// the same answer after the same permission check.
 ///
 /// # Errors
 /// `permission_denied`; `failed_precondition` for the active key.
-pub async fn delete(ctx: &Ctx, id: SigningKeyId) -> ServiceResult<Option<Timestamp>> {
+pub async fn delete(ctx: &Ctx, id: Option<SigningKeyId>) -> ServiceResult<Option<Timestamp>> {
     ctx.require(perm::IAM_WEB_KEY_DELETE, Target::Instance)?;
+    let Some(id) = id else { return Ok(None) };
     let ring = ring(ctx)?;
     let (store, clock) = (ctx.core.store.as_ref(), ctx.core.clock.as_ref());
     let deleted = keyring::delete(store, clock, id, Some(ctx.actor.user_id)).await.map_err(service_error)?;

@@ -65,6 +65,18 @@ impl SigningAlgorithm {
     pub const fn is_rsa(self) -> bool {
         matches!(self, Self::Rs256 | Self::Rs384 | Self::Rs512)
     }
+
+    /// The JWK `crv` of its keys (RFC 7518 §6.2.1.1, RFC 8037 §2): `P-256`,
+    /// `P-384`, `Ed25519`; `None` for RSA.
+    #[must_use]
+    pub const fn curve(self) -> Option<&'static str> {
+        match self {
+            Self::Es256 => Some("P-256"),
+            Self::Es384 => Some("P-384"),
+            Self::EdDsa => Some("Ed25519"),
+            Self::Rs256 | Self::Rs384 | Self::Rs512 => None,
+        }
+    }
 }
 
 /// The public half of a signing key as JWK members (RFC 7518 §6, RFC 8037

@@ -273,6 +273,15 @@ pub fn manual_schedule(
 /// whose signing window holds `now`, the one that started last).
 pub use tessera_domain::signing_key::active_key as signing_key_at;
 
+/// ring's fixed-length ECDSA signing algorithm for ES256 or ES384 keys.
+fn ecdsa_signing(a: SigningAlgorithm) -> &'static ring::signature::EcdsaSigningAlgorithm {
+    if a == SigningAlgorithm::Es384 {
+        &ring::signature::ECDSA_P384_SHA384_FIXED_SIGNING
+    } else {
+        &ring::signature::ECDSA_P256_SHA256_FIXED_SIGNING
+    }
+}
+
 /// Generates a signing key of `kind` for `schedule`, its private half sealed
 /// under `sealer` with the new key's id as associated data. RSA keys come from
 /// `rng`; ECDSA and Ed25519 keys from the operating system's generator
@@ -309,11 +318,8 @@ where
             (pkcs8.as_ref().to_vec(), PublicJwk::Okp { x })
         }
         a => {
-            let (alg, crv, len) = if a == SigningAlgorithm::Es384 {
-                (&ring::signature::ECDSA_P384_SHA384_FIXED_SIGNING, "P-384", 48)
-            } else {
-                (&ring::signature::ECDSA_P256_SHA256_FIXED_SIGNING, "P-256", 32)
-            };
+            let alg = ecdsa_signing(a);
+            let (crv, len) = (a.curve().unwrap_or_default(), if a == SigningAlgorithm::Es384 { 48 } else { 32 });
             let pkcs8 =
                 ring::signature::EcdsaKeyPair::generate_pkcs8(alg, &system).map_err(|_| SigningError::Generation)?;
             let pair = ring::signature::EcdsaKeyPair::from_pkcs8(alg, pkcs8.as_ref(), &system)
@@ -397,7 +403,7 @@ impl Jwk {
             }
             PublicJwk::Okp { x } => {
                 jwk.kty = "OKP".to_owned();
-                jwk.crv = Some("Ed25519".to_owned());
+                jwk.crv = SigningAlgorithm::EdDsa.curve().map(str::to_owned);
                 jwk.x = Some(x.clone());
             }
         }
@@ -489,17 +495,10 @@ impl Signer {
                 SigningAlgorithm::EdDsa => {
                     (ring::signature::Ed25519KeyPair::from_pkcs8(&der).is_ok(), EncodingKey::from_ed_der(&der))
                 }
-                a => {
-                    let alg = if a == SigningAlgorithm::Es384 {
-                        &ring::signature::ECDSA_P384_SHA384_FIXED_SIGNING
-                    } else {
-                        &ring::signature::ECDSA_P256_SHA256_FIXED_SIGNING
-                    };
-                    (
-                        ring::signature::EcdsaKeyPair::from_pkcs8(alg, &der, &system).is_ok(),
-                        EncodingKey::from_ec_der(&der),
-                    )
-                }
+                a => (
+                    ring::signature::EcdsaKeyPair::from_pkcs8(ecdsa_signing(a), &der, &system).is_ok(),
+                    EncodingKey::from_ec_der(&der),
+                ),
             };
             if !parsed {
                 return Err(SigningError::CorruptKey);

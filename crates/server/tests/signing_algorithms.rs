@@ -12,60 +12,21 @@
 mod api;
 mod common;
 
-use std::process::Stdio;
-
-use api::{USERS, default_org, ok};
 use base64::Engine as _;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use common::{Spawn, TestApp};
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
-
-const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
-
-fn issuer(app: &TestApp) -> String {
-    format!("http://localhost:{}", app.address.rsplit(':').next().unwrap())
-}
 
 /// A JWT-type machine user with a key file; the jwt-bearer grant's answer.
 async fn grant(app: &TestApp) -> Value {
-    let admin = app.admin_pat();
-    let org = default_org(app, &admin).await;
-    let body = json!({"organizationId": org, "username": "signed", "machine": {"name": "signed", "accessTokenType": "ACCESS_TOKEN_TYPE_JWT"}});
-    let user = ok(app, &admin, USERS, "CreateUser", body).await["id"].as_str().unwrap().to_owned();
-    let added = ok(app, &admin, USERS, "AddKey", json!({"userId": user})).await;
-    let file: Value = serde_json::from_slice(&STANDARD.decode(added["keyContent"].as_str().unwrap()).unwrap()).unwrap();
-    let now = chrono::Utc::now().timestamp();
-    let claims = json!({"iss": user, "sub": user, "aud": issuer(app), "iat": now, "exp": now + 60});
-    let mut header = Header::new(Algorithm::RS256);
-    header.kid = Some(file["keyId"].as_str().unwrap().to_owned());
-    let key = EncodingKey::from_rsa_pem(file["key"].as_str().unwrap().as_bytes()).unwrap();
-    let assertion = jsonwebtoken::encode(&header, &claims, &key).unwrap();
-    let res = app
-        .client
-        .post(app.url("/oauth/v2/token"))
-        .form(&[("grant_type", JWT_BEARER), ("assertion", assertion.as_str()), ("scope", "openid")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status().as_u16(), 200);
-    res.json().await.unwrap()
+    let machine = api::jwt_machine(app, &app.admin_pat(), "signed").await;
+    machine.grant(app, chrono::Utc::now().timestamp()).await
 }
 
 /// Verifies `tokens` against `jwks` with joserfc; `false` when it is missing
 /// (and `CI` is not `true`).
 async fn verify_with_joserfc(jwks: &Value, tokens: &[&str]) -> bool {
-    let python = std::env::var("TESSERA_TEST_PYTHON").unwrap_or_else(|_| "python3".to_owned());
-    let probe =
-        tokio::process::Command::new(&python).args(["-c", "import joserfc"]).stdin(Stdio::null()).output().await;
-    if !probe.is_ok_and(|o| o.status.success()) {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "`{python}` cannot import joserfc; with CI=true the JOSE check must run (.ci/run installs it)"
-        );
-        eprintln!("skipping the joserfc check: set TESSERA_TEST_PYTHON to an interpreter with joserfc");
-        return false;
-    }
+    let Some(python) = common::python_with("joserfc").await else { return false };
     let script = r#"
 import json, sys
 from joserfc import jwt
@@ -78,22 +39,8 @@ for token in given["tokens"]:
     assert decoded.claims["sub"], decoded.claims
 print("verified", len(given["tokens"]))
 "#;
-    let mut child = tokio::process::Command::new(&python)
-        .args(["-c", script])
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    {
-        use tokio::io::AsyncWriteExt as _;
-        let mut stdin = child.stdin.take().unwrap();
-        stdin.write_all(json!({"jwks": jwks, "tokens": tokens}).to_string().as_bytes()).await.unwrap();
-    }
-    let out = child.wait_with_output().await.unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "joserfc refused: {stdout}{}", String::from_utf8_lossy(&out.stderr));
+    let (success, stdout, stderr) = common::run_python(&python, script, &json!({"jwks": jwks, "tokens": tokens})).await;
+    assert!(success, "joserfc refused: {stdout}{stderr}");
     assert_eq!(stdout.trim(), format!("verified {}", tokens.len()));
     true
 }

@@ -13,55 +13,23 @@
 mod api;
 mod common;
 
-use api::{USERS, add_pat, call, create_machine, default_org, grant, ok, rest};
+use api::{KeyedMachine, add_pat, call, create_machine, default_org, grant, ok, rest};
 use base64::Engine as _;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::Duration;
 use common::TestApp;
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
 use tessera_domain::Clock as _;
 
 const WEB_KEYS: &str = "zitadel.webkey.v2.WebKeyService";
-const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 
-/// A machine user with JWT access tokens and a key file.
-struct Machine {
-    user: String,
-    key_id: String,
-    pem: String,
-}
-
-async fn machine(app: &TestApp) -> Machine {
-    let admin = app.admin_pat();
-    let org = default_org(app, &admin).await;
-    let body = json!({"organizationId": org, "username": "signed", "machine": {"name": "signed", "accessTokenType": "ACCESS_TOKEN_TYPE_JWT"}});
-    let user = ok(app, &admin, USERS, "CreateUser", body).await["id"].as_str().unwrap().to_owned();
-    let added = ok(app, &admin, USERS, "AddKey", json!({"userId": user})).await;
-    let file: Value = serde_json::from_slice(&STANDARD.decode(added["keyContent"].as_str().unwrap()).unwrap()).unwrap();
-    Machine { user, key_id: file["keyId"].as_str().unwrap().to_owned(), pem: file["key"].as_str().unwrap().to_owned() }
+async fn machine(app: &TestApp) -> KeyedMachine {
+    api::jwt_machine(app, &app.admin_pat(), "signed").await
 }
 
 /// A jwt-bearer grant's JWT access token, asserted at the server's time.
-async fn token(app: &TestApp, m: &Machine) -> String {
-    let now = app.clock().now().timestamp();
-    let aud = format!("http://localhost:{}", app.address.rsplit(':').next().unwrap());
-    let claims = json!({"iss": m.user, "sub": m.user, "aud": aud, "iat": now, "exp": now + 60});
-    let mut header = Header::new(Algorithm::RS256);
-    header.kid = Some(m.key_id.clone());
-    let assertion =
-        jsonwebtoken::encode(&header, &claims, &EncodingKey::from_rsa_pem(m.pem.as_bytes()).unwrap()).unwrap();
-    let res = app
-        .client
-        .post(app.url("/oauth/v2/token"))
-        .form(&[("grant_type", JWT_BEARER), ("assertion", assertion.as_str()), ("scope", "openid")])
-        .send()
-        .await
-        .unwrap();
-    let status = res.status().as_u16();
-    let body: Value = res.json().await.unwrap();
-    assert_eq!(status, 200, "{body}");
-    body["access_token"].as_str().unwrap().to_owned()
+async fn token(app: &TestApp, m: &KeyedMachine) -> String {
+    m.grant(app, app.clock().now().timestamp()).await["access_token"].as_str().unwrap().to_owned()
 }
 
 fn header(token: &str) -> Value {

@@ -17,8 +17,6 @@ mod common;
 #[path = "common/receiver.rs"]
 mod receiver;
 
-use std::process::Stdio;
-
 use api::{POLICY, USERS, add_pat, call, create_machine, create_org, default_org, grant, ok, status_of};
 use common::{Spawn, TestApp};
 use receiver::{Received, Receiver};
@@ -50,21 +48,7 @@ async fn target(app: &TestApp, token: &str, org: &str, url: &str, events: &[&str
 /// under `secret`, and fails once its body is changed. Returns whether the
 /// check ran (it is skipped without the package, unless `CI=true`).
 async fn verify_with_standardwebhooks(secret: &str, requests: &[Received]) -> bool {
-    let python = std::env::var("TESSERA_TEST_PYTHON").unwrap_or_else(|_| "python3".to_owned());
-    let probe = tokio::process::Command::new(&python)
-        .args(["-c", "import standardwebhooks"])
-        .stdin(Stdio::null())
-        .output()
-        .await;
-    if !probe.is_ok_and(|o| o.status.success()) {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "`{python}` cannot import standardwebhooks; with CI=true the signature check must run \
-             (.ci/run installs it into target/ci-venv)"
-        );
-        eprintln!("skipping the standardwebhooks check: `pip install standardwebhooks` and set TESSERA_TEST_PYTHON");
-        return false;
-    }
+    let Some(python) = common::python_with("standardwebhooks").await else { return false };
     let input = json!({
         "secret": secret,
         "requests": requests.iter().map(|r| json!({
@@ -92,22 +76,8 @@ for r in given["requests"]:
         raise SystemExit("a changed body verified")
 print("verified", len(given["requests"]))
 "#;
-    let mut child = tokio::process::Command::new(&python)
-        .args(["-c", script])
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    {
-        use tokio::io::AsyncWriteExt as _;
-        let mut stdin = child.stdin.take().unwrap();
-        stdin.write_all(input.to_string().as_bytes()).await.unwrap();
-    }
-    let out = child.wait_with_output().await.unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "standardwebhooks refused: {stdout}{}", String::from_utf8_lossy(&out.stderr));
+    let (success, stdout, stderr) = common::run_python(&python, script, &input).await;
+    assert!(success, "standardwebhooks refused: {stdout}{stderr}");
     assert_eq!(stdout.trim(), format!("verified {}", requests.len()));
     true
 }

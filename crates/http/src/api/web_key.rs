@@ -114,12 +114,7 @@ async fn activate_web_key(ctx: Ctx, req: pb::ActivateWebKeyRequest) -> Result<pb
 }
 
 async fn delete_web_key(ctx: Ctx, req: pb::DeleteWebKeyRequest) -> Result<pb::DeleteWebKeyResponse, ApiError> {
-    let deleted = match key_id(&req.id)? {
-        Some(id) => web_keys::delete(&ctx, id).await?,
-        // No such key can exist: the desired state holds, after the same
-        // permission check as for a real one.
-        None => web_keys::delete(&ctx, SigningKeyId::from_uuid(uuid::Uuid::nil())).await?,
-    };
+    let deleted = web_keys::delete(&ctx, key_id(&req.id)?).await?;
     Ok(pb::DeleteWebKeyResponse { deletion_date: deleted.and_then(ts) })
 }
 

@@ -149,15 +149,16 @@ pub fn metadata(
 /// `id_token_signing_alg_values_supported` announces.
 fn published_algs(state: &AppState) -> Vec<CoreJwsSigningAlgorithm> {
     use tessera_domain::signing_key::SigningAlgorithm as A;
+    let now = state.core.clock.now();
     let mut algs = Vec::new();
-    for jwk in state.tokens.keys().jwks(state.core.clock.now()).keys {
-        let alg = match A::parse(&jwk.alg) {
-            Ok(A::Rs256) | Err(_) => CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
-            Ok(A::Rs384) => CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha384,
-            Ok(A::Rs512) => CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha512,
-            Ok(A::Es256) => CoreJwsSigningAlgorithm::EcdsaP256Sha256,
-            Ok(A::Es384) => CoreJwsSigningAlgorithm::EcdsaP384Sha384,
-            Ok(A::EdDsa) => CoreJwsSigningAlgorithm::EdDsa,
+    for key in state.tokens.keys().keys().iter().filter(|k| k.schedule.is_published(now)) {
+        let alg = match key.algorithm {
+            A::Rs256 => CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
+            A::Rs384 => CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha384,
+            A::Rs512 => CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha512,
+            A::Es256 => CoreJwsSigningAlgorithm::EcdsaP256Sha256,
+            A::Es384 => CoreJwsSigningAlgorithm::EcdsaP384Sha384,
+            A::EdDsa => CoreJwsSigningAlgorithm::EdDsa,
         };
         if !algs.contains(&alg) {
             algs.push(alg);

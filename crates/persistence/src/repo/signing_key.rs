@@ -19,8 +19,7 @@ fn to_domain(m: signing_key::Model) -> RepoResult<SigningKey> {
     let public = match algorithm {
         a if a.is_rsa() => PublicJwk::Rsa(RsaPublicComponents { n: m.jwk_n, e: m.jwk_e }),
         SigningAlgorithm::EdDsa => PublicJwk::Okp { x: m.jwk_n },
-        SigningAlgorithm::Es384 => PublicJwk::Ec { crv: "P-384".to_owned(), x: m.jwk_n, y: m.jwk_e },
-        _ => PublicJwk::Ec { crv: "P-256".to_owned(), x: m.jwk_n, y: m.jwk_e },
+        a => PublicJwk::Ec { crv: a.curve().unwrap_or_default().to_owned(), x: m.jwk_n, y: m.jwk_e },
     };
     Ok(SigningKey {
         id: SigningKeyId::from_uuid(m.id),

@@ -145,3 +145,59 @@ pub fn in_days(days: i64) -> String {
 pub async fn status_of(app: &TestApp, token: &str) -> u16 {
     call(app, token, USERS, "ListUsers", json!({"query": {"limit": 1}})).await.0
 }
+
+/// A machine user whose access tokens are JWTs, with a generated key file.
+pub struct KeyedMachine {
+    /// The user's id (the key file's `userId`).
+    pub user: String,
+    /// The key file's `keyId`.
+    pub key_id: String,
+    /// The key file's private key, PEM.
+    pub pem: String,
+}
+
+/// Creates `username` in the default organization, with JWT access tokens
+/// and a key from `AddKey`.
+pub async fn jwt_machine(app: &TestApp, token: &str, username: &str) -> KeyedMachine {
+    use base64::Engine as _;
+    let org = default_org(app, token).await;
+    let body = json!({"organizationId": org, "username": username, "machine": {"name": username, "accessTokenType": "ACCESS_TOKEN_TYPE_JWT"}});
+    let user = ok(app, token, USERS, "CreateUser", body).await["id"].as_str().unwrap().to_owned();
+    let added = ok(app, token, USERS, "AddKey", json!({"userId": user})).await;
+    let raw = base64::engine::general_purpose::STANDARD.decode(added["keyContent"].as_str().unwrap()).unwrap();
+    let file: Value = serde_json::from_slice(&raw).unwrap();
+    KeyedMachine {
+        user,
+        key_id: file["keyId"].as_str().unwrap().to_owned(),
+        pem: file["key"].as_str().unwrap().to_owned(),
+    }
+}
+
+impl KeyedMachine {
+    /// A jwt-bearer grant (scope `openid`) with an RS256 assertion issued at
+    /// `now` (Unix seconds, the server's time); the token endpoint's answer,
+    /// which must be 200.
+    pub async fn grant(&self, app: &TestApp, now: i64) -> Value {
+        let aud = format!("http://localhost:{}", app.address.rsplit(':').next().unwrap());
+        let claims = json!({"iss": self.user, "sub": self.user, "aud": aud, "iat": now, "exp": now + 60});
+        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+        header.kid = Some(self.key_id.clone());
+        let key = jsonwebtoken::EncodingKey::from_rsa_pem(self.pem.as_bytes()).unwrap();
+        let assertion = jsonwebtoken::encode(&header, &claims, &key).unwrap();
+        let res = app
+            .client
+            .post(app.url("/oauth/v2/token"))
+            .form(&[
+                ("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"),
+                ("assertion", assertion.as_str()),
+                ("scope", "openid"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        let status = res.status().as_u16();
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(status, 200, "{body}");
+        body
+    }
+}

@@ -400,3 +400,46 @@ pub fn node_with(packages: &[&str]) -> Option<String> {
     eprintln!("skipping a Node client test: {missing}");
     None
 }
+
+/// The interpreter of `TESSERA_TEST_PYTHON` (default `python3`) when it can
+/// import `module`; otherwise `None`, after saying why — unless `CI` is
+/// `true`, where the check must run (`.ci/run` installs the packages into
+/// `target/ci-venv`) and a missing module fails the test.
+pub async fn python_with(module: &str) -> Option<String> {
+    let python = std::env::var("TESSERA_TEST_PYTHON").unwrap_or_else(|_| "python3".to_owned());
+    let probe = tokio::process::Command::new(&python)
+        .args(["-c", &format!("import {module}")])
+        .stdin(Stdio::null())
+        .output()
+        .await;
+    if probe.is_ok_and(|o| o.status.success()) {
+        return Some(python);
+    }
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "`{python}` cannot import {module}; with CI=true this check must run (.ci/run installs it into target/ci-venv)"
+    );
+    eprintln!("skipping the {module} check: install it and set TESSERA_TEST_PYTHON to that interpreter");
+    None
+}
+
+/// Runs `script` with `python`, `input` as JSON on its standard input;
+/// returns whether it succeeded, and its standard output and error.
+pub async fn run_python(python: &str, script: &str, input: &serde_json::Value) -> (bool, String, String) {
+    use tokio::io::AsyncWriteExt as _;
+    let mut child = tokio::process::Command::new(python)
+        .args(["-c", script])
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start python");
+    {
+        let mut stdin = child.stdin.take().expect("python's stdin");
+        stdin.write_all(input.to_string().as_bytes()).await.expect("write to python");
+    }
+    let out = child.wait_with_output().await.expect("wait for python");
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    (out.status.success(), text(&out.stdout), text(&out.stderr))
+}
